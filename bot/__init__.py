@@ -1,0 +1,1 @@
+"""Where runner-bot lives: Telegram adapter, console chat, storage, configuration and the CLI."""

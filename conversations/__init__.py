@@ -1,0 +1,1 @@
+"""How runner-bot talks: the conversation state machine. Transport-free: no Telegram, no database."""

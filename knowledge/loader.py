@@ -1,0 +1,386 @@
+"""Load `knowledge/data` into frozen dataclasses, validating every entry.
+
+A bad file fails at start-up with a `KnowledgeError` that names the file, the entry and what is
+wrong, e.g. ``conditions/lumbar_strain.yaml: exercises[1]: unknown exercise 'cat_cows'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import (
+    CONDITION_IDS,
+    Concept,
+    Condition,
+    Education,
+    Exercise,
+    Fact,
+    Knowledge,
+    Prevention,
+    PreventionGroup,
+    Recognition,
+    RedFlag,
+    Urgency,
+    UrgencyAdvice,
+    frozen_mapping,
+)
+from knowledge.patterns import PatternError, compile_pattern
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+URGENCY_KEYS = tuple(u.key for u in Urgency)
+RECOGNITION_GROUPS = ("names", "hallmarks", "where", "signs", "triggers", "background")
+
+
+class KnowledgeError(ValueError):
+    """A data file is missing, malformed, or refers to something that does not exist."""
+
+
+class Entry:
+    """A mapping read from a data file, with the file and entry path for error messages."""
+
+    def __init__(self, data: Any, file: str, path: str = "") -> None:
+        self.file = file
+        self.path = path
+        if not isinstance(data, dict):
+            self.fail(f"expected a mapping, found {_kind(data)}")
+        self.data: dict[str, Any] = data
+
+    def fail(self, problem: str) -> None:
+        """Raise a KnowledgeError naming this file and entry."""
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        raise KnowledgeError(f"{where}: {problem}")
+
+    def child_path(self, key: str | int) -> str:
+        """The entry path of a key or list index below this entry."""
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str, required: bool = True) -> Any:
+        """The value under `key`; a missing required key fails."""
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.fail(f"missing field '{key}'")
+            return None
+        return self.data[key]
+
+    def text(self, key: str, required: bool = True) -> str | None:
+        """A non-empty string field."""
+        value = self.raw(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"field '{key}' must be non-empty text, found {_kind(value)}")
+        return value.strip()
+
+    def whole_number(self, key: str, low: int = 1, high: int = 1000) -> int | None:
+        """An optional whole number between low and high."""
+        value = self.raw(key, required=False)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(f"field '{key}' must be a whole number from {low} to {high}, found {value!r}")
+        return value
+
+    def flag(self, key: str) -> bool:
+        """An optional true/false field (false when absent)."""
+        value = self.raw(key, required=False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.fail(f"field '{key}' must be true or false, found {value!r}")
+        return value
+
+    def child(self, key: str) -> Entry:
+        """The mapping under `key`."""
+        return Entry(self.raw(key), self.file, self.child_path(key))
+
+    def items(self, key: str, required: bool = True) -> list[tuple[str, Any]]:
+        """The list under `key`, paired with each item's entry path."""
+        value = self.raw(key, required)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(f"field '{key}' must be a list, found {_kind(value)}")
+        base = self.child_path(key)
+        return [(f"{base}[{i}]", item) for i, item in enumerate(value)]
+
+    def ids(self, key: str, known: Mapping[str, Any], what: str, required: bool = True) -> tuple[str, ...]:
+        """A list of ids that must all exist in `known`."""
+        found = []
+        for path, item in self.items(key, required):
+            if not isinstance(item, str) or item not in known:
+                Entry({}, self.file, path).fail(f"unknown {what} {item!r}")
+            found.append(item)
+        return tuple(found)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{value!r} (YAML reads yes/no/on/off as true/false: quote it)"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _read_yaml(relative: str, data_dir: Path) -> Any:
+    path = data_dir / relative
+    try:
+        with path.open(encoding="utf-8") as stream:
+            return yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except FileNotFoundError:
+        raise KnowledgeError(f"{relative}: file is missing") from None
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"{relative}: not valid YAML: {error}") from None
+
+
+def _fact(value: Any, file: str, path: str, sources: Mapping[str, str]) -> Fact:
+    entry = Entry(value, file, path)
+    source = entry.text("source")
+    if source not in sources:
+        entry.fail(f"unknown source {source!r}")
+    return Fact(text=entry.text("text"), source=source)  # type: ignore[arg-type]
+
+
+def _facts(entry: Entry, key: str, sources: Mapping[str, str], required: bool = True) -> tuple[Fact, ...]:
+    return tuple(_fact(item, entry.file, path, sources) for path, item in entry.items(key, required))
+
+
+def _load_sources(data_dir: Path) -> dict[str, str]:
+    entry = Entry(_read_yaml("sources.yaml", data_dir), "sources.yaml")
+    return {key: entry.text(key) for key in entry.data}  # type: ignore[misc]
+
+
+def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exercise]:
+    file = "exercises.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    exercises = {}
+    for exercise_id in top.data:
+        entry = top.child(exercise_id)
+        source = entry.text("source")
+        if source not in sources:
+            entry.fail(f"unknown source {source!r}")
+        exercises[exercise_id] = Exercise(
+            id=exercise_id,
+            name=entry.text("name"),  # type: ignore[arg-type]
+            cue=entry.text("cue"),  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]
+            sets=entry.whole_number("sets", 1, 10),
+            reps=entry.whole_number("reps", 1, 100),
+            hold_seconds=_hold_seconds(entry),
+            per_side=entry.flag("per_side"),
+        )
+    return exercises
+
+
+def _hold_seconds(entry: Entry) -> tuple[int, int] | None:
+    value = entry.raw("hold_seconds", required=False)
+    if value is None:
+        return None
+    pair = [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if (
+        not isinstance(pair, list)
+        or len(pair) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 600 for v in pair)
+        or pair[0] > pair[1]
+    ):
+        entry.fail(f"field 'hold_seconds' must be seconds or [low, high] within 1–600, found {value!r}")
+    return (pair[0], pair[1])
+
+
+def _load_lexicon(data_dir: Path) -> tuple[dict[str, str], dict[str, Concept]]:
+    file = "lexicon.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    spelling_entry = top.child("spelling")
+    spelling = {}
+    for variant, canonical in spelling_entry.data.items():
+        if not isinstance(variant, str) or not isinstance(canonical, str):
+            spelling_entry.fail(f"entry {variant!r}: {canonical!r}: both sides must be text; quote them")
+        spelling[variant.lower()] = canonical.lower()
+    concepts_entry = top.child("concepts")
+    concepts = {}
+    for concept_id in concepts_entry.data:
+        entry = concepts_entry.child(concept_id)
+        patterns = _patterns(entry, "patterns", required=True)
+        exceptions = _patterns(entry, "except", required=False)
+        concepts[concept_id] = Concept(concept_id, entry.text("label"), patterns, exceptions)  # type: ignore[arg-type]
+    return spelling, concepts
+
+
+def _patterns(entry: Entry, key: str, required: bool) -> tuple[str, ...]:
+    patterns = []
+    for path, item in entry.items(key, required):
+        where = Entry({}, entry.file, path)
+        if not isinstance(item, str):
+            where.fail(f"a pattern must be text, found {_kind(item)}")
+        try:
+            compile_pattern(item)
+        except PatternError as error:
+            where.fail(f"bad pattern {item!r}: {error}")
+        patterns.append(item)
+    if required and not patterns:
+        entry.fail(f"field '{key}' needs at least one pattern")
+    return tuple(patterns)
+
+
+def _load_condition(
+    condition_id: str,
+    data_dir: Path,
+    sources: Mapping[str, str],
+    exercises: Mapping[str, Exercise],
+    concepts: Mapping[str, Concept],
+) -> Condition:
+    file = f"conditions/{condition_id}.yaml"
+    entry = Entry(_read_yaml(file, data_dir), file)
+    if entry.text("id") != condition_id:
+        entry.fail(f"field 'id' must be {condition_id!r} to match the file name, found {entry.data['id']!r}")
+    region = entry.text("region")
+    if region not in ("hip", "lower_back"):
+        entry.fail(f"field 'region' must be 'hip' or 'lower_back', found {region!r}")
+    floor = entry.text("urgency_floor", required=False) or "self_care"
+    if floor not in URGENCY_KEYS:
+        entry.fail(f"field 'urgency_floor' must be one of {', '.join(URGENCY_KEYS)}, found {floor!r}")
+    recognise = entry.child("recognise")
+    groups = {
+        group: recognise.ids(group, concepts, "concept", required=False) for group in RECOGNITION_GROUPS
+    }
+    if not (groups["names"] and (groups["hallmarks"] or groups["where"] or groups["signs"])):
+        recognise.fail("needs 'names' and at least one of 'hallmarks', 'where' or 'signs' to be recognised")
+    clinician = entry.raw("see_a_clinician", required=False)
+    return Condition(
+        id=condition_id,
+        name=entry.text("name"),  # type: ignore[arg-type]
+        region=region,  # type: ignore[arg-type]
+        area=entry.text("area"),  # type: ignore[arg-type]
+        summary=entry.text("summary"),  # type: ignore[arg-type]
+        cause=_fact(entry.raw("cause"), file, "cause", sources),
+        symptoms=_fact(entry.raw("symptoms"), file, "symptoms", sources),
+        treatment=_facts(entry, "treatment", sources),
+        exercises=tuple(exercises[i] for i in entry.ids("exercises", exercises, "exercise")),
+        recognise=Recognition(**groups),
+        urgency_floor=Urgency.from_key(floor),
+        see_a_clinician=None if clinician is None else _fact(clinician, file, "see_a_clinician", sources),
+    )
+
+
+def _load_red_flags(
+    data_dir: Path, sources: Mapping[str, str], concepts: Mapping[str, Concept]
+) -> tuple[dict[str, RedFlag], dict[Urgency, UrgencyAdvice]]:
+    file = "red_flags.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    urgencies = top.child("urgencies")
+    advice = {}
+    for key in URGENCY_KEYS:
+        entry = urgencies.child(key)
+        source = entry.text("source")
+        if source not in sources:
+            entry.fail(f"unknown source {source!r}")
+        urgency = Urgency.from_key(key)
+        advice[urgency] = UrgencyAdvice(urgency, entry.text("title"), entry.text("advice"), source)  # type: ignore[arg-type]
+    flags_entry = top.child("flags")
+    flags = {}
+    for flag_id in flags_entry.data:
+        entry = flags_entry.child(flag_id)
+        urgency = entry.text("urgency")
+        if urgency not in URGENCY_KEYS or urgency == "self_care":
+            entry.fail(f"field 'urgency' must be emergency, urgent or soon, found {urgency!r}")
+        flags[flag_id] = RedFlag(
+            id=flag_id,
+            urgency=Urgency.from_key(urgency),  # type: ignore[arg-type]
+            name=entry.text("name"),  # type: ignore[arg-type]
+            question=entry.text("question"),  # type: ignore[arg-type]
+            meaning=entry.text("meaning"),  # type: ignore[arg-type]
+            detect=entry.ids("detect", concepts, "concept"),
+            sources=entry.ids("sources", sources, "source"),
+        )
+    return flags, advice
+
+
+def _load_prevention(
+    data_dir: Path, sources: Mapping[str, str], exercises: Mapping[str, Exercise]
+) -> Prevention:
+    file = "prevention.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    groups = []
+    for path, item in top.items("groups"):
+        entry = Entry(item, file, path)
+        groups.append(
+            PreventionGroup(
+                id=entry.text("id"),  # type: ignore[arg-type]
+                title=entry.text("title"),  # type: ignore[arg-type]
+                exercises=tuple(exercises[i] for i in entry.ids("exercises", exercises, "exercise", False)),
+                items=_facts(entry, "items", sources, required=False),
+            )
+        )
+    return Prevention(title=top.text("title"), groups=tuple(groups))  # type: ignore[arg-type]
+
+
+def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
+    file = "education.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+
+    def one(key: str) -> Fact:
+        return _fact(top.raw(key), file, key, sources)
+
+    return Education(
+        why_it_matters=one("why_it_matters"),
+        closing_thought=one("closing_thought"),
+        seek_help=_facts(top, "seek_help", sources),
+        return_to_running=_facts(top, "return_to_running", sources),
+        about_accuracy=one("about_accuracy"),
+    )
+
+
+def _load_messages(data_dir: Path) -> dict[str, str]:
+    file = "messages.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    return {key: top.text(key) for key in top.data}  # type: ignore[misc]
+
+
+def _load_common_words(data_dir: Path) -> frozenset[str]:
+    path = data_dir / "common_words.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise KnowledgeError("common_words.txt: file is missing") from None
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
+    """Read and validate every data file under `data_dir`.
+
+    Raises KnowledgeError naming the file, the entry and the problem when anything is wrong.
+    """
+    sources = _load_sources(data_dir)
+    exercises = _load_exercises(data_dir, sources)
+    spelling, concepts = _load_lexicon(data_dir)
+    present = sorted(p.stem for p in (data_dir / "conditions").glob("*.yaml"))
+    unknown = sorted(set(present) - set(CONDITION_IDS))
+    if unknown:
+        raise KnowledgeError(f"conditions/{unknown[0]}.yaml: unknown condition id {unknown[0]!r}")
+    conditions = {cid: _load_condition(cid, data_dir, sources, exercises, concepts) for cid in CONDITION_IDS}
+    red_flags, urgency_advice = _load_red_flags(data_dir, sources, concepts)
+    return Knowledge(
+        sources=frozen_mapping(sources),
+        conditions=frozen_mapping(conditions),
+        exercises=frozen_mapping(exercises),
+        concepts=frozen_mapping(concepts),
+        spelling=frozen_mapping(spelling),
+        common_words=_load_common_words(data_dir),
+        red_flags=frozen_mapping(red_flags),
+        urgency_advice=frozen_mapping(urgency_advice),
+        prevention=_load_prevention(data_dir, sources, exercises),
+        education=_load_education(data_dir, sources),
+        messages=frozen_mapping(_load_messages(data_dir)),
+    )
+
+
+@cache
+def default_knowledge() -> Knowledge:
+    """The packaged knowledge base, loaded once per process."""
+    return load_knowledge()

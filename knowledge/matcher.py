@@ -1,0 +1,286 @@
+"""Recognise a runner's likely problem, and any red flags, from their own words.
+
+The matcher reads a message as *concepts* (data/lexicon.yaml): where it hurts, what sets it off,
+what it feels like, names, and warning signs. Conditions are scored the way the guide tells them
+apart — location and trigger first — from the concepts they list in their `recognise` block.
+Red flags are the concepts each flag `detect`s, unless the runner negated them ("no numbness").
+
+`Matcher` builds its index once; `match`, `read` and `assess` are pure functions of their input.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from knowledge.model import CONDITION_IDS, Knowledge, Urgency
+from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, entry_words, pattern_words
+
+GROUP_WEIGHTS = {
+    "names": 4.0,  # the runner named it ("my SI joint", "sciatica")
+    "hallmarks": 5.0,  # a sign that on its own points to one condition (pain down the leg)
+    "where": 2.0,
+    "signs": 2.5,
+    "triggers": 1.5,
+    "background": 0.5,
+}
+MIN_SCORE = 3.0  # below this the message is too vague to name a condition: ask instead
+MIN_LEAD = 1.0  # the best condition must lead the next by this much, or the bot asks
+
+NEGATORS = frozenset(
+    "no not never nothing none without dont doesnt didnt isnt wasnt arent werent havent "
+    "hasnt hadnt wont wouldnt nor neither aint nope ".split()
+)
+NOT_NEGATING_NEXT = frozenset("sure know idea certain clue doubt ".split())  # "not sure if ..."
+CLAUSE_WORDS = frozenset(
+    "but though although however and except yet so because now then which while whereas plus also ".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A condition and how well the message fits it (0–100)."""
+
+    id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message says, as concept ids: the ones it affirms and the ones it denies."""
+
+    concepts: frozenset[str] = frozenset()
+    negated: frozenset[str] = frozenset()
+
+    def __or__(self, other: Reading) -> Reading:
+        concepts = (self.concepts - other.negated) | other.concepts
+        negated = (self.negated - other.concepts) | other.negated
+        return Reading(frozenset(concepts), frozenset(negated))
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The matcher's answer for one message (or one conversation's worth of concepts)."""
+
+    condition: str | None
+    confidence: float
+    candidates: tuple[Candidate, ...]
+    red_flags: tuple[str, ...]
+    urgency: Urgency
+    reading: Reading = field(default_factory=Reading)
+    evidence: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        """The JSON contract of `runner-bot match` (shared/eval/README.md)."""
+        return {
+            "condition": self.condition,
+            "confidence": self.confidence,
+            "candidates": [{"id": c.id, "score": c.score} for c in self.candidates],
+            "red_flags": list(self.red_flags),
+            "urgency": self.urgency.key,
+            "concepts": sorted(self.reading.concepts),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _ConceptIndex:
+    id: str
+    pattern: re.Pattern[str]
+    exceptions: re.Pattern[str] | None
+    own_negators: frozenset[str]  # negation words the patterns spell out ("no feeling")
+
+
+class Matcher:
+    """Reads messages into concepts and ranks the six conditions; build once, call often."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+        all_patterns = [p for c in knowledge.concepts.values() for p in (*c.patterns, *c.exceptions)]
+        words, stems = pattern_words(all_patterns)
+        known = words | NEGATORS | CLAUSE_WORDS | NOT_NEGATING_NEXT
+        self.normaliser = Normaliser(knowledge.spelling, known, stems, knowledge.common_words)
+        self._index = tuple(
+            _ConceptIndex(
+                concept.id,
+                _union(concept.patterns),
+                _union(concept.exceptions) if concept.exceptions else None,
+                frozenset(pattern_words(concept.patterns)[0] & NEGATORS),
+            )
+            for concept in knowledge.concepts.values()
+        )
+        self._by_word, self._by_stem = _entry_index(knowledge)
+        self._weights = {cid: _concept_weights(knowledge, cid) for cid in CONDITION_IDS}
+        self._anchors = {
+            cid: frozenset(
+                (
+                    *knowledge.conditions[cid].recognise.names,
+                    *knowledge.conditions[cid].recognise.hallmarks,
+                    *knowledge.conditions[cid].recognise.where,
+                    *knowledge.conditions[cid].recognise.signs,
+                )
+            )
+            for cid in CONDITION_IDS
+        }
+
+    def match(self, message: str) -> MatchResult:
+        """Everything the matcher can tell from one message."""
+        return self.assess(self.read(message))
+
+    def read(self, message: str) -> Reading:
+        """The concepts a message affirms, and those it negates ("no numbness")."""
+        tokens = self.normaliser.tokens(message if isinstance(message, str) else "")
+        if not tokens.words:
+            return Reading()
+        starts = self._possible_starts(tokens.words)
+        affirmed: set[str] = set()
+        negated: set[str] = set()
+        for entry in self._index:
+            if entry.id not in starts:
+                continue
+            found = _hits(entry, tokens, starts[entry.id])
+            if found is None:
+                continue
+            (affirmed if found else negated).add(entry.id)
+        return Reading(frozenset(affirmed), frozenset(negated - affirmed))
+
+    def _possible_starts(self, words: tuple[str, ...]) -> dict[str, list[int]]:
+        """For each concept, the token positions where one of its patterns could start.
+
+        Trying patterns only there, rather than scanning the whole message with every concept,
+        keeps the matcher well under a millisecond even on long messages.
+        """
+        starts: dict[str, list[int]] = {}
+        for index, word in enumerate(words):
+            concepts = set(self._by_word.get(word, ()))
+            for stem, stem_concepts in self._by_stem.get(word[:STEM_KEY], ()):
+                if word.startswith(stem):
+                    concepts |= stem_concepts
+            for concept in concepts:
+                starts.setdefault(concept, []).append(index)
+        return starts
+
+    def assess(self, reading: Reading) -> MatchResult:
+        """Rank conditions and collect red flags for a set of concepts."""
+        raw = {cid: self._score(cid, reading.concepts) for cid in CONDITION_IDS}
+        ranked = sorted((cid for cid in CONDITION_IDS if raw[cid] > 0), key=lambda c: -raw[c])
+        condition = self._decide(ranked, raw)
+        flags = self.red_flags(reading.concepts)
+        urgency = max((self.knowledge.red_flags[f].urgency for f in flags), default=Urgency.SELF_CARE)
+        if condition:
+            urgency = max(urgency, self.knowledge.conditions[condition].urgency_floor)
+        return MatchResult(
+            condition=condition,
+            confidence=_confidence(ranked, raw, condition),
+            candidates=tuple(Candidate(cid, _percent(raw[cid])) for cid in ranked),
+            red_flags=flags,
+            urgency=urgency,
+            reading=reading,
+            evidence=self.evidence(condition, reading.concepts) if condition else (),
+        )
+
+    def red_flags(self, concepts: Iterable[str]) -> tuple[str, ...]:
+        """The red flags these concepts raise, most urgent first."""
+        present = set(concepts)
+        flags = [f for f in self.knowledge.red_flags.values() if present.intersection(f.detect)]
+        return tuple(f.id for f in sorted(flags, key=lambda f: -f.urgency))
+
+    def evidence(self, condition: str, concepts: Iterable[str]) -> tuple[str, ...]:
+        """The concepts that pointed to `condition`, strongest first."""
+        weights = self._weights[condition]
+        return tuple(sorted((c for c in set(concepts) if c in weights), key=lambda c: (-weights[c], c)))
+
+    def _score(self, condition: str, concepts: frozenset[str]) -> float:
+        if not concepts & self._anchors[condition]:
+            return 0.0
+        weights = self._weights[condition]
+        return sum(weights[c] for c in concepts if c in weights)
+
+    @staticmethod
+    def _decide(ranked: list[str], raw: dict[str, float]) -> str | None:
+        if not ranked or raw[ranked[0]] < MIN_SCORE:
+            return None
+        runner_up = raw[ranked[1]] if len(ranked) > 1 else 0.0
+        return ranked[0] if raw[ranked[0]] - runner_up >= MIN_LEAD else None
+
+
+def _concept_weights(knowledge: Knowledge, condition: str) -> dict[str, float]:
+    recognise = knowledge.conditions[condition].recognise
+    weights: dict[str, float] = {}
+    for group, weight in GROUP_WEIGHTS.items():
+        for concept in getattr(recognise, group):
+            weights[concept] = max(weights.get(concept, 0.0), weight)
+    return weights
+
+
+STEM_KEY = 2  # stems are filed under their first letters for a quick look-up
+
+
+def _entry_index(
+    knowledge: Knowledge,
+) -> tuple[dict[str, frozenset[str]], dict[str, list[tuple[str, frozenset[str]]]]]:
+    by_word: dict[str, set[str]] = {}
+    by_stem: dict[str, set[str]] = {}
+    for concept in knowledge.concepts.values():
+        for pattern in concept.patterns:
+            words, stems = entry_words(pattern)
+            for word in words:
+                by_word.setdefault(word, set()).add(concept.id)
+            for stem in stems:
+                by_stem.setdefault(stem, set()).add(concept.id)
+    stems_by_key: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for stem, concepts in by_stem.items():
+        stems_by_key.setdefault(stem[:STEM_KEY], []).append((stem, frozenset(concepts)))
+    return {w: frozenset(c) for w, c in by_word.items()}, stems_by_key
+
+
+def _union(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{compile_pattern(p)})" for p in patterns))
+
+
+def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> bool | None:
+    """None when the concept is absent; True when affirmed at least once; False when only negated."""
+    matches = [m for i in starts if (m := entry.pattern.match(tokens.text, tokens.starts[i]))]
+    if not matches:
+        return None
+    if entry.exceptions is not None:
+        cancelled = [m.span() for m in entry.exceptions.finditer(tokens.text)]
+        matches = [m for m in matches if not any(a < m.end() and m.start() < b for a, b in cancelled)]
+        if not matches:
+            return None
+    return any(
+        not _negated(tokens, tokens.index_at(m.start()), tokens.index_at(m.end()), entry.own_negators)
+        for m in matches
+    )
+
+
+def _negated(tokens: Tokens, start: int, end: int, own_negators: frozenset[str]) -> bool:
+    """Whether a negation word stands in the hit's clause before it, or inside it ("legs don't feel weak")."""
+    words = tokens.words
+    if any(_negates(words, i) and words[i] not in own_negators for i in range(start, end)):
+        return True
+    index = start - 1
+    while index >= 0 and words[index] != BREAK and words[index] not in CLAUSE_WORDS:
+        if _negates(words, index):
+            return True
+        index -= 1
+    return False
+
+
+def _negates(words: tuple[str, ...], index: int) -> bool:
+    return words[index] in NEGATORS and (index + 1 >= len(words) or words[index + 1] not in NOT_NEGATING_NEXT)
+
+
+def _percent(raw: float) -> float:
+    return round(100.0 * (1.0 - math.exp(-raw / 4.0)), 1)
+
+
+def _confidence(ranked: list[str], raw: dict[str, float], condition: str | None) -> float:
+    if not ranked:
+        return 0.0
+    top = raw[ranked[0]]
+    share = top / sum(raw[c] for c in ranked)
+    strength = 1.0 - math.exp(-top / 3.0)
+    value = share * strength
+    return round(value if condition else min(value, 0.49), 3)

@@ -1,0 +1,193 @@
+"""What the bot knows, as frozen dataclasses built once by `knowledge.loader`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from types import MappingProxyType
+
+CONDITION_IDS: tuple[str, ...] = (
+    "hip_flexor_strain",
+    "gluteal_tendinopathy",
+    "it_band_syndrome",
+    "lumbar_strain",
+    "si_joint_dysfunction",
+    "disc_irritation",
+)
+
+
+class Urgency(IntEnum):
+    """How soon a runner should see someone; higher is more urgent."""
+
+    SELF_CARE = 0
+    SOON = 1
+    URGENT = 2
+    EMERGENCY = 3
+
+    @property
+    def key(self) -> str:
+        """The lower-case id used in data files and the JSON contract."""
+        return self.name.lower()
+
+    @classmethod
+    def from_key(cls, key: str) -> Urgency:
+        """Parse an id such as ``"urgent"``."""
+        return cls[key.upper()]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One sentence the bot may show, with where it comes from."""
+
+    text: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    """A structured exercise: enough for a reply, a plan or a reminder."""
+
+    id: str
+    name: str
+    cue: str
+    source: str
+    sets: int | None = None
+    reps: int | None = None
+    hold_seconds: tuple[int, int] | None = None
+    per_side: bool = False
+
+    @property
+    def dose(self) -> str:
+        """The prescription in short form, e.g. ``3 × 10 each side`` or ``hold 10–15 s``."""
+        parts: list[str] = []
+        if self.hold_seconds is not None:
+            low, high = self.hold_seconds
+            hold = f"{low} s" if low == high else f"{low}–{high} s"
+            parts.append(f"{self.sets} × {hold}" if self.sets else f"hold {hold}")
+        elif self.sets and self.reps:
+            parts.append(f"{self.sets} × {self.reps}")
+        elif self.reps:
+            parts.append(f"{self.reps} reps")
+        if self.per_side:
+            parts.append("each side")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """The concepts that point to a condition, grouped by how strongly they point."""
+
+    names: tuple[str, ...] = ()
+    hallmarks: tuple[str, ...] = ()
+    where: tuple[str, ...] = ()
+    signs: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+    background: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One of the six hip and lower-back problems the bot covers."""
+
+    id: str
+    name: str
+    region: str
+    area: str
+    summary: str
+    cause: Fact
+    symptoms: Fact
+    treatment: tuple[Fact, ...]
+    exercises: tuple[Exercise, ...]
+    recognise: Recognition
+    urgency_floor: Urgency = Urgency.SELF_CARE
+    see_a_clinician: Fact | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A clue the matcher looks for: where it hurts, what sets it off, a sign or a name."""
+
+    id: str
+    label: str
+    patterns: tuple[str, ...]
+    exceptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyAdvice:
+    """What to tell a runner at one level of urgency."""
+
+    urgency: Urgency
+    title: str
+    advice: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlag:
+    """A warning sign, its urgency, and the concepts that reveal it in a message."""
+
+    id: str
+    urgency: Urgency
+    name: str
+    question: str
+    meaning: str
+    detect: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreventionGroup:
+    """One group of the prevention routine (strength, mobility, form, load)."""
+
+    id: str
+    title: str
+    exercises: tuple[Exercise, ...]
+    items: tuple[Fact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prevention:
+    """The whole prevention routine."""
+
+    title: str
+    groups: tuple[PreventionGroup, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Education:
+    """Explanations: why hips and back matter, when to get help, returning to running."""
+
+    why_it_matters: Fact
+    closing_thought: Fact
+    seek_help: tuple[Fact, ...]
+    return_to_running: tuple[Fact, ...]
+    about_accuracy: Fact
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """Everything loaded from `knowledge/data`, validated and cross-referenced."""
+
+    sources: Mapping[str, str]
+    conditions: Mapping[str, Condition]
+    exercises: Mapping[str, Exercise]
+    concepts: Mapping[str, Concept]
+    spelling: Mapping[str, str]
+    common_words: frozenset[str]
+    red_flags: Mapping[str, RedFlag]
+    urgency_advice: Mapping[Urgency, UrgencyAdvice]
+    prevention: Prevention
+    education: Education
+    messages: Mapping[str, str]
+
+    def message(self, key: str, **values: object) -> str:
+        """The user-facing text stored under `key`, with `{placeholders}` filled in."""
+        template = self.messages[key]
+        return template.format(**values) if values else template
+
+
+def frozen_mapping(items: Mapping) -> Mapping:
+    """A read-only view, so loaded knowledge cannot be changed by accident."""
+    return MappingProxyType(dict(items))

@@ -1,0 +1,233 @@
+"""The matcher, capability by capability: one table row per message, one failure per row."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge import Matcher, Urgency
+from tests.conftest import TEST_DATA, read_jsonl
+
+# (message, expected condition or None)
+TYPOS_AND_TEXT_SPEAK = [
+    ("lowr bak pain wen bending backwards", "lumbar_strain"),
+    ("outsid of my hip keeps snappin wen i run", "it_band_syndrome"),
+    ("frnt of my hip hurts wen i lift my nee", "hip_flexor_strain"),
+    ("sore side of hip n stairs r the worst, cant lie on it", "gluteal_tendinopathy"),
+    ("deep ache rite side of lowr back, twistin makes it worse", "si_joint_dysfunction"),
+    ("pain goin down my leg from my bak n tingly toes", "disc_irritation"),
+]
+LAY_WORDS = [
+    ("pain in my groin crease when I drive my knee up", "hip_flexor_strain"),
+    ("deep ache in my left butt cheek near my lower back, twisting hurts", "si_joint_dysfunction"),
+    ("my bum aches deep on one side when I twist", "si_joint_dysfunction"),
+    ("sharp pop over my hip bone on the outside when I run", "it_band_syndrome"),
+    ("pins and needles down my calf", "disc_irritation"),
+    ("sciatic pain down my right leg", "disc_irritation"),
+    ("my SI is sore again on the left", "si_joint_dysfunction"),
+    ("ITB snapping at the hip on runs", "it_band_syndrome"),
+    ("glute med is weak and the side of my hip aches on stairs", "gluteal_tendinopathy"),
+]
+NAMES_TYPED_DIRECTLY = [
+    ("hip flexor strain", "hip_flexor_strain"),
+    ("gluteal tendinopathy", "gluteal_tendinopathy"),
+    ("gluteal tendonopathy", "gluteal_tendinopathy"),
+    ("IT band syndrome", "it_band_syndrome"),
+    ("iliotibial band syndrome", "it_band_syndrome"),
+    ("lumbar strain", "lumbar_strain"),
+    ("sacroiliac joint dysfunction", "si_joint_dysfunction"),
+    ("sacroilliac joint pain", "si_joint_dysfunction"),
+    ("disc bulge", "disc_irritation"),
+    ("herniated disk", "disc_irritation"),
+    ("sciatica", "disc_irritation"),
+]
+SPELLINGS = [
+    ("lower back sore in the centre when I lean back", "lumbar_strain"),
+    ("lower back sore in the center when I lean back", "lumbar_strain"),
+    ("pain on one side of my bottom and lower back when I twist", "si_joint_dysfunction"),
+    ("pain on one side of my butt and lower back when I twist", "si_joint_dysfunction"),
+    ("hip hurts at the front when lifting my knee to put my trousers on", "hip_flexor_strain"),
+]
+EMOJI_AND_CAPS = [
+    ("FRONT OF MY HIP HURTS WHEN I SPRINT", "hip_flexor_strain"),
+    ("🏃‍♀️ outside of my hip 💥 snaps every run 😩", "it_band_syndrome"),
+    ("Lower back 😣 hurts when I lean back 🙃", "lumbar_strain"),
+]
+LONG_RAMBLING = [
+    (
+        "Sorry for the essay. I'm 45, I've been running on and off since university, mostly 5k and 10k, "
+        "and I've done a couple of half marathons. My diet is fine and I sleep well. I changed jobs in the "
+        "summer and now commute by train, and last month I bought new trainers that feel great. On Sunday "
+        "my club did a long hilly route and everyone was chatting about autumn races. Since then the side of "
+        "my hip aches whenever I climb the stairs at the station and I can't get comfy lying on that side. "
+        "Anyway, what do you think?",
+        "gluteal_tendinopathy",
+    ),
+    ("Blah blah " * 300 + "front of my hip hurts when I sprint", "hip_flexor_strain"),
+]
+OUT_OF_SCOPE_AND_VAGUE = [
+    ("my knee hurts on the outside after 5 miles", None),
+    ("shin pain when I run", None),
+    ("achilles is sore in the morning", None),
+    ("heel pain first thing", None),
+    ("what's a good marathon pace?", None),
+    ("hi!", None),
+    ("Mi duele la espalda baja", None),
+    ("мне больно", None),
+    ("my hip hurts", None),
+    ("back pain", None),
+    ("hip and back both a bit sore after the race", None),
+]
+ALL_CONDITION_ROWS = (
+    TYPOS_AND_TEXT_SPEAK
+    + LAY_WORDS
+    + NAMES_TYPED_DIRECTLY
+    + SPELLINGS
+    + EMOJI_AND_CAPS
+    + OUT_OF_SCOPE_AND_VAGUE
+)
+
+
+@pytest.mark.parametrize(("message", "expected"), ALL_CONDITION_ROWS)
+def test_condition(matcher: Matcher, message: str, expected: str | None) -> None:
+    assert matcher.match(message).condition == expected
+
+
+@pytest.mark.parametrize(("message", "expected"), LONG_RAMBLING, ids=["essay", "padding"])
+def test_clue_buried_in_a_long_message(matcher: Matcher, message: str, expected: str) -> None:
+    assert matcher.match(message).condition == expected
+
+
+# (message, flags that must be raised)
+RED_FLAGS = [
+    ("I can't control my bladder and my back hurts", {"cauda_equina"}),
+    ("numb between my legs since this morning", {"cauda_equina"}),
+    ("sciatica in both legs now", {"cauda_equina"}),
+    ("pooed myself and my back is agony", {"cauda_equina"}),
+    ("can't put any weight on my right leg", {"cannot_bear_weight"}),
+    ("hopping on it hurts like mad", {"cannot_bear_weight"}),
+    ("fell off my bike onto my hip", {"trauma"}),
+    ("slipped on ice and landed on my back", {"trauma"}),
+    ("back pain and a fever", {"fever_weight_loss"}),
+    ("lost 6 kg without trying and my back aches", {"fever_weight_loss"}),
+    ("my leg keeps giving way", {"leg_weakness"}),
+    ("my foot drops and catches on the kerb", {"leg_weakness"}),
+    ("pain shoots down my leg", {"radiating_leg_pain"}),
+    ("tingling in my foot", {"numbness_tingling"}),
+    ("the pain wakes me up at night", {"night_pain"}),
+    ("I'm limping", {"gait_change"}),
+    ("it has hurt for three weeks even with rest", {"persistent_pain"}),
+    ("had cancer five years ago and now my back aches", {"serious_illness_history"}),
+]
+NEGATED = [
+    "no numbness or tingling",
+    "it doesn't wake me at night",
+    "nothing goes down my leg",
+    "No bladder or bowel problems",
+    "I didn't fall or anything",
+    "not limping",
+    "I haven't had a fever",
+    "There's no pain going down my leg and no pins and needles",
+    "my legs don't feel weak",
+    "I'm not losing weight",
+]
+NOT_FLAGS = [
+    "I run 30 miles a week",
+    "it's been sore since Saturday",
+    "I fell asleep on the sofa after my run",
+    "went down the stairs fine",
+    "my core is weak",
+    "my glutes are weak",
+    "started running two years ago",
+    "running for 3 months now and loving it",
+]
+
+
+@pytest.mark.parametrize(("message", "flags"), RED_FLAGS)
+def test_red_flag_raised(matcher: Matcher, message: str, flags: set[str]) -> None:
+    assert flags <= set(matcher.match(message).red_flags)
+
+
+@pytest.mark.parametrize("message", NEGATED + NOT_FLAGS)
+def test_no_red_flag(matcher: Matcher, message: str) -> None:
+    assert matcher.match(message).red_flags == ()
+
+
+@pytest.mark.parametrize(
+    ("message", "urgency"),
+    [
+        ("my bladder isn't working properly and my back hurts", Urgency.EMERGENCY),
+        ("can't hop on my left leg", Urgency.URGENT),
+        ("pain down my leg", Urgency.URGENT),  # disc irritation: at least urgent
+        ("front of hip hurts when I sprint and it wakes me at night", Urgency.SOON),
+        ("front of hip hurts when I sprint", Urgency.SELF_CARE),
+    ],
+)
+def test_urgency(matcher: Matcher, message: str, urgency: Urgency) -> None:
+    assert matcher.match(message).urgency == urgency
+
+
+def test_flags_are_ordered_most_urgent_first(matcher: Matcher) -> None:
+    flags = matcher.match("pain down both legs, limping, and I've wet myself").red_flags
+    assert flags[0] == "cauda_equina"
+    urgencies = [matcher.knowledge.red_flags[f].urgency for f in flags]
+    assert urgencies == sorted(urgencies, reverse=True)
+
+
+def test_result_explains_itself_with_labels_not_the_runners_words(matcher: Matcher) -> None:
+    result = matcher.match("front of my hip hurts when I lift my knee")
+    assert result.evidence[:2] == ("hip_front", "knee_lift")
+    assert result.candidates[0].id == "hip_flexor_strain"
+    assert 0.0 < result.confidence <= 1.0
+
+
+def test_json_contract(matcher: Matcher) -> None:
+    data = matcher.match("snapping at the outside of my hip when I run").to_json()
+    assert data["condition"] == "it_band_syndrome"
+    assert set(data) >= {"condition", "confidence", "candidates", "red_flags", "urgency"}
+    scores = [c["score"] for c in data["candidates"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 100 for s in scores)
+    assert data["urgency"] in {"emergency", "urgent", "soon", "self_care"}
+
+
+NASTY_INPUTS = [
+    "",
+    "   \t  ",
+    "\x00\x01\x02\x1b[31m",
+    "'; DROP TABLE sessions; --",
+    "Robert'); DELETE FROM events WHERE 1=1;--",
+    "🏃" * 5000,
+    "a" * 10_000,
+    "hip " * 2000,
+    "\u202e\u200b\ufeff",
+    "日本語のテキスト",
+    "%s %d {0} {message}",
+]
+
+
+@pytest.mark.parametrize("message", NASTY_INPUTS, ids=range(len(NASTY_INPUTS)))
+def test_never_raises_on_nasty_input(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert result.condition is None or result.condition in matcher.knowledge.conditions
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_never_raises_on_any_text(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert 0.0 <= result.confidence <= 1.0
+    assert set(result.red_flags) <= set(matcher.knowledge.red_flags)
+
+
+def test_project_labelled_messages(matcher: Matcher) -> None:
+    """The project's own labelled set (written apart from the shared one) clears the same bars."""
+    rows = read_jsonl(TEST_DATA / "runner_messages.jsonl")
+    right = sum(matcher.match(r["text"]).condition in {r["condition"], *r.get("also", [])} for r in rows)
+    flagged = [r for r in rows if r["red_flags"]]
+    caught = sum(bool(matcher.match(r["text"]).red_flags) for r in flagged)
+    clean = [r for r in rows if not r["red_flags"]]
+    alarms = sum(bool(matcher.match(r["text"]).red_flags) for r in clean)
+    assert right / len(rows) >= 0.95
+    assert caught == len(flagged)
+    assert alarms / len(clean) <= 0.03
