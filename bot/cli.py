@@ -54,8 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "match takes either a TEXT argument or --jsonl (messages on stdin), not both or neither"
             )
         return run_match(args.text, as_json=args.json, stream=sys.stdin if args.jsonl else None)
-    from bot.app import run_bot  # imported late: `match` should not pay for Telegram's imports
+    from dotenv import load_dotenv
 
+    from bot.app import run_bot  # imported late: `match` should not pay for the bot's imports
+
+    load_dotenv()  # a .env file in the working directory; real environment variables win
     return run_bot(args.command)
 
 

@@ -25,6 +25,10 @@ from knowledge.model import (
     PreventionGroup,
     Recognition,
     RedFlag,
+    Region,
+    Screen,
+    Triage,
+    TriageOption,
     Urgency,
     UrgencyAdvice,
     frozen_mapping,
@@ -336,6 +340,47 @@ def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
     )
 
 
+def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Mapping[str, RedFlag]) -> Triage:
+    file = "triage.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+
+    def options(key: str, follow_ups: Mapping[str, TriageOption] | None) -> dict[str, TriageOption]:
+        group = top.child(key)
+        found = {}
+        for option_id in group.data:
+            entry = group.child(option_id)
+            found[option_id] = TriageOption(
+                id=option_id,
+                label=entry.text("label"),  # type: ignore[arg-type]
+                concepts=entry.ids("concepts", concepts, "concept"),
+                follow_ups=entry.ids("triggers", follow_ups, "trigger") if follow_ups is not None else (),
+            )
+        return found
+
+    triggers = options("triggers", None)
+    locations = options("locations", triggers)
+    regions_entry = top.child("regions")
+    regions = {}
+    for region_id in ("hip", "lower_back"):
+        entry = regions_entry.child(region_id)
+        regions[region_id] = Region(
+            region_id, entry.text("label"), entry.ids("locations", locations, "location")
+        )  # type: ignore[arg-type]
+    screen = top.child("screen")
+    for key in ("emergency", "duration"):
+        if screen.text(key) not in red_flags:
+            screen.fail(f"field '{key}': unknown red flag {screen.data[key]!r}")
+    return Triage(
+        regions=frozen_mapping(regions),
+        locations=frozen_mapping(locations),
+        triggers=frozen_mapping(triggers),
+        screen=Screen(
+            screen.data["emergency"], screen.ids("together", red_flags, "red flag"), screen.data["duration"]
+        ),
+        region_only=top.ids("region_only", concepts, "concept", required=False),
+    )
+
+
 def _load_messages(data_dir: Path) -> dict[str, str]:
     file = "messages.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
@@ -376,6 +421,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         urgency_advice=frozen_mapping(urgency_advice),
         prevention=_load_prevention(data_dir, sources, exercises),
         education=_load_education(data_dir, sources),
+        triage=_load_triage(data_dir, concepts, red_flags),
         messages=frozen_mapping(_load_messages(data_dir)),
     )
 

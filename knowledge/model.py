@@ -167,6 +167,45 @@ class Education:
 
 
 @dataclass(frozen=True, slots=True)
+class TriageOption:
+    """A button in triage (a location or a trigger) and the concepts choosing it adds."""
+
+    id: str
+    label: str
+    concepts: tuple[str, ...]
+    follow_ups: tuple[str, ...] = ()  # for a location: the trigger ids that fit it
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Hip or lower back, and the locations to offer for it."""
+
+    id: str
+    label: str
+    locations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """The red-flag screen: the emergency question, the others together, then duration."""
+
+    emergency: str
+    together: tuple[str, ...]
+    duration: str
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """The questions the conversation asks, and what each answer means."""
+
+    regions: Mapping[str, Region]
+    locations: Mapping[str, TriageOption]
+    triggers: Mapping[str, TriageOption]
+    screen: Screen
+    region_only: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     """Everything loaded from `knowledge/data`, validated and cross-referenced."""
 
@@ -180,6 +219,7 @@ class Knowledge:
     urgency_advice: Mapping[Urgency, UrgencyAdvice]
     prevention: Prevention
     education: Education
+    triage: Triage
     messages: Mapping[str, str]
 
     def message(self, key: str, **values: object) -> str:

@@ -119,7 +119,12 @@ BAD_DATA = [
     ),
     (edit("lexicon.yaml", "  wen: when", "  wen: no"), "lexicon.yaml", "spelling", "quote them"),
     (edit("education.yaml", "why_it_matters:", "why_it_matterz:"), "education.yaml", "", "missing field"),
-    (edit("messages.yaml", "welcome: ", "welcome: \n#"), "messages.yaml", "", "field 'welcome'"),
+    (
+        edit("messages.yaml", "cancelled: OK, I've stopped that.", "cancelled:"),
+        "messages.yaml",
+        "",
+        "field 'cancelled'",
+    ),
     (delete("sources.yaml"), "sources.yaml", "", "file is missing"),
     (
         edit("conditions/si_joint_dysfunction.yaml", "region: lower_back", "region: [lower_back"),

@@ -1,0 +1,97 @@
+"""Play a transcript (tests/transcripts/*.yaml) against the engine and check every reply.
+
+A transcript is a list of steps. Each step does one thing —
+  say: TEXT            the runner types TEXT        tap: LABEL   presses the button labelled LABEL
+  command: NAME        sends /NAME                  data: DATA   sends raw button data (stale or forged)
+  send: KIND           a photo, sticker, voice note ... (something that is not text)
+— and then checks the bot's replies to it:
+  expect: [..]         each text appears in the replies        not: [..]   none of these appears
+  first: TEXT          the first reply contains TEXT           emergency: true/false  the first reply is
+                                                                                       (not) the emergency warning
+  buttons: [..]        the last reply offers these buttons     state: NAME  the conversation is now in NAME
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conversations.engine import Engine
+from conversations.events import Choice, Command, Event, Reply, Text, Unsupported
+from conversations.session import Session
+
+ACTIONS = ("say", "tap", "command", "data", "send")
+CHECKS = ("expect", "not", "first", "emergency", "buttons", "state")
+
+
+@dataclass
+class Player:
+    """Replays steps against an engine, keeping the session and the last replies."""
+
+    engine: Engine
+    session: Session = field(default_factory=Session)
+    replies: list[Reply] = field(default_factory=list)
+
+    def event(self, step: dict[str, Any]) -> Event:
+        if "say" in step:
+            return Text(str(step["say"]))
+        if "command" in step:
+            return Command(str(step["command"]))
+        if "data" in step:
+            return Choice(str(step["data"]))
+        if "send" in step:
+            return Unsupported(str(step["send"]))
+        label = str(step["tap"])
+        buttons = [b for r in self.replies for b in r.buttons if b.label == label]
+        assert buttons, f"no button {label!r} among {[b.label for r in self.replies for b in r.buttons]}"
+        return Choice(buttons[-1].data)
+
+    def play(self, step: dict[str, Any]) -> list[Reply]:
+        self.session, self.replies = self.engine.handle(self.session, self.event(step))
+        return self.replies
+
+
+def check(step: dict[str, Any], replies: list[Reply], session: Session, where: str) -> None:
+    """Assert a step's expectations about the replies it produced."""
+    text = "\n".join(r.text for r in replies)
+    for wanted in step.get("expect", []):
+        assert wanted in text, f"{where}: expected {wanted!r} in:\n{text}"
+    for unwanted in step.get("not", []):
+        assert unwanted not in text, f"{where}: did not expect {unwanted!r} in:\n{text}"
+    if "first" in step:
+        assert replies and step["first"] in replies[0].text, (
+            f"{where}: first reply was {replies[0].text[:200]!r}"
+        )
+    if "emergency" in step:
+        assert replies and replies[0].emergency is step["emergency"], f"{where}: first reply emergency flag"
+    if "buttons" in step:
+        labels = [b.label for b in replies[-1].buttons] if replies else []
+        assert labels == step["buttons"], f"{where}: buttons were {labels}"
+    if "state" in step:
+        assert session.state.value == step["state"], f"{where}: state is {session.state.value}"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read and sanity-check a transcript file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and data.get("steps"), f"{path.name}: needs a title and steps"
+    for number, step in enumerate(data["steps"], start=1):
+        actions = [a for a in ACTIONS if a in step]
+        assert len(actions) == 1, f"{path.name} step {number}: exactly one of {ACTIONS}"
+        unknown = set(step) - set(ACTIONS) - set(CHECKS)
+        assert not unknown, f"{path.name} step {number}: unknown keys {sorted(unknown)}"
+    return data
+
+
+def run_transcript(path: Path, engine: Engine) -> None:
+    """Play every step of the transcript at `path`, from a new chat's welcome."""
+    data = load(path)
+    player = Player(engine)
+    player.session, player.replies = engine.welcome(player.session)
+    for number, step in enumerate(data["steps"], start=1):
+        replies = player.play(step)
+        check(step, replies, player.session, f"{path.name} step {number}")
+        assert not engine.problems(player.session), engine.problems(player.session)
