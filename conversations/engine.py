@@ -69,6 +69,11 @@ class Engine:
             turn.ask_current()
         return turn.session, turn.replies
 
+    def accepts(self, session: Session, data: str) -> bool:
+        """Whether button data belongs to the session's current question (not stale, not forged)."""
+        menu, _, value = (data or "").partition(":")
+        return menu == str(session.menu) and value in _Turn(self, session).current_options()
+
     def problems(self, session: Session) -> list[str]:
         """What is wrong with a session, if anything (used by tests and when loading stored ones)."""
         knowledge = self.knowledge
@@ -130,7 +135,7 @@ class _Turn:
         elif isinstance(event, Command):
             self.on_command(event.name.lower().lstrip("/"))
         elif isinstance(event, Unsupported):
-            self.say("unsupported_message")
+            self.say("edited_message" if event.kind == "edited" else "unsupported_message")
             self.ask_current()
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"not an event: {event!r}")
@@ -196,13 +201,11 @@ class _Turn:
 
     # ----- buttons ---------------------------------------------------------------------
     def on_choice(self, data: str) -> None:
-        menu, _, value = (data or "").partition(":")
-        options = self.current_options()
-        if menu != str(self.session.menu) or value not in options:
+        if not self.engine.accepts(self.session, data):
             self.say("menu_expired")
             self.ask_current()
             return
-        self.choose(value)
+        self.choose(data.partition(":")[2])
 
     def choose(self, value: str) -> None:
         state = self.session.state

@@ -1,0 +1,299 @@
+"""A small fake of the Telegram Bot API, for tests: in-process, and over real HTTP on 127.0.0.1.
+
+`FakeBotApi` holds the logic: it queues updates for getUpdates, answers the methods runner-bot
+uses, records every call, and can be told to fail a method (429, 403, 500 ...). `OfflineRequest`
+plugs it into python-telegram-bot as a request object (no network at all); `FakeBotApiServer`
+serves it over HTTP so a real bot process can be pointed at it with TELEGRAM_BASE_URL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {"id": 424242, "is_bot": True, "first_name": "runner-bot", "username": "runner_test_bot",
+            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
+LONG_POLL_SECONDS = 0.5
+
+
+class FakeBotApi:
+    """The Bot API's behaviour, as far as runner-bot uses it, plus a record of every call."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._callback_ids = itertools.count(1)
+        self._changed = threading.Condition()
+
+    # ----- what tests do -----------------------------------------------------------------
+    def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update (without update_id; one is given) for getUpdates."""
+        with self._changed:
+            update = {"update_id": next(self._update_ids), **update}
+            self._updates.append(update)
+            self._changed.notify_all()
+        return update
+
+    def fail_next(self, method: str, status: int, **payload: Any) -> None:
+        """Make the next call of `method` fail with this HTTP status and error payload."""
+        self.failures.setdefault(method, []).append((status, payload))
+
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
+        """The parameters of every recorded call of `method` (to `chat_id`, if given)."""
+        with self._changed:
+            return [
+                p
+                for m, p in self.calls
+                if m == method and (chat_id is None or int(p.get("chat_id", 0)) == chat_id)
+            ]
+
+    def texts(self, chat_id: int) -> list[str]:
+        """Every text sent to a chat, in order."""
+        return [p["text"] for p in self.sent("sendMessage", chat_id)]
+
+    def wait_for(self, check: Callable[[], bool], timeout: float = 20.0) -> None:
+        """Wait until `check()` is true; fail the test after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not check():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"timed out waiting; calls so far: {[m for m, _ in self.calls][-15:]}"
+                    )
+                self._changed.wait(min(remaining, 0.2))
+
+    def wait_for_texts(self, chat_id: int, count: int, timeout: float = 20.0) -> list[str]:
+        """Wait until a chat has been sent at least `count` messages; return them all."""
+        self.wait_for(lambda: len(self.texts(chat_id)) >= count, timeout)
+        return self.texts(chat_id)
+
+    def button(self, chat_id: int, label: str) -> tuple[str, dict[str, Any]]:
+        """The callback data of the newest button with this label sent to a chat, and its message."""
+        for params in reversed(self.sent("sendMessage", chat_id)):
+            markup = params.get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        return button["callback_data"], params
+        raise AssertionError(f"no button {label!r} was sent to chat {chat_id}")
+
+    # ----- the API -------------------------------------------------------------------------
+    def call(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call: (HTTP status, JSON body)."""
+        if token != self.token:
+            return HTTPStatus.UNAUTHORIZED, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if method != "getUpdates":
+            with self._changed:
+                self.calls.append((method, params))
+                self._changed.notify_all()
+        if self.failures.get(method):
+            status, payload = self.failures[method].pop(0)
+            return status, {"ok": False, "error_code": status, **payload}
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            return HTTPStatus.NOT_FOUND, {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
+        return HTTPStatus.OK, {"ok": True, "result": handler(params)}
+
+    def _getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    def _getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), LONG_POLL_SECONDS)
+        deadline = time.monotonic() + wait
+        with self._changed:
+            while True:
+                ready = [u for u in self._updates if u["update_id"] >= offset]
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    self._updates = ready  # confirmed updates are gone, as on Telegram
+                    return ready[: int(params.get("limit") or 100)]
+                self._changed.wait(remaining)
+
+    def _sendMessage(self, params: dict[str, Any]) -> Any:
+        return self._message(params, next(self._message_ids))
+
+    def _editMessageText(self, params: dict[str, Any]) -> Any:
+        return self._message(params, int(params["message_id"]))
+
+    def _editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        return self._message({**params, "text": "(edited)"}, int(params["message_id"]))
+
+    def _answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    _setMyCommands = _deleteWebhook = _setWebhook = _close = _answerCallbackQuery
+
+    def _getMyCommands(self, params: dict[str, Any]) -> Any:
+        commands = self.sent("setMyCommands")
+        return commands[-1]["commands"] if commands else []
+
+    def _message(self, params: dict[str, Any], message_id: int) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message = {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
+                   "from": BOT_USER, "text": params.get("text", "")}  # fmt: skip
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+
+# ----- updates, as Telegram would send them ----------------------------------------------------
+def _user(chat_id: int) -> dict[str, Any]:
+    return {"id": chat_id, "is_bot": False, "first_name": "Runner"}
+
+
+def _chat(chat_id: int, kind: str = "private") -> dict[str, Any]:
+    return {
+        "id": chat_id,
+        "type": kind,
+        **({"first_name": "Runner"} if kind == "private" else {"title": "Club"}),
+    }
+
+
+_message_numbers = itertools.count(1)
+
+
+def message(
+    chat_id: int, text: str | None = None, chat_type: str = "private", **extra: Any
+) -> dict[str, Any]:
+    """A `message` update: text (with a command entity if it starts with /) or any other content."""
+    body: dict[str, Any] = {"message_id": next(_message_numbers), "date": int(time.time()),
+                            "chat": _chat(chat_id, chat_type), "from": _user(chat_id), **extra}  # fmt: skip
+    if text is not None:
+        body["text"] = text
+        if text.startswith("/"):
+            body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"message": body}
+
+
+def edited(chat_id: int, text: str) -> dict[str, Any]:
+    """An `edited_message` update."""
+    body = message(chat_id, text)["message"]
+    return {"edited_message": {**body, "edit_date": int(time.time())}}
+
+
+def callback(
+    chat_id: int, data: str, shown: dict[str, Any] | None = None, message_id: int = 1
+) -> dict[str, Any]:
+    """A `callback_query` update for a button press on a message the bot sent (`shown`: its params)."""
+    shown = shown or {"text": "…"}
+    bot_message = {"message_id": int(shown.get("message_id", message_id)), "date": int(time.time()),
+                   "chat": _chat(chat_id), "from": BOT_USER, "text": shown.get("text", "…")}  # fmt: skip
+    if shown.get("reply_markup"):
+        bot_message["reply_markup"] = shown["reply_markup"]
+    return {"callback_query": {"id": f"cq{next(_message_numbers)}", "from": _user(chat_id), "chat_instance": "ci",
+                               "data": data, "message": bot_message}}  # fmt: skip
+
+
+PHOTO = {"photo": [{"file_id": "p", "file_unique_id": "pu", "width": 90, "height": 90}]}
+STICKER = {"sticker": {"file_id": "s", "file_unique_id": "su", "width": 512, "height": 512, "is_animated": False,
+                       "is_video": False, "type": "regular"}}  # fmt: skip
+VOICE = {"voice": {"file_id": "v", "file_unique_id": "vu", "duration": 3}}
+LOCATION = {"location": {"latitude": 51.5, "longitude": -0.12}}
+DOCUMENT = {"document": {"file_id": "d", "file_unique_id": "du", "file_name": "scan.pdf"}}
+
+
+# ----- transports -------------------------------------------------------------------------------
+def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
+    """Bot API parameters from a request body (form-encoded or JSON); JSON-looking values decoded."""
+    if not body:
+        return {}
+    if "application/json" in content_type:
+        return json.loads(body)
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
+        try:
+            params[key] = json.loads(value) if value[:1] in "[{" else value
+        except ValueError:
+            params[key] = value
+    return params
+
+
+class OfflineRequest(BaseRequest):
+    """A python-telegram-bot request object that talks to a FakeBotApi in-process: no network."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
+                         pool_timeout: Any = None) -> tuple[int, bytes]:  # fmt: skip
+        token, _, api_method = url.rpartition("/bot")[2].partition("/")
+        params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        status, payload = self.api.call(token, api_method, params)
+        return status, json.dumps(payload).encode()
+
+
+class FakeBotApiServer:
+    """Serves a FakeBotApi over HTTP on 127.0.0.1 (a free port); use as a context manager."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+        fake = api
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                params = parse_params(self.headers.get("Content-Type", ""), self.rfile.read(length))
+                token, _, method = self.path.partition("/bot")[2].partition("/")
+                status, payload = fake.call(token, method.split("?")[0], params)
+                body = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot went away mid-poll (the tests kill it on purpose)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The TELEGRAM_BASE_URL for a bot that should talk to this server."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/bot"
+
+    def __enter__(self) -> FakeBotApiServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

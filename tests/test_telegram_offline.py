@@ -1,0 +1,157 @@
+"""The Telegram wiring, fast: Application.process_update with an offline request object."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.storage import MemoryStore
+from bot.telegram_app import MENU_COMMANDS, build_application, post_init, post_shutdown, split_text
+from conversations.engine import Engine
+from tests.fake_bot_api import PHOTO, STICKER, FakeBotApi, OfflineRequest, callback, edited, message
+
+TOKEN = "123456:" + "A" * 35
+CHAT = 777
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+@pytest.fixture
+def api() -> FakeBotApi:
+    return FakeBotApi(TOKEN)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+async def app(api: FakeBotApi, store: MemoryStore, engine: Engine) -> AsyncIterator[Application]:
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    application = build_application(settings, engine=engine, store=store, request=OfflineRequest(api))
+    await application.initialize()
+    await post_init(application)
+    yield application
+    await post_shutdown(application)
+    await application.shutdown()
+
+
+async def feed(app: Application, api: FakeBotApi, update: dict[str, Any]) -> None:
+    await app.process_update(Update.de_json(api.push(update), app.bot))
+
+
+async def test_command_menu_is_registered_at_start_up(app: Application, api: FakeBotApi) -> None:
+    commands = api.sent("setMyCommands")[0]["commands"]
+    assert [c["command"] for c in commands] == list(MENU_COMMANDS)
+    assert all(c["description"] for c in commands)
+
+
+async def test_start_sends_welcome_and_menu_keyboard(app: Application, api: FakeBotApi) -> None:
+    await feed(app, api, message(CHAT, "/start"))
+    sent = api.sent("sendMessage", CHAT)
+    assert "I'm runner-bot" in sent[0]["text"]
+    labels = [row[0]["text"] for row in sent[-1]["reply_markup"]["inline_keyboard"]]
+    assert labels == ["Hip pain", "Lower-back pain", "Prevention routine", "Warning-sign check"]
+
+
+async def test_button_press_is_answered_and_the_keyboard_shows_the_choice(
+    app: Application, api: FakeBotApi, store: MemoryStore
+) -> None:
+    await feed(app, api, message(CHAT, "/start"))
+    data, shown = api.button(CHAT, "Hip pain")
+    await feed(app, api, callback(CHAT, data, {**shown, "message_id": 1000}))
+    assert len(api.sent("answerCallbackQuery")) == 1
+    edit = api.sent("editMessageText")[-1]
+    assert edit["text"].endswith("✓ Hip pain") and "reply_markup" not in edit
+    assert "Where in the hip is the pain?" in api.texts(CHAT)[-1]
+    assert store.load(CHAT).state.value == "location"
+
+
+async def test_stale_and_forged_buttons_are_answered_and_expire_politely(
+    app: Application, api: FakeBotApi
+) -> None:
+    await feed(app, api, message(CHAT, "/start"))
+    data, shown = api.button(CHAT, "Hip pain")
+    await feed(app, api, callback(CHAT, data, shown))
+    for forged in (data, "garbage", "", "9" * 64):
+        await feed(app, api, callback(CHAT, forged, shown))
+        assert "That menu has expired" in api.texts(CHAT)[-2]
+        assert "Where in the hip is the pain?" in api.texts(CHAT)[-1]
+    assert len(api.sent("answerCallbackQuery")) == 5
+    assert api.sent("editMessageReplyMarkup"), "an expired keyboard is removed"
+
+
+@pytest.mark.parametrize("content", [PHOTO, STICKER], ids=["photo", "sticker"])
+async def test_non_text_gets_an_explanation_and_the_question_again(
+    app: Application, api: FakeBotApi, content: dict[str, Any]
+) -> None:
+    await feed(app, api, message(CHAT, "my hip hurts"))
+    await feed(app, api, message(CHAT, None, **content))
+    assert "I can only read text" in api.texts(CHAT)[-2]
+    assert "Where in the hip is the pain?" in api.texts(CHAT)[-1]
+
+
+async def test_edited_message_is_not_reread(app: Application, api: FakeBotApi, store: MemoryStore) -> None:
+    await feed(app, api, message(CHAT, "my hip hurts"))
+    await feed(app, api, edited(CHAT, "I can't control my bladder"))
+    assert "not edits" in api.texts(CHAT)[-2]
+    assert store.load(CHAT).state.value == "location"
+
+
+async def test_groups_get_pointed_to_a_private_chat_and_channels_are_ignored(
+    app: Application, api: FakeBotApi
+) -> None:
+    await feed(app, api, message(-100, "/start", chat_type="group"))
+    await feed(app, api, message(-100, "my hip hurts", chat_type="supergroup"))
+    assert [t[:28] for t in api.texts(-100)] == ["I talk about health, so let'"]
+
+
+async def test_forget_deletes_the_chat_and_confirms(
+    app: Application, api: FakeBotApi, store: MemoryStore
+) -> None:
+    await feed(app, api, message(CHAT, "my hip hurts"))
+    assert store.load(CHAT) is not None
+    await feed(app, api, message(CHAT, "/forget"))
+    assert store.load(CHAT) is None
+    assert "deleted everything" in "\n".join(api.texts(CHAT))
+
+
+async def test_telegram_errors_are_logged_without_text_and_do_not_stop_the_bot(
+    app: Application, api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.fail_next("sendMessage", 403, description="Forbidden: bot was blocked by the user")
+    with caplog.at_level(logging.INFO):
+        await feed(app, api, message(CHAT, "secret-words-about-my-hip"))
+    assert "blocked the bot" in caplog.text
+    assert "secret-words" not in caplog.text and TOKEN not in caplog.text
+    await feed(app, api, message(CHAT + 1, "/start"))
+    assert api.texts(CHAT + 1), "the next chat is served as usual"
+
+
+async def test_rate_limited_send_is_retried(app: Application, api: FakeBotApi) -> None:
+    api.fail_next(
+        "sendMessage", 429, description="Too Many Requests: retry after 1", parameters={"retry_after": 1}
+    )
+    await feed(app, api, message(CHAT, "/prevent"))
+    assert any("STRENGTH AND STABILITY" in t for t in api.texts(CHAT))
+
+
+async def test_a_4096_character_message_is_handled(app: Application, api: FakeBotApi) -> None:
+    await feed(app, api, message(CHAT, ("my hip hurts at the front when I sprint. " * 120)[:4096]))
+    assert "Safety first." in api.texts(CHAT)[-1]
+
+
+def test_long_replies_are_split_within_telegrams_limit() -> None:
+    text = "\n\n".join(["x" * 3000, "y" * 3000, "z" * 100])
+    pieces = split_text(text)
+    assert all(len(p) <= 4096 for p in pieces) and "".join(pieces).replace("\n", "") == text.replace("\n", "")
