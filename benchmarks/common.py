@@ -14,11 +14,15 @@ SHARED_VIGNETTES = ROOT.parent / "shared" / "eval" / "vignettes.jsonl"
 PROJECT_MESSAGES = ROOT / "tests" / "data" / "runner_messages.jsonl"
 
 
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a labelled JSON Lines file."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def labelled_messages() -> tuple[str, list[dict]]:
     """The shared evaluation set when it is beside the repo, else the project's own labelled set."""
     path = SHARED_VIGNETTES if SHARED_VIGNETTES.exists() else PROJECT_MESSAGES
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return path.name, rows
+    return path.name, read_rows(path)
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

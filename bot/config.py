@@ -35,6 +35,7 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret_token: str = ""
+    rate_limit: float = 30.0  # messages a second to Telegram overall; 0 turns the limiter off
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         token = "<set>" if self.telegram_token else "<empty>"
@@ -70,6 +71,7 @@ class Settings:
         if secret and not SECRET_SHAPE.match(secret):
             raise ConfigError("WEBHOOK_SECRET_TOKEN may only hold 1-256 letters, digits, _ and -")
         return cls(
+            rate_limit=_rate(value["TELEGRAM_RATE_LIMIT"]),
             telegram_token=token,
             telegram_base_url=base_url,
             database_path=Path(value["DATABASE_PATH"] or DEFAULT_DATABASE).expanduser(),
@@ -95,6 +97,7 @@ _KEYS = (
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
     "WEBHOOK_SECRET_TOKEN",
+    "TELEGRAM_RATE_LIMIT",
 )
 
 
@@ -109,3 +112,17 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a port number from 1 to 65535, not {text!r}")
     return int(text)
+
+
+def _rate(text: str) -> float:
+    if not text:
+        return 30.0
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 10_000:
+        raise ConfigError(
+            f"TELEGRAM_RATE_LIMIT must be messages a second from 0 (no limit) to 10000, not {text!r}"
+        )
+    return rate

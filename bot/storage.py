@@ -9,15 +9,37 @@ Only the session — ids, never message text — is stored per chat; `forget` de
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import sqlite3
+import sys
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from conversations.session import Session, SessionError
+
+
+def _import_sqlite_utils_without_dataframes() -> None:
+    """Import sqlite-utils while keeping pandas and numpy out of the bot's process.
+
+    sqlite-utils imports both whenever they are installed (say, with the `bench` extra), only to
+    map their column types; the bot stores text and integers, and numpy alone would add about
+    15 MB to every bot process. The blocks are lifted straight after, so other code can still
+    import them.
+    """
+    blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(blocked))
+    try:
+        importlib.import_module("sqlite_utils")
+    finally:
+        for name in blocked:
+            sys.modules.pop(name, None)
+
+
+_import_sqlite_utils_without_dataframes()
+from sqlite_utils import Database  # noqa: E402 - imported just above, without numpy
+from sqlite_utils.migrations import Migrations  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +114,18 @@ def m001_sessions_and_counts(db: Database) -> None:
 
 
 class SqliteStore:
-    """Sessions in a SQLite file (WAL), written on every turn."""
+    """Sessions in a SQLite file (WAL), written on every turn.
+
+    Recently used sessions are also kept in memory (write-through), so a turn reads SQLite only
+    for a chat it has not seen since start-up; the file stays the truth across restarts. One bot
+    process owns the file (Telegram allows only one poller per token anyway).
+    """
+
+    CACHED_CHATS = 10_000
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._recent: OrderedDict[int, Session] = OrderedDict()
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,8 +139,14 @@ class SqliteStore:
             raise StorageError(f"cannot use the database at {path}: {error}") from None
 
     def load(self, chat_id: int) -> Session | None:
+        if chat_id in self._recent:
+            self._recent.move_to_end(chat_id)
+            return self._recent[chat_id].copy()
         row = self.db.execute("SELECT session FROM sessions WHERE chat_id = ?", [chat_id]).fetchone()
-        return _read(row[0]) if row else None
+        session = _read(row[0]) if row else None
+        if session is not None:
+            self._remember(chat_id, session)
+        return session
 
     def save(self, chat_id: int, session: Session) -> None:
         self.db.execute(
@@ -118,9 +154,17 @@ class SqliteStore:
             "ON CONFLICT(chat_id) DO UPDATE SET session = excluded.session, updated = excluded.updated",
             [chat_id, session.to_json(), _now()],
         )
+        self._remember(chat_id, session.copy())
 
     def forget(self, chat_id: int) -> None:
         self.db.execute("DELETE FROM sessions WHERE chat_id = ?", [chat_id])
+        self._recent.pop(chat_id, None)
+
+    def _remember(self, chat_id: int, session: Session) -> None:
+        self._recent[chat_id] = session
+        self._recent.move_to_end(chat_id)
+        if len(self._recent) > self.CACHED_CHATS:
+            self._recent.popitem(last=False)
 
     def count(self, kind: str, value: str) -> None:
         self.db.execute(

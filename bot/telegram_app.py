@@ -93,9 +93,32 @@ def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> Bridge:
     return context.application.bot_data["bridge"]
 
 
+def coalesce(replies: list[Reply]) -> list[Reply]:
+    """Join consecutive replies into as few Telegram messages as read well.
+
+    A reply without buttons runs on into the next one ("That menu has expired" + the question),
+    so a turn is usually one message with its keyboard; the emergency warning always stands
+    alone, and nothing is joined past Telegram's length limit.
+    """
+    joined: list[Reply] = []
+    for reply in replies:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and not previous.buttons
+            and not previous.emergency
+            and not reply.emergency
+            and len(previous.text) + len(reply.text) + 2 <= MessageLimit.MAX_TEXT_LENGTH
+        ):
+            joined[-1] = Reply(f"{previous.text}\n\n{reply.text}", reply.buttons)
+        else:
+            joined.append(reply)
+    return joined
+
+
 async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
     """Send the engine's replies in order; buttons become an inline keyboard on the last piece."""
-    for reply in replies:
+    for reply in coalesce(replies):
         pieces = split_text(reply.text)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
@@ -218,11 +241,12 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(False)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    if settings.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3))
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url).base_file_url(
             file_url(settings.telegram_base_url)

@@ -63,8 +63,8 @@ def needs_location(session: Session, context: Context) -> bool:
 
 def needs_trigger(session: Session, context: Context) -> bool:
     """Triage cannot yet name a condition and has not asked what sets it off."""
-    if session.flow is not Flow.TRIAGE or session.trigger_done:
-        return False
+    if session.flow is not Flow.TRIAGE or session.trigger_done or session.screen_started:
+        return False  # (once the red-flag screen has begun, the trigger question is behind us)
     reading = Reading(frozenset(session.concepts), frozenset(session.negated))
     return context.matcher.assess(reading).condition is None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self._changed = threading.Condition()
+        self.first_poll: float | None = None  # time.monotonic() of the first getUpdates
+        self.tally: dict[str, int] = {}  # calls per method, and "keyboards": messages sent with buttons
 
     # ----- what tests do -----------------------------------------------------------------
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -96,9 +99,14 @@ class FakeBotApi:
         """Answer one Bot API call: (HTTP status, JSON body)."""
         if token != self.token:
             return HTTPStatus.UNAUTHORIZED, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if method == "getUpdates" and self.first_poll is None:
+            self.first_poll = time.monotonic()
         if method != "getUpdates":
             with self._changed:
                 self.calls.append((method, params))
+                self.tally[method] = self.tally.get(method, 0) + 1
+                if method == "sendMessage" and params.get("reply_markup"):
+                    self.tally["keyboards"] = self.tally.get("keyboards", 0) + 1
                 self._changed.notify_all()
         if self.failures.get(method):
             status, payload = self.failures[method].pop(0)
@@ -260,6 +268,14 @@ class FakeBotApiServer:
         fake = api
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep connections open, as Telegram's servers do
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out as separate writes; without this, Nagle's algorithm and
+                # delayed ACKs add 40 ms to every kept-alive response
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 params = parse_params(self.headers.get("Content-Type", ""), self.rfile.read(length))

@@ -163,8 +163,10 @@ def resolve(step: tuple[str, object], replies: list[Reply]) -> Event:
 def test_no_sequence_of_events_raises_or_leaves_an_invalid_state(engine: Engine, steps: list) -> None:
     session, replies = engine.welcome(engine.new_session())
     for step in steps:
-        previous_menu = session.menu
+        previous_menu, given = session.menu, session.to_json()
+        old_session = session
         session, replies = engine.handle(session, resolve(step, replies))
+        assert old_session.to_json() == given, "the engine never changes the session it is given"
         assert replies, "every event gets an answer"
         assert not engine.problems(session), engine.problems(session)
         assert Session.from_json(session.to_json()) == session

@@ -12,8 +12,9 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.storage import MemoryStore
-from bot.telegram_app import MENU_COMMANDS, build_application, post_init, post_shutdown, split_text
+from bot.telegram_app import MENU_COMMANDS, build_application, coalesce, post_init, post_shutdown, split_text
 from conversations.engine import Engine
+from conversations.events import Button, Reply
 from tests.fake_bot_api import PHOTO, STICKER, FakeBotApi, OfflineRequest, callback, edited, message
 
 TOKEN = "123456:" + "A" * 35
@@ -85,7 +86,7 @@ async def test_stale_and_forged_buttons_are_answered_and_expire_politely(
     await feed(app, api, callback(CHAT, data, shown))
     for forged in (data, "garbage", "", "9" * 64):
         await feed(app, api, callback(CHAT, forged, shown))
-        assert "That menu has expired" in api.texts(CHAT)[-2]
+        assert "That menu has expired" in api.texts(CHAT)[-1]
         assert "Where in the hip is the pain?" in api.texts(CHAT)[-1]
     assert len(api.sent("answerCallbackQuery")) == 5
     assert api.sent("editMessageReplyMarkup"), "an expired keyboard is removed"
@@ -97,14 +98,14 @@ async def test_non_text_gets_an_explanation_and_the_question_again(
 ) -> None:
     await feed(app, api, message(CHAT, "my hip hurts"))
     await feed(app, api, message(CHAT, None, **content))
-    assert "I can only read text" in api.texts(CHAT)[-2]
+    assert "I can only read text" in api.texts(CHAT)[-1]
     assert "Where in the hip is the pain?" in api.texts(CHAT)[-1]
 
 
 async def test_edited_message_is_not_reread(app: Application, api: FakeBotApi, store: MemoryStore) -> None:
     await feed(app, api, message(CHAT, "my hip hurts"))
     await feed(app, api, edited(CHAT, "I can't control my bladder"))
-    assert "not edits" in api.texts(CHAT)[-2]
+    assert "not edits" in api.texts(CHAT)[-1]
     assert store.load(CHAT).state.value == "location"
 
 
@@ -155,3 +156,16 @@ def test_long_replies_are_split_within_telegrams_limit() -> None:
     text = "\n\n".join(["x" * 3000, "y" * 3000, "z" * 100])
     pieces = split_text(text)
     assert all(len(p) <= 4096 for p in pieces) and "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+def test_replies_are_joined_into_few_messages_but_the_emergency_stands_alone() -> None:
+    menu = Reply("What next?", (Button("Hip pain", "1:hip"),))
+    warning = Reply("🚨 Seek emergency care now.", emergency=True)
+    joined = coalesce([Reply("That menu has expired."), Reply("Noted."), warning, Reply("Result"), menu])
+    assert [r.text for r in joined] == [
+        "That menu has expired.\n\nNoted.",
+        warning.text,
+        "Result\n\nWhat next?",
+    ]
+    assert joined[1].emergency and joined[2].buttons == menu.buttons
+    assert len(coalesce([Reply("x" * 3000), Reply("y" * 3000)])) == 2
