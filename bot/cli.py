@@ -103,4 +103,5 @@ def describe_match(matcher: Matcher, result: MatchResult) -> str:
     lines.append(f"Red flags: {'; '.join(flags) if flags else 'none'}")
     advice = knowledge.urgency_advice[result.urgency]
     lines.append(f"Urgency: {result.urgency.key} — {advice.title}")
+    lines.append(knowledge.message("disclaimer"))
     return "\n".join(lines)

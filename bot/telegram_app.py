@@ -228,6 +228,19 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     else:
         log.error("update %s: unexpected %s", update_id, type(error).__name__, exc_info=error)
+        await apologise(update, context)
+
+
+async def apologise(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell the runner something went wrong on our side (e.g. the database), never how."""
+    chat = update.effective_chat if isinstance(update, Update) else None
+    bridge: Bridge | None = context.application.bot_data.get("bridge")
+    if chat is None or bridge is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, bridge.engine.knowledge.message("internal_error"))
+    except TelegramError:
+        log.warning("update %s: could not send the apology either", update.update_id)  # type: ignore[union-attr]
 
 
 # ----- the application ------------------------------------------------------------------------

@@ -288,7 +288,10 @@ class _Turn:
             self.merge(reading)
             self.advance()
             return
-        if flags:
+        option = None if flags else self.option_for_text(text)
+        if option is not None:  # a menu label or number typed rather than tapped
+            self.choose_from_menu(option)
+        elif flags:
             self.ask_current()
         elif "out_of_scope_body" in concepts:
             self.say("out_of_scope")

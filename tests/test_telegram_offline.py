@@ -169,3 +169,14 @@ def test_replies_are_joined_into_few_messages_but_the_emergency_stands_alone() -
     ]
     assert joined[1].emergency and joined[2].buttons == menu.buttons
     assert len(coalesce([Reply("x" * 3000), Reply("y" * 3000)])) == 2
+
+
+async def test_a_storage_failure_gets_an_apology_not_silence(
+    app: Application, api: FakeBotApi, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_save(chat_id: int, session: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "save", broken_save)
+    await feed(app, api, message(CHAT, "my hip hurts"))
+    assert len(api.texts(CHAT)) == 1 and "something went wrong on my side" in api.texts(CHAT)[0]
