@@ -497,8 +497,10 @@ class _Turn:
         combined = Reading(frozenset(self.session.concepts), frozenset(self.session.negated)) | reading
         self.session.concepts = sorted(combined.concepts)
         self.session.negated = sorted(combined.negated)
-        if not self.session.region:
-            self.session.region = self.region_of(combined.concepts)
+        # the newest message decides the region ("actually it's my lower back"), else all of them
+        self.session.region = (
+            self.region_of(reading.concepts) or self.session.region or self.region_of(combined.concepts)
+        )
 
     def add_concepts(self, concepts: tuple[str, ...]) -> None:
         self.merge(Reading(frozenset(concepts)))
