@@ -181,11 +181,6 @@ class SqliteStore:
         self.db.close()
 
 
-def open_store(path: Path | str) -> SqliteStore:
-    """The SQLite store at `path`, migrated; StorageError with a clear message if it cannot be used."""
-    return SqliteStore(path)
-
-
 def _read(stored: str) -> Session | None:
     try:
         return Session.from_json(stored)

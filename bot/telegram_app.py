@@ -44,7 +44,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.logs import configure_logging
-from bot.storage import SessionStore, StorageError, open_store
+from bot.storage import SessionStore, SqliteStore, StorageError
 from conversations.engine import Engine
 from conversations.events import Choice, Command, Event, Reply, Text, Unsupported, parse_command
 from conversations.session import Flow, Session
@@ -72,7 +72,14 @@ class Bridge:
 
     def turn(self, chat_id: int, event: Event) -> list[Reply]:
         """Run one engine turn for a chat and keep its new session (before anything is sent)."""
+        return self.turn_from(self.load(chat_id), chat_id, event)
+
+    def press(self, chat_id: int, data: str) -> tuple[bool, list[Reply]]:
+        """A button press: whether it belonged to the current question, and the turn's replies."""
         before = self.load(chat_id)
+        return self.engine.accepts(before, data), self.turn_from(before, chat_id, Choice(data))
+
+    def turn_from(self, before: Session, chat_id: int, event: Event) -> list[Reply]:
         after, replies = self.engine.handle(before, event)
         if event == Command("forget"):
             self.store.forget(chat_id)  # and nothing is saved again until the runner writes
@@ -164,11 +171,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     chat_id = update.effective_chat.id
     data = query.data or ""
-    bridge = bridge_of(context)
-    accepted = bridge.engine.accepts(bridge.load(chat_id), data)
+    accepted, replies = bridge_of(context).press(chat_id, data)
     if isinstance(query.message, Message):
         await show_choice(query.message, data if accepted else None)
-    replies = bridge.turn(chat_id, Choice(data))
     await send_replies(context, chat_id, replies)
 
 
@@ -291,7 +296,7 @@ async def post_init(application: Application) -> None:
     if "startup_log_level" in data:
         logging.getLogger("telegram.ext").setLevel(data.pop("startup_log_level"))
     engine = data.get("engine") or Engine()
-    store = data.get("store") or open_store(data["settings"].database_path)
+    store = data.get("store") or SqliteStore(data["settings"].database_path)
     data["bridge"] = Bridge(engine, store)
     commands = [BotCommand(name, engine.knowledge.message(f"command_{name}")) for name in MENU_COMMANDS]
     try:

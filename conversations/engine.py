@@ -72,7 +72,8 @@ class Engine:
     def accepts(self, session: Session, data: str) -> bool:
         """Whether button data belongs to the session's current question (not stale, not forged)."""
         menu, _, value = (data or "").partition(":")
-        return menu == str(session.menu) and value in _Turn(self, session).current_options()
+        options = self.renderer.options(session, best_location(self.knowledge, session))
+        return menu == str(session.menu) and value in options
 
     def problems(self, session: Session) -> list[str]:
         """What is wrong with a session, if anything (used by tests and when loading stored ones)."""
@@ -482,12 +483,7 @@ class _Turn:
         now.back = [*now.back[-(MAX_BACK_STEPS - 1) :], before.snapshot()]
 
     def best_location(self) -> str:
-        """The location option chosen, or the one that best fits what the runner typed."""
-        if self.session.location:
-            return self.session.location
-        concepts = set(self.session.concepts)
-        fitting = [o for o in self.knowledge.triage.locations.values() if concepts.issuperset(o.concepts)]
-        return max(fitting, key=lambda o: len(o.concepts)).id if fitting else ""
+        return best_location(self.knowledge, self.session)
 
     # ----- helpers -----------------------------------------------------------------------------
     def say(self, key: str, **values: object) -> None:
@@ -518,6 +514,15 @@ class _Turn:
             if location in region.locations and location != "down_the_leg":
                 return region.id
         return ""
+
+
+def best_location(knowledge: Knowledge, session: Session) -> str:
+    """The location option chosen, or the one that best fits what the runner typed."""
+    if session.location:
+        return session.location
+    concepts = set(session.concepts)
+    fitting = [o for o in knowledge.triage.locations.values() if concepts.issuperset(o.concepts)]
+    return max(fitting, key=lambda o: len(o.concepts)).id if fitting else ""
 
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from conversations.events import Button, Reply
 from conversations.session import Session, State
-from knowledge import Exercise, Knowledge, MatchResult, Urgency
+from knowledge import Exercise, Fact, Knowledge, MatchResult, RedFlag, Urgency
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
 
@@ -120,7 +120,7 @@ class Renderer:
         """The end of a /redflags check whose only warning was just given."""
         return [Reply(self.say("verdict_see_above"))]
 
-    def _flag_summary(self, flags: list, floor: Urgency = Urgency.SELF_CARE) -> list[Reply]:  # type: ignore[type-arg]
+    def _flag_summary(self, flags: list[RedFlag], floor: Urgency = Urgency.SELF_CARE) -> list[Reply]:
         if not flags:
             return []
         urgency = max(flags[0].urgency, floor)
@@ -159,11 +159,9 @@ class Renderer:
         other = self.knowledge.conditions[second.id]
         return self.say("result_runner_up", name=other.name, symptoms=other.symptoms.text)
 
-    def _seek_help(self, extra: object) -> str:
-        signs = [f.text for f in self.knowledge.education.seek_help]
-        text = _bullets(signs)
-        clinician = getattr(extra, "text", "")
-        return f"{clinician}\n{text}" if clinician else text
+    def _seek_help(self, clinician: Fact | None) -> str:
+        signs = _bullets(f.text for f in self.knowledge.education.seek_help)
+        return f"{clinician.text}\n{signs}" if clinician else signs
 
     def _unclear_text(self, result: MatchResult) -> str:
         names = [self.knowledge.conditions[c.id] for c in result.candidates[:2]]
@@ -210,7 +208,7 @@ class Renderer:
         """What the bot can do and its commands."""
         return self.say("help")
 
-    def _by_urgency(self, flags: Iterable[str]) -> list:  # type: ignore[type-arg]
+    def _by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
         found = [self.knowledge.red_flags[f] for f in dict.fromkeys(flags) if f in self.knowledge.red_flags]
         return sorted(found, key=lambda f: -f.urgency)
 
