@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from bot.config import Settings
 
@@ -50,9 +51,9 @@ class LibraryErrorsInOneLine(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings, stream: object = None) -> logging.Handler:
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
     """Log to stderr at LOG_LEVEL, with the noisy and leaky libraries held back."""
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(LibraryErrorsInOneLine())
     handler.addFilter(RedactToken(settings.telegram_token))

@@ -29,7 +29,7 @@ def _import_sqlite_utils_without_dataframes() -> None:
     import them.
     """
     blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
-    sys.modules.update(dict.fromkeys(blocked))
+    sys.modules.update(dict.fromkeys(blocked))  # type: ignore[arg-type]  # None blocks an import
     try:
         importlib.import_module("sqlite_utils")
     finally:
@@ -109,8 +109,10 @@ MIGRATIONS = Migrations("runner-bot")
 @MIGRATIONS()
 def m001_sessions_and_counts(db: Database) -> None:
     """One row per chat with its session JSON; anonymous daily counts with no chat id."""
-    db["sessions"].create({"chat_id": int, "session": str, "updated": str}, pk="chat_id")
-    db["event_counts"].create({"day": str, "kind": str, "value": str, "n": int}, pk=("day", "kind", "value"))
+    db.table("sessions").create({"chat_id": int, "session": str, "updated": str}, pk="chat_id")
+    db.table("event_counts").create(
+        {"day": str, "kind": str, "value": str, "n": int}, pk=("day", "kind", "value")
+    )
 
 
 class SqliteStore:

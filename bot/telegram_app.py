@@ -238,14 +238,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def apologise(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tell the runner something went wrong on our side (e.g. the database), never how."""
-    chat = update.effective_chat if isinstance(update, Update) else None
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
     bridge: Bridge | None = context.application.bot_data.get("bridge")
-    if chat is None or bridge is None:
+    if bridge is None:
         return
     try:
-        await context.bot.send_message(chat.id, bridge.engine.knowledge.message("internal_error"))
+        await context.bot.send_message(
+            update.effective_chat.id, bridge.engine.knowledge.message("internal_error")
+        )
     except TelegramError:
-        log.warning("update %s: could not send the apology either", update.update_id)  # type: ignore[union-attr]
+        log.warning("update %s: could not send the apology either", update.update_id)
 
 
 # ----- the application ------------------------------------------------------------------------
@@ -264,7 +267,8 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if settings.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3))
+        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generic builder types
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url).base_file_url(
             file_url(settings.telegram_base_url)

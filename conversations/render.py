@@ -72,9 +72,9 @@ class Renderer:
         return flag.question
 
     # ----- warnings --------------------------------------------------------------------
-    def warnings(self, flags: Iterable[str], carried: bool) -> list[Reply]:
+    def warnings(self, flag_ids: Iterable[str], carried: bool) -> list[Reply]:
         """Replies for red flags just mentioned: an emergency message first, then the rest."""
-        flags = self._by_urgency(flags)
+        flags = self._by_urgency(flag_ids)
         emergency = [f for f in flags if f.urgency is Urgency.EMERGENCY]
         others = [f for f in flags if f.urgency is not Urgency.EMERGENCY]
         replies = []
@@ -95,9 +95,9 @@ class Renderer:
         return replies
 
     # ----- results -----------------------------------------------------------------------
-    def result(self, result: MatchResult, flags: Iterable[str]) -> list[Reply]:
+    def result(self, result: MatchResult, flag_ids: Iterable[str]) -> list[Reply]:
         """The end of a triage: warning signs first, then the likely problem and what to do."""
-        flags = self._by_urgency(flags)
+        flags = self._by_urgency(flag_ids)
         replies = self._flag_summary(flags, floor=result.urgency)
         if not flags and result.urgency is not Urgency.SELF_CARE:
             advice = self.knowledge.urgency_advice[result.urgency]
@@ -108,9 +108,9 @@ class Renderer:
             replies.append(Reply(self._unclear_text(result)))
         return replies
 
-    def verdict(self, flags: Iterable[str]) -> list[Reply]:
+    def verdict(self, flag_ids: Iterable[str]) -> list[Reply]:
         """The end of a /redflags check."""
-        flags = self._by_urgency(flags)
+        flags = self._by_urgency(flag_ids)
         if not flags:
             advice = self.knowledge.urgency_advice[Urgency.SELF_CARE]
             return [Reply(self.say("verdict_clear", advice=advice.advice))]

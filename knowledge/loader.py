@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -54,7 +54,7 @@ class Entry:
             self.fail(f"expected a mapping, found {_kind(data)}")
         self.data: dict[str, Any] = data
 
-    def fail(self, problem: str) -> None:
+    def fail(self, problem: str) -> NoReturn:
         """Raise a KnowledgeError naming this file and entry."""
         where = f"{self.file}: {self.path}" if self.path else self.file
         raise KnowledgeError(f"{where}: {problem}")
@@ -73,8 +73,14 @@ class Entry:
             return None
         return self.data[key]
 
-    def text(self, key: str, required: bool = True) -> str | None:
-        """A non-empty string field."""
+    def text(self, key: str) -> str:
+        """A required, non-empty string field."""
+        value = self.optional_text(key, required=True)
+        assert value is not None  # raw() has already failed for a missing required field
+        return value
+
+    def optional_text(self, key: str, required: bool = False) -> str | None:
+        """A non-empty string field, or None when it is absent and not required."""
         value = self.raw(key, required)
         if value is None:
             return None
@@ -148,7 +154,7 @@ def _fact(value: Any, file: str, path: str, sources: Mapping[str, str]) -> Fact:
     source = entry.text("source")
     if source not in sources:
         entry.fail(f"unknown source {source!r}")
-    return Fact(text=entry.text("text"), source=source)  # type: ignore[arg-type]
+    return Fact(text=entry.text("text"), source=source)
 
 
 def _facts(entry: Entry, key: str, sources: Mapping[str, str], required: bool = True) -> tuple[Fact, ...]:
@@ -157,7 +163,7 @@ def _facts(entry: Entry, key: str, sources: Mapping[str, str], required: bool = 
 
 def _load_sources(data_dir: Path) -> dict[str, str]:
     entry = Entry(_read_yaml("sources.yaml", data_dir), "sources.yaml")
-    return {key: entry.text(key) for key in entry.data}  # type: ignore[misc]
+    return {key: entry.text(key) for key in entry.data}
 
 
 def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exercise]:
@@ -171,9 +177,9 @@ def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exe
             entry.fail(f"unknown source {source!r}")
         exercises[exercise_id] = Exercise(
             id=exercise_id,
-            name=entry.text("name"),  # type: ignore[arg-type]
-            cue=entry.text("cue"),  # type: ignore[arg-type]
-            source=source,  # type: ignore[arg-type]
+            name=entry.text("name"),
+            cue=entry.text("cue"),
+            source=source,
             sets=entry.whole_number("sets", 1, 10),
             reps=entry.whole_number("reps", 1, 100),
             hold_seconds=_hold_seconds(entry),
@@ -212,7 +218,7 @@ def _load_lexicon(data_dir: Path) -> tuple[dict[str, str], dict[str, Concept]]:
         entry = concepts_entry.child(concept_id)
         patterns = _patterns(entry, "patterns", required=True)
         exceptions = _patterns(entry, "except", required=False)
-        concepts[concept_id] = Concept(concept_id, entry.text("label"), patterns, exceptions)  # type: ignore[arg-type]
+        concepts[concept_id] = Concept(concept_id, entry.text("label"), patterns, exceptions)
     return spelling, concepts
 
 
@@ -246,7 +252,7 @@ def _load_condition(
     region = entry.text("region")
     if region not in ("hip", "lower_back"):
         entry.fail(f"field 'region' must be 'hip' or 'lower_back', found {region!r}")
-    floor = entry.text("urgency_floor", required=False) or "self_care"
+    floor = entry.optional_text("urgency_floor") or "self_care"
     if floor not in URGENCY_KEYS:
         entry.fail(f"field 'urgency_floor' must be one of {', '.join(URGENCY_KEYS)}, found {floor!r}")
     recognise = entry.child("recognise")
@@ -258,10 +264,10 @@ def _load_condition(
     clinician = entry.raw("see_a_clinician", required=False)
     return Condition(
         id=condition_id,
-        name=entry.text("name"),  # type: ignore[arg-type]
-        region=region,  # type: ignore[arg-type]
-        area=entry.text("area"),  # type: ignore[arg-type]
-        summary=entry.text("summary"),  # type: ignore[arg-type]
+        name=entry.text("name"),
+        region=region,
+        area=entry.text("area"),
+        summary=entry.text("summary"),
         cause=_fact(entry.raw("cause"), file, "cause", sources),
         symptoms=_fact(entry.raw("symptoms"), file, "symptoms", sources),
         treatment=_facts(entry, "treatment", sources),
@@ -285,20 +291,20 @@ def _load_red_flags(
         if source not in sources:
             entry.fail(f"unknown source {source!r}")
         urgency = Urgency.from_key(key)
-        advice[urgency] = UrgencyAdvice(urgency, entry.text("title"), entry.text("advice"), source)  # type: ignore[arg-type]
+        advice[urgency] = UrgencyAdvice(urgency, entry.text("title"), entry.text("advice"), source)
     flags_entry = top.child("flags")
     flags = {}
     for flag_id in flags_entry.data:
         entry = flags_entry.child(flag_id)
-        urgency = entry.text("urgency")
-        if urgency not in URGENCY_KEYS or urgency == "self_care":
-            entry.fail(f"field 'urgency' must be emergency, urgent or soon, found {urgency!r}")
+        urgency_key = entry.text("urgency")
+        if urgency_key not in URGENCY_KEYS or urgency_key == "self_care":
+            entry.fail(f"field 'urgency' must be emergency, urgent or soon, found {urgency_key!r}")
         flags[flag_id] = RedFlag(
             id=flag_id,
-            urgency=Urgency.from_key(urgency),  # type: ignore[arg-type]
-            name=entry.text("name"),  # type: ignore[arg-type]
-            question=entry.text("question"),  # type: ignore[arg-type]
-            meaning=entry.text("meaning"),  # type: ignore[arg-type]
+            urgency=Urgency.from_key(urgency_key),
+            name=entry.text("name"),
+            question=entry.text("question"),
+            meaning=entry.text("meaning"),
             detect=entry.ids("detect", concepts, "concept"),
             sources=entry.ids("sources", sources, "source"),
         )
@@ -315,13 +321,13 @@ def _load_prevention(
         entry = Entry(item, file, path)
         groups.append(
             PreventionGroup(
-                id=entry.text("id"),  # type: ignore[arg-type]
-                title=entry.text("title"),  # type: ignore[arg-type]
+                id=entry.text("id"),
+                title=entry.text("title"),
                 exercises=tuple(exercises[i] for i in entry.ids("exercises", exercises, "exercise", False)),
                 items=_facts(entry, "items", sources, required=False),
             )
         )
-    return Prevention(title=top.text("title"), groups=tuple(groups))  # type: ignore[arg-type]
+    return Prevention(title=top.text("title"), groups=tuple(groups))
 
 
 def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
@@ -351,7 +357,7 @@ def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Map
             entry = group.child(option_id)
             found[option_id] = TriageOption(
                 id=option_id,
-                label=entry.text("label"),  # type: ignore[arg-type]
+                label=entry.text("label"),
                 concepts=entry.ids("concepts", concepts, "concept"),
                 follow_ups=entry.ids("triggers", follow_ups, "trigger") if follow_ups is not None else (),
             )
@@ -365,7 +371,7 @@ def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Map
         entry = regions_entry.child(region_id)
         regions[region_id] = Region(
             region_id, entry.text("label"), entry.ids("locations", locations, "location")
-        )  # type: ignore[arg-type]
+        )
     screen = top.child("screen")
     for key in ("emergency", "duration"):
         if screen.text(key) not in red_flags:
@@ -384,7 +390,7 @@ def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Map
 def _load_messages(data_dir: Path) -> dict[str, str]:
     file = "messages.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
-    return {key: top.text(key) for key in top.data}  # type: ignore[misc]
+    return {key: top.text(key) for key in top.data}
 
 
 def _load_common_words(data_dir: Path) -> frozenset[str]:
