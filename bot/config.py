@@ -109,7 +109,7 @@ def _is_http_url(url: str) -> bool:
 def _port(text: str) -> int:
     if not text:
         return 8443
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a port number from 1 to 65535, not {text!r}")
     return int(text)
 

@@ -42,7 +42,7 @@ class Console:
     def event_for(self, line: str) -> Event:
         """A number picks that button of the last menu; anything else is text for the engine."""
         choice = line.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
+        if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
             return Choice(self.buttons[int(choice) - 1].data)
         return Text(line)
 

@@ -363,7 +363,7 @@ class _Turn:
         options = self.current_options()
         keys = list(options)
         stripped = text.strip().rstrip(".").lower()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(keys):
+        if stripped.isascii() and stripped.isdigit() and 1 <= int(stripped) <= len(keys):
             return keys[int(stripped) - 1]
         best, best_score = None, LABEL_MATCH
         for key, label in options.items():

@@ -48,6 +48,7 @@ def test_full_configuration() -> None:
         ({"WEBHOOK_URL": "http://insecure.example"}, "WEBHOOK_URL must start with https://"),
         ({"WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT must be a port number"),
         ({"WEBHOOK_PORT": "eighty"}, "WEBHOOK_PORT must be a port number"),
+        ({"WEBHOOK_PORT": "²"}, "WEBHOOK_PORT must be a port number"),
         ({"WEBHOOK_SECRET_TOKEN": "has spaces"}, "WEBHOOK_SECRET_TOKEN may only hold"),
     ],
 )

@@ -47,6 +47,12 @@ def test_bare_runner_bot_without_a_token_is_the_console() -> None:
     assert "I only cover the hips and lower back" in proc.stdout
 
 
+def test_unicode_digits_are_text_not_button_numbers() -> None:
+    proc = chat("²\n٣\n", "chat")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert proc.stdout.count("Sorry, I didn't understand that.") == 2
+
+
 def test_empty_input_just_shows_the_welcome() -> None:
     proc = chat("", "chat")
     assert proc.returncode == 0 and "I'm runner-bot" in proc.stdout

@@ -135,6 +135,8 @@ PHRASES = [
     "\x00\x1b[2J",
     "/back",
     "/cancel",
+    "²",  # a digit to str.isdigit(), not to int()
+    "٣",
 ]
 COMMANDS = ["start", "restart", "cancel", "back", "help", "about", "prevent", "redflags", "forget", "bogus"]
 tap = st.integers(min_value=0, max_value=9).map(lambda i: ("tap", i))
