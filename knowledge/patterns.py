@@ -145,7 +145,9 @@ class Normaliser:
         self._stems = tuple(sorted(set(stems), key=len))
         self._common = common_words
         self._by_initial: dict[str, list[str]] = {}
-        for word in sorted(self._vocabulary):
+        # a misspelling may be close to a whole word ("lowr") or to a stem ("flexer" ~ flexor*)
+        targets = self._vocabulary | {stem for stem in self._stems if len(stem) >= TYPO_MIN_LENGTH + 1}
+        for word in sorted(targets):
             if len(word) >= TYPO_MIN_LENGTH - 1 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
         self.correct = lru_cache(maxsize=8192)(self._correct)
