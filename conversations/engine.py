@@ -16,6 +16,7 @@ from conversations.machine import Context, emergency_raised, target_state
 from conversations.render import Renderer
 from conversations.session import MAX_BACK_STEPS, Flow, Session, SessionError, State
 from knowledge import Knowledge, Matcher, Reading, default_knowledge
+from knowledge.model import OtherCondition
 from knowledge.patterns import BREAK
 
 YES_WORDS = frozenset("yes y yeah yep yup yea ya sure correct true definitely affirmative aye".split())
@@ -297,8 +298,8 @@ class _Turn:
         elif "out_of_scope_body" in concepts:
             self.say("out_of_scope")
             self.ask_current()
-        elif "other_condition" in concepts:
-            self.say("other_condition")
+        elif self.other_conditions(concepts):
+            self.refer(concepts)
             self.ask_current()
         elif "small_talk" in concepts:
             self.small_talk(text)
@@ -490,6 +491,7 @@ class _Turn:
         self.replies.append(Reply(self.knowledge.message(key, **values)))
 
     def merge(self, reading: Reading) -> None:
+        self.refer(reading.concepts - set(self.session.concepts))  # said once, when first mentioned
         combined = Reading(frozenset(self.session.concepts), frozenset(self.session.negated)) | reading
         self.session.concepts = sorted(combined.concepts)
         self.session.negated = sorted(combined.negated)
@@ -500,6 +502,15 @@ class _Turn:
 
     def add_concepts(self, concepts: tuple[str, ...]) -> None:
         self.merge(Reading(frozenset(concepts)))
+
+    def other_conditions(self, concepts: frozenset[str] | set[str]) -> list[OtherCondition]:
+        """The other running problems (not the six) that these clues point to."""
+        return [o for o in self.knowledge.other_conditions.values() if concepts.intersection(o.detect)]
+
+    def refer(self, concepts: frozenset[str] | set[str]) -> None:
+        """Name and explain, in a line, any other problem the runner described, and refer them on."""
+        for other in self.other_conditions(concepts):
+            self.say("other_condition", name=other.name, about=other.about)
 
     def trigger_concepts(self) -> set[str]:
         return {c for t in self.knowledge.triage.triggers.values() for c in t.concepts}

@@ -53,11 +53,12 @@ def emergency_raised(session: Session, context: Context) -> bool:
 
 
 def needs_location(session: Session, context: Context) -> bool:
-    """Triage does not yet know where it hurts."""
+    """Triage does not yet know where it hurts, and cannot yet name a condition."""
     return (
         session.flow is Flow.TRIAGE
         and not session.location
         and not context.location_concepts.intersection(session.concepts)
+        and not _names_a_condition(session, context)
     )
 
 
@@ -65,8 +66,12 @@ def needs_trigger(session: Session, context: Context) -> bool:
     """Triage cannot yet name a condition and has not asked what sets it off."""
     if session.flow is not Flow.TRIAGE or session.trigger_done or session.screen_started:
         return False  # (once the red-flag screen has begun, the trigger question is behind us)
+    return not _names_a_condition(session, context)
+
+
+def _names_a_condition(session: Session, context: Context) -> bool:
     reading = Reading(frozenset(session.concepts), frozenset(session.negated))
-    return context.matcher.assess(reading).condition is None
+    return context.matcher.assess(reading).condition is not None
 
 
 def needs_screen(session: Session, context: Context) -> bool:

@@ -144,7 +144,9 @@ class Renderer:
             self.say("result_symptoms", symptoms=condition.symptoms.text),
             self.say("result_treatment", steps=_numbered(t.text for t in condition.treatment)),
             self.say("result_exercises", exercises=self.exercise_list(condition.exercises)),
-            self.say("result_return", steps=_bullets(f.text for f in self.knowledge.education.return_to_running)),
+            self.say(
+                "result_return", steps=_bullets(f.text for f in self.knowledge.education.return_to_running)
+            ),
             self._runner_up(result),
             self.say("result_seek_help", signs=self._seek_help(condition.see_a_clinician)),
             self.say("disclaimer"),

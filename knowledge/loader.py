@@ -21,6 +21,7 @@ from knowledge.model import (
     Exercise,
     Fact,
     Knowledge,
+    OtherCondition,
     Prevention,
     PreventionGroup,
     Recognition,
@@ -387,6 +388,24 @@ def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Map
     )
 
 
+def _load_other_conditions(
+    data_dir: Path, sources: Mapping[str, str], concepts: Mapping[str, Concept]
+) -> dict[str, OtherCondition]:
+    file = "other_conditions.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    found = {}
+    for condition_id in top.data:
+        entry = top.child(condition_id)
+        source = entry.text("source")
+        if source not in sources:
+            entry.fail(f"unknown source {source!r}")
+        detect = entry.ids("detect", concepts, "concept")
+        found[condition_id] = OtherCondition(
+            condition_id, entry.text("name"), entry.text("about"), detect, source
+        )
+    return found
+
+
 def _load_messages(data_dir: Path) -> dict[str, str]:
     file = "messages.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
@@ -428,6 +447,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         prevention=_load_prevention(data_dir, sources, exercises),
         education=_load_education(data_dir, sources),
         triage=_load_triage(data_dir, concepts, red_flags),
+        other_conditions=frozen_mapping(_load_other_conditions(data_dir, sources, concepts)),
         messages=frozen_mapping(_load_messages(data_dir)),
     )
 

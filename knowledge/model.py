@@ -138,6 +138,17 @@ class RedFlag:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherCondition:
+    """A running-related problem the bot recognises and refers on, without treating it."""
+
+    id: str
+    name: str
+    about: str
+    detect: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class PreventionGroup:
     """One group of the prevention routine (strength, mobility, form, load)."""
 
@@ -220,6 +231,7 @@ class Knowledge:
     prevention: Prevention
     education: Education
     triage: Triage
+    other_conditions: Mapping[str, OtherCondition]
     messages: Mapping[str, str]
 
     def message(self, key: str, **values: object) -> str:
