@@ -105,6 +105,7 @@ def test_every_fact_names_a_known_source(knowledge: Knowledge) -> None:
     assert facts and all(f.source in knowledge.sources for f in facts)
     assert all(e.source in knowledge.sources for e in knowledge.exercises.values())
     assert all(set(f.sources) <= set(knowledge.sources) for f in knowledge.red_flags.values())
+    assert all(o.source in knowledge.sources for o in knowledge.other_conditions.values())
 
 
 def test_fact_table_quotes_the_guide() -> None:

@@ -125,6 +125,12 @@ BAD_DATA = [
         "",
         "field 'cancelled'",
     ),
+    (
+        edit("other_conditions.yaml", "detect: [deep_gluteal_sign]", "detect: [piriformis]"),
+        "other_conditions.yaml",
+        "deep_gluteal_syndrome.detect[0]",
+        "unknown concept 'piriformis'",
+    ),
     (delete("sources.yaml"), "sources.yaml", "", "file is missing"),
     (
         edit("conditions/si_joint_dysfunction.yaml", "region: lower_back", "region: [lower_back"),
