@@ -118,6 +118,7 @@ RED_FLAGS = [
     ("the pain wakes me up at night", {"night_pain"}),
     ("I'm limping", {"gait_change"}),
     ("it has hurt for three weeks even with rest", {"persistent_pain"}),
+    ("the pain in my hip started 3 weeks ago", {"persistent_pain"}),
     ("had cancer five years ago and now my back aches", {"serious_illness_history"}),
 ]
 NEGATED = [
@@ -141,6 +142,9 @@ NOT_FLAGS = [
     "my glutes are weak",
     "started running two years ago",
     "running for 3 months now and loving it",
+    "had a baby 8 months ago and I'm back running",
+    "I started running 2 months ago",
+    "my marathon is 6 weeks away",
 ]
 
 
