@@ -16,7 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from knowledge.model import CONDITION_IDS, Knowledge, Urgency
-from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, entry_words, pattern_words
+from knowledge.patterns import (
+    BREAK,
+    Normaliser,
+    Tokens,
+    compile_pattern,
+    entry_words,
+    make_tokens,
+    pattern_words,
+)
 
 GROUP_WEIGHTS = {
     "names": 4.0,  # the runner named it ("my SI joint", "sciatica")
@@ -28,6 +36,7 @@ GROUP_WEIGHTS = {
 }
 MIN_SCORE = 3.0  # below this the message is too vague to name a condition: ask instead
 MIN_LEAD = 1.0  # the best condition must lead the next by this much, or the bot asks
+SHORT_NOTE_WORDS = 10  # up to this many words, fragments are also read as one phrase
 
 NEGATORS = frozenset(
     "no not never nothing none without dont doesnt didnt isnt wasnt arent werent havent "
@@ -111,6 +120,7 @@ class Matcher:
             for concept in knowledge.concepts.values()
         )
         self._by_word, self._by_stem = _entry_index(knowledge)
+        self._flag_concepts = frozenset(c for flag in knowledge.red_flags.values() for c in flag.detect)
         self._weights = {cid: _concept_weights(knowledge, cid) for cid in CONDITION_IDS}
         self._anchors = {
             cid: frozenset(
@@ -133,6 +143,17 @@ class Matcher:
         tokens = self.normaliser.tokens(message if isinstance(message, str) else "")
         if not tokens.words:
             return Reading()
+        affirmed, negated = self._scan(tokens)
+        words = [w for w in tokens.words if w != BREAK]
+        if len(words) < len(tokens.words) and len(words) <= SHORT_NOTE_WORDS:
+            # A short note in fragments ("Right hip, front, sprinting") is one thought: read it
+            # again without the breaks, for where and what only — red flags stay clause-strict.
+            joined, _ = self._scan(make_tokens(words))
+            affirmed |= (joined - negated) - self._flag_concepts
+        return Reading(frozenset(affirmed), frozenset(negated - affirmed))
+
+    def _scan(self, tokens: Tokens) -> tuple[set[str], set[str]]:
+        """The concepts affirmed and those only negated in `tokens`."""
         starts = self._possible_starts(tokens.words)
         affirmed: set[str] = set()
         negated: set[str] = set()
@@ -143,7 +164,7 @@ class Matcher:
             if found is None:
                 continue
             (affirmed if found else negated).add(entry.id)
-        return Reading(frozenset(affirmed), frozenset(negated - affirmed))
+        return affirmed, negated
 
     def _possible_starts(self, words: tuple[str, ...]) -> dict[str, list[int]]:
         """For each concept, the token positions where one of its patterns could start.

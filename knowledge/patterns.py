@@ -130,6 +130,16 @@ class Tokens:
         return low
 
 
+def make_tokens(words: Iterable[str]) -> Tokens:
+    """Tokens for a sequence of normalised words (breaks included)."""
+    words = tuple(words)
+    starts, offset = [], 0
+    for word in words:
+        starts.append(offset)
+        offset += len(word) + 1
+    return Tokens(words, " ".join(words) + " ", tuple(starts))
+
+
 class Normaliser:
     """Cleans text: case, accents, emoji, punctuation, text-speak, and typos (via rapidfuzz)."""
 
@@ -165,11 +175,7 @@ class Normaliser:
             )
         while words and words[-1] == BREAK:
             words.pop()
-        starts, offset = [], 0
-        for word in words:
-            starts.append(offset)
-            offset += len(word) + 1
-        return Tokens(tuple(words), " ".join(words) + " ", tuple(starts))
+        return make_tokens(words)
 
     def _correct(self, word: str) -> str:
         """The vocabulary word a misspelt `word` stands for, or `word` itself."""

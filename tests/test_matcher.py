@@ -49,6 +49,11 @@ SPELLINGS = [
     ("pain on one side of my butt and lower back when I twist", "si_joint_dysfunction"),
     ("hip hurts at the front when lifting my knee to put my trousers on", "hip_flexor_strain"),
 ]
+TERSE_NOTES = [
+    ("Right hip, front, sprinting.", "hip_flexor_strain"),
+    ("hip - outside - snaps - running", "it_band_syndrome"),
+    ("low back; middle; leaning back", "lumbar_strain"),
+]
 EMOJI_AND_CAPS = [
     ("FRONT OF MY HIP HURTS WHEN I SPRINT", "hip_flexor_strain"),
     ("🏃‍♀️ outside of my hip 💥 snaps every run 😩", "it_band_syndrome"),
@@ -145,6 +150,7 @@ NOT_FLAGS = [
     "had a baby 8 months ago and I'm back running",
     "I started running 2 months ago",
     "my marathon is 6 weeks away",
+    "legs: both fine. back: ok.",
 ]
 
 
