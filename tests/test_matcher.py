@@ -151,6 +151,9 @@ NOT_FLAGS = [
     "I started running 2 months ago",
     "my marathon is 6 weeks away",
     "legs: both fine. back: ok.",
+    "my bladder is fine",
+    "bladder and bowels are normal",
+    "I need a wee halfway through long runs",
 ]
 
 
@@ -162,6 +165,46 @@ def test_red_flag_raised(matcher: Matcher, message: str, flags: set[str]) -> Non
 @pytest.mark.parametrize("message", NEGATED + NOT_FLAGS)
 def test_no_red_flag(matcher: Matcher, message: str) -> None:
     assert matcher.match(message).red_flags == ()
+
+
+EMERGENCY_SIGNS = [
+    "numbness in my groin since this morning",
+    "my saddle area feels numb",
+    "I can't feel my backside when I sit on the toilet",
+    "numb around my back passage",
+    "lost sensation between my thighs",
+    "tingling in my genitals and back pain",
+    "peeing is difficult since yesterday",
+    "I can't pee",
+    "I'm unable to urinate",
+    "I think I have urinary retention",
+    "dribbling urine and my back hurts",
+    "leaking urine since my back went",
+    "I've become incontinent",
+    "I can't hold it in anymore, keep wetting myself",
+    "I wet the bed last night and my back is killing me",
+    "I have no urge to pee at all",
+    "I don't know when my bladder is full anymore",
+    "bowel incontinence started today",
+    "can't control my bowels",
+    "I soiled myself and my back hurts",
+    "I can't get an erection since the back pain started",
+    "sciatica down both legs",
+    "both legs are numb",
+    "weakness in both legs",
+    "both legs keep giving way",
+    "my legs are both weak and I can barely walk",
+    "pain and numbness in both of my legs",
+    "I have problems passing urine",
+    "my wee won't come out",
+    "haven't had a poo in days and my bum is numb",
+]
+
+
+@pytest.mark.parametrize("message", EMERGENCY_SIGNS)
+def test_every_way_of_describing_cauda_equina_is_an_emergency(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "cauda_equina" in result.red_flags and result.urgency is Urgency.EMERGENCY
 
 
 @pytest.mark.parametrize(
