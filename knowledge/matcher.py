@@ -266,7 +266,15 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> bool | Non
     if not matches:
         return None
     if entry.exceptions is not None:
-        cancelled = [m.span() for m in entry.exceptions.finditer(tokens.text)]
+        # an exception is a harmless way of saying it ("my bladder is fine"); negated ("isn't
+        # fine") it is not harmless, so it cancels nothing
+        cancelled = [
+            e.span()
+            for e in entry.exceptions.finditer(tokens.text)
+            if not any(
+                _negates(tokens.words, i) for i in range(tokens.index_at(e.start()), tokens.index_at(e.end()))
+            )
+        ]
         matches = [m for m in matches if not any(a < m.end() and m.start() < b for a, b in cancelled)]
         if not matches:
             return None

@@ -211,6 +211,7 @@ def test_every_way_of_describing_cauda_equina_is_an_emergency(matcher: Matcher, 
     ("message", "urgency"),
     [
         ("my bladder isn't working properly and my back hurts", Urgency.EMERGENCY),
+        ("my bladder isn't fine since my back went", Urgency.EMERGENCY),
         ("can't hop on my left leg", Urgency.URGENT),
         ("pain down my leg", Urgency.URGENT),  # disc irritation: at least urgent
         ("front of hip hurts when I sprint and it wakes me at night", Urgency.SOON),
