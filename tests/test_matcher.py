@@ -152,6 +152,7 @@ NOT_FLAGS = [
     "my marathon is 6 weeks away",
     "legs: both fine. back: ok.",
     "my bladder is fine",
+    "I can't stand on one leg for long without my outer hip aching",
     "bladder and bowels are normal",
     "I need a wee halfway through long runs",
 ]
@@ -205,6 +206,68 @@ EMERGENCY_SIGNS = [
 def test_every_way_of_describing_cauda_equina_is_an_emergency(matcher: Matcher, message: str) -> None:
     result = matcher.match(message)
     assert "cauda_equina" in result.red_flags and result.urgency is Urgency.EMERGENCY
+
+
+# every warning sign, in everyday words: (flag, message)
+WARNING_SIGNS = [
+    ("cannot_bear_weight", "I can't stand on my right leg since the run"),
+    ("cannot_bear_weight", "it hurts too much to walk on it"),
+    ("cannot_bear_weight", "I'm on crutches because I can't bear weight"),
+    ("cannot_bear_weight", "hopping on that leg is agony"),
+    ("cannot_bear_weight", "I physically can't put my foot down without pain in the hip"),
+    ("cannot_bear_weight", "could this be a stress fracture in my hip?"),
+    ("cannot_bear_weight", "even walking hurts now and I can't hop at all"),
+    ("cannot_bear_weight", "I can barely walk on it"),
+    ("trauma", "I was in a car crash last week and my back hurts"),
+    ("trauma", "I tripped on a root and fell onto my hip"),
+    ("trauma", "took a tumble on the trail and hurt my lower back"),
+    ("trauma", "got knocked off my bike yesterday"),
+    ("trauma", "I came off my bike and landed on my side"),
+    ("trauma", "I slipped down the stairs and hurt my back"),
+    ("trauma", "a runner collided with me at the start"),
+    ("trauma", "I had a nasty fall on the ice"),
+    ("fever_weight_loss", "I've had a fever for three days and my back aches"),
+    ("fever_weight_loss", "my back hurts and I've been running a temperature"),
+    ("fever_weight_loss", "I keep getting the chills and my hip is hot and swollen"),
+    ("fever_weight_loss", "I've lost a lot of weight without trying and my back hurts"),
+    ("fever_weight_loss", "night sweats and back pain"),
+    ("fever_weight_loss", "feeling really unwell with hip pain and a high temperature"),
+    ("fever_weight_loss", "I'm shivery and achy with sore lower back"),
+    ("fever_weight_loss", "unexplained weight loss of 5kg"),
+    ("leg_weakness", "my leg feels weak when I climb stairs"),
+    ("leg_weakness", "my foot slaps when I walk"),
+    ("leg_weakness", "my knee buckles when I go downstairs"),
+    ("leg_weakness", "I can't lift my toes up"),
+    ("leg_weakness", "my right leg keeps collapsing under me"),
+    ("leg_weakness", "weakness in my left leg since the back pain started"),
+    ("leg_weakness", "my ankle feels weak and floppy"),
+    ("leg_weakness", "I keep tripping over my own foot"),
+    ("night_pain", "the pain wakes me up every night"),
+    ("night_pain", "I can't sleep because of the back pain"),
+    ("night_pain", "it's worst at night and stops me sleeping"),
+    ("night_pain", "I woke up at 2am with hip pain"),
+    ("gait_change", "I'm limping"),
+    ("gait_change", "my gait has changed"),
+    ("gait_change", "I'm walking funny because of my hip"),
+    ("gait_change", "I've started to hobble"),
+    ("persistent_pain", "it's been three weeks and rest hasn't helped"),
+    ("persistent_pain", "the pain has lasted over a month"),
+    ("persistent_pain", "I've had this for 6 weeks"),
+    ("persistent_pain", "my hip has hurt for more than two weeks despite resting"),
+    ("numbness_tingling", "my foot keeps going numb"),
+    ("numbness_tingling", "pins and needles in my leg"),
+    ("numbness_tingling", "tingly toes after runs"),
+    ("numbness_tingling", "my thigh feels numb"),
+    ("radiating_leg_pain", "pain runs down my leg"),
+    ("radiating_leg_pain", "sciatica"),
+    ("radiating_leg_pain", "shooting pains into my calf"),
+    ("radiating_leg_pain", "the pain travels down to my foot"),
+]
+
+
+@pytest.mark.parametrize(("flag", "message"), WARNING_SIGNS)
+def test_warning_signs_in_everyday_words(matcher: Matcher, flag: str, message: str) -> None:
+    assert flag in matcher.match(message).red_flags
 
 
 @pytest.mark.parametrize(
