@@ -114,7 +114,7 @@ class Renderer:
         if not flags:
             advice = self.knowledge.urgency_advice[Urgency.SELF_CARE]
             return [Reply(self.say("verdict_clear", advice=advice.advice))]
-        return self._flag_summary(flags)
+        return [*self._flag_summary(flags), Reply(self.say("disclaimer"))]
 
     def verdict_after_warning(self) -> list[Reply]:
         """The end of a /redflags check whose only warning was just given."""
