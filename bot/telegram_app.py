@@ -68,7 +68,15 @@ class Bridge:
     store: SessionStore
 
     def load(self, chat_id: int) -> Session:
-        return self.store.load(chat_id) or self.engine.new_session()
+        """The chat's session; a new one for a new chat, or if the stored one no longer fits the data."""
+        session = self.store.load(chat_id)
+        if session is None:
+            return self.engine.new_session()
+        problems = self.engine.problems(session)
+        if problems:  # e.g. saved by an older version whose data named a clue since renamed
+            log.warning("starting a chat afresh: its stored session no longer fits (%s)", problems[0])
+            return Session(menu=session.menu)
+        return session
 
     def turn(self, chat_id: int, event: Event) -> list[Reply]:
         """Run one engine turn for a chat and keep its new session (before anything is sent)."""

@@ -77,7 +77,7 @@ class Engine:
         return menu == str(session.menu) and value in options
 
     def problems(self, session: Session) -> list[str]:
-        """What is wrong with a session, if anything (used by tests and when loading stored ones)."""
+        """What is wrong with a session, if anything (checked when a stored session is loaded)."""
         knowledge = self.knowledge
         problems = []
         if (session.state is State.IDLE) != (session.flow is Flow.NONE):

@@ -180,3 +180,16 @@ async def test_a_storage_failure_gets_an_apology_not_silence(
     monkeypatch.setattr(store, "save", broken_save)
     await feed(app, api, message(CHAT, "my hip hurts"))
     assert len(api.texts(CHAT)) == 1 and "something went wrong on my side" in api.texts(CHAT)[0]
+
+
+async def test_a_stored_session_that_no_longer_fits_the_data_starts_afresh(
+    app: Application, api: FakeBotApi, store: MemoryStore
+) -> None:
+    await feed(app, api, message(CHAT, "my hip hurts"))
+    stale = store.load(CHAT)
+    stale.concepts.append("a_clue_renamed_since")
+    stale.screen = ["a_flag_removed_since"]
+    store.save(CHAT, stale)
+    await feed(app, api, message(CHAT, "front"))
+    assert "something went wrong" not in api.texts(CHAT)[-1]
+    assert store.load(CHAT).concepts == []
