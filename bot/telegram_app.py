@@ -11,6 +11,7 @@ and there is nothing to gain from running turns of one chat, or of different cha
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -347,7 +348,9 @@ def run_telegram(settings: Settings) -> int:
                 port=settings.webhook_port,
                 url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
                 webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret_token or None,
+                # without a configured secret, a random one for this run: Telegram is told it in
+                # setWebhook, and calls that do not carry it are refused
+                secret_token=settings.webhook_secret_token or secrets.token_urlsafe(32),
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:

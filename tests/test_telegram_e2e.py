@@ -255,3 +255,18 @@ def test_start_up_problems_are_one_line_and_non_zero(
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert proc.stderr.startswith(f"runner-bot: {expected}")
     assert "Traceback" not in proc.stderr and "z" * 35 not in proc.stderr
+
+
+def test_webhook_without_a_configured_secret_still_requires_one(
+    server: FakeBotApiServer, api: FakeBotApi, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = bot_env(server, tmp_path / "hook2.sqlite3", WEBHOOK_URL="https://runner.example/hook",
+                  WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))  # fmt: skip
+    hooks_before = len(api.sent("setWebhook"))
+    process = BotProcess(env, tmp_path / "hook2.log")
+    try:
+        api.wait_for(lambda: len(api.sent("setWebhook")) > hooks_before, timeout=30)
+        assert len(api.sent("setWebhook")[-1].get("secret_token", "")) >= 32
+    finally:
+        process.stop()
