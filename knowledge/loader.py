@@ -107,6 +107,13 @@ class Entry:
             self.fail(f"field '{key}' must be true or false, found {value!r}")
         return value
 
+    def source(self, sources: Mapping[str, str]) -> str:
+        """The entry's `source` field, which must name an entry of sources.yaml."""
+        source = self.text("source")
+        if source not in sources:
+            self.fail(f"unknown source {source!r}")
+        return source
+
     def child(self, key: str) -> Entry:
         """The mapping under `key`."""
         return Entry(self.raw(key), self.file, self.child_path(key))
@@ -152,9 +159,7 @@ def _read_yaml(relative: str, data_dir: Path) -> Any:
 
 def _fact(value: Any, file: str, path: str, sources: Mapping[str, str]) -> Fact:
     entry = Entry(value, file, path)
-    source = entry.text("source")
-    if source not in sources:
-        entry.fail(f"unknown source {source!r}")
+    source = entry.source(sources)
     return Fact(text=entry.text("text"), source=source)
 
 
@@ -173,9 +178,7 @@ def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exe
     exercises = {}
     for exercise_id in top.data:
         entry = top.child(exercise_id)
-        source = entry.text("source")
-        if source not in sources:
-            entry.fail(f"unknown source {source!r}")
+        source = entry.source(sources)
         exercises[exercise_id] = Exercise(
             id=exercise_id,
             name=entry.text("name"),
@@ -288,9 +291,7 @@ def _load_red_flags(
     advice = {}
     for key in URGENCY_KEYS:
         entry = urgencies.child(key)
-        source = entry.text("source")
-        if source not in sources:
-            entry.fail(f"unknown source {source!r}")
+        source = entry.source(sources)
         urgency = Urgency.from_key(key)
         advice[urgency] = UrgencyAdvice(urgency, entry.text("title"), entry.text("advice"), source)
     flags_entry = top.child("flags")
@@ -396,9 +397,7 @@ def _load_other_conditions(
     found = {}
     for condition_id in top.data:
         entry = top.child(condition_id)
-        source = entry.text("source")
-        if source not in sources:
-            entry.fail(f"unknown source {source!r}")
+        source = entry.source(sources)
         detect = entry.ids("detect", concepts, "concept")
         found[condition_id] = OtherCondition(
             condition_id, entry.text("name"), entry.text("about"), detect, source
