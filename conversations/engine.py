@@ -150,7 +150,7 @@ class _Turn:
             "forget": lambda: self.reset("forgotten"),
             "cancel": self.cancel,
             "back": self.go_back,
-            "help": lambda: self.inform(self.render.help()),
+            "help": lambda: self.inform(self.knowledge.message("help")),
             "about": lambda: self.inform(self.render.about()),
             "prevent": lambda: self.inform(self.render.prevention()),
             "redflags": self.start_check,
@@ -465,13 +465,15 @@ class _Turn:
     # ----- asking ----------------------------------------------------------------------------
     def current_options(self) -> dict[str, str]:
         """The buttons of the current question, as option id -> label."""
-        return self.render.options(self.session, self.best_location())
+        return self.render.options(self.session, best_location(self.knowledge, self.session))
 
     def ask_current(self, reminder: bool = False) -> None:
         """Ask the current question again (or show the menu), with fresh buttons."""
         self.push_back_step()
         self.session.menu += 1
-        self.replies.append(self.render.question(self.session, self.best_location(), reminder=reminder))
+        self.replies.append(
+            self.render.question(self.session, best_location(self.knowledge, self.session), reminder=reminder)
+        )
 
     def push_back_step(self) -> None:
         before, now = self.before, self.session
@@ -482,9 +484,6 @@ class _Turn:
         if now.back[-1:] == [before.snapshot()]:
             return
         now.back = [*now.back[-(MAX_BACK_STEPS - 1) :], before.snapshot()]
-
-    def best_location(self) -> str:
-        return best_location(self.knowledge, self.session)
 
     # ----- helpers -----------------------------------------------------------------------------
     def say(self, key: str, **values: object) -> None:

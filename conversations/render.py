@@ -207,10 +207,6 @@ class Renderer:
             ]
         )
 
-    def help(self) -> str:
-        """What the bot can do and its commands."""
-        return self.say("help")
-
     def _by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
         found = [self.knowledge.red_flags[f] for f in dict.fromkeys(flags) if f in self.knowledge.red_flags]
         return sorted(found, key=lambda f: -f.urgency)

@@ -152,24 +152,25 @@ def test_non_text_long_text_and_forged_buttons(bot: BotProcess, api: FakeBotApi)
 
 
 def test_logs_hold_neither_message_text_nor_token(bot: BotProcess, api: FakeBotApi) -> None:
-    test_triage_by_free_text(bot, api) if not api.texts(1002) else None
+    if not api.texts(1002):  # the free-text triage is what carries the secret words
+        test_triage_by_free_text(bot, api)
     log = bot.output()
     assert "Application started" in log, "the bot logged at DEBUG"
     assert SECRET_WORDS not in log and "front of my hip" not in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
 
 
-def test_forget_deletes_the_chats_row(bot: BotProcess, api: FakeBotApi, tmp_path: Path) -> None:
+def test_forget_deletes_the_chats_row(bot: BotProcess, api: FakeBotApi) -> None:
     chat = Chat(api, 1006)
     chat.say("my hip hurts", "Where in the hip")
-    database = Path(bot.process.args and bot_db(bot))
+    database = bot_db(bot)
     assert rows_for(database, 1006) == 1
     chat.say("/forget", "deleted everything")
     assert rows_for(database, 1006) == 0
 
 
-def bot_db(bot: BotProcess) -> str:
-    return str(bot.log_path.parent / "runner.sqlite3")
+def bot_db(bot: BotProcess) -> Path:
+    return bot.log_path.parent / "runner.sqlite3"
 
 
 def rows_for(database: Path, chat_id: int) -> int:
