@@ -31,12 +31,14 @@ class Console:
 
     def start(self) -> None:
         """Show the welcome and the main menu."""
-        self.session, replies = self.engine.welcome(self.session)
+        result = self.engine.welcome(self.session)
+        self.session, replies = result.session, result.replies
         self.show(replies)
 
     def send(self, line: str) -> None:
         """Handle one line the runner typed."""
-        self.session, replies = self.engine.handle(self.session, self.event_for(line))
+        result = self.engine.handle(self.session, self.event_for(line))
+        self.session, replies = result.session, result.replies
         self.show(replies)
 
     def event_for(self, line: str) -> Event:

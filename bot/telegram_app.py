@@ -47,7 +47,7 @@ from bot.config import Settings
 from bot.logs import configure_logging
 from bot.storage import SessionStore, SqliteStore, StorageError
 from conversations.engine import Engine
-from conversations.events import Choice, Command, Event, Reply, Text, Unsupported, parse_command
+from conversations.events import Choice, Event, Forget, Reply, Text, Unsupported, parse_command
 from conversations.session import Flow, Session
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,9 @@ class Bridge:
         return self.engine.accepts(before, data), self.turn_from(before, chat_id, Choice(data))
 
     def turn_from(self, before: Session, chat_id: int, event: Event) -> list[Reply]:
-        after, replies = self.engine.handle(before, event)
-        if event == Command("forget"):
+        result = self.engine.handle(before, event)
+        after, replies = result.session, result.replies
+        if any(isinstance(effect, Forget) for effect in result.effects):
             self.store.forget(chat_id)  # and nothing is saved again until the runner writes
         else:
             self.store.save(chat_id, after)

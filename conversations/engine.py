@@ -11,7 +11,17 @@ import logging
 
 from rapidfuzz import fuzz
 
-from conversations.events import Choice, Command, Event, Reply, Text, Unsupported, parse_command
+from conversations.events import (
+    Choice,
+    Command,
+    Event,
+    Forget,
+    Reply,
+    Text,
+    TurnResult,
+    Unsupported,
+    parse_command,
+)
 from conversations.machine import Context, emergency_raised, target_state
 from conversations.render import Renderer
 from conversations.session import MAX_BACK_STEPS, Flow, Session, SessionError, State
@@ -50,12 +60,12 @@ class Engine:
         """A session for a chat the bot has not seen."""
         return Session()
 
-    def welcome(self, session: Session) -> tuple[Session, list[Reply]]:
+    def welcome(self, session: Session) -> TurnResult:
         """What a new chat sees first (the same as /start)."""
         return self.handle(session, Command("start"))
 
-    def handle(self, session: Session, event: Event) -> tuple[Session, list[Reply]]:
-        """Apply one event to a copy of `session`; return the new session and the replies.
+    def handle(self, session: Session, event: Event) -> TurnResult:
+        """Apply one event to a copy of `session`; return the new session, replies and effects.
 
         A bug must not cost the runner their conversation: on any error the session is kept as
         it was and the runner gets an apology and the current question again.
@@ -68,7 +78,8 @@ class Engine:
             turn = _Turn(self, session)
             turn.say("internal_error")
             turn.ask_current()
-        return turn.session, turn.replies
+        effects = (Forget(),) if event in (Command("forget"), Text("/forget")) else ()
+        return TurnResult(turn.session, turn.replies, effects)
 
     def accepts(self, session: Session, data: str) -> bool:
         """Whether button data belongs to the session's current question (not stale, not forged)."""

@@ -7,6 +7,10 @@ render these replies the same way, so none of them holds conversation logic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conversations.session import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,27 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     emergency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """Effect: delete everything stored about this chat."""
+
+
+Effect = Forget
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """What one event decided: the new session, the replies to send, and what else to do.
+
+    Adapters carry out `effects` (delete data, later: expire a keyboard, schedule a reminder);
+    they never infer them from the replies or the session.
+    """
+
+    session: Session
+    replies: list[Reply]
+    effects: tuple[Effect, ...] = ()
 
 
 def parse_command(text: str) -> Command | None:

@@ -17,6 +17,10 @@ from conversations.session import Session, SessionError, State
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _pair(result):  # type: ignore[no-untyped-def]
+    return result.session, result.replies
+
+
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return Engine()
@@ -39,7 +43,7 @@ def test_every_message_key_the_code_uses_exists(engine: Engine) -> None:
 
 
 def test_session_round_trips_through_json(engine: Engine) -> None:
-    session, _ = engine.handle(engine.new_session(), Text("front of my hip hurts when I sprint"))
+    session, _ = _pair(engine.handle(engine.new_session(), Text("front of my hip hurts when I sprint")))
     assert Session.from_json(session.to_json()) == session
 
 
@@ -68,25 +72,25 @@ def test_session_never_holds_what_the_runner_wrote(engine: Engine) -> None:
     secret = "my unusual zebra-striped hip hurts at the front when I sprint"
     session = engine.new_session()
     for text in (secret, "no", "no"):
-        session, _ = engine.handle(session, Text(text))
+        session, _ = _pair(engine.handle(session, Text(text)))
     assert "zebra" not in session.to_json()
 
 
 def test_engine_does_not_change_the_session_it_is_given(engine: Engine) -> None:
-    session, _ = engine.handle(engine.new_session(), Text("my hip hurts"))
+    session, _ = _pair(engine.handle(engine.new_session(), Text("my hip hurts")))
     before = session.to_json()
     engine.handle(session, Text("front"))
     assert session.to_json() == before
 
 
 def test_a_bug_costs_an_apology_not_the_conversation(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    session, _ = engine.handle(engine.new_session(), Text("my hip hurts"))
+    session, _ = _pair(engine.handle(engine.new_session(), Text("my hip hurts")))
 
     def broken(*args: object) -> None:
         raise RuntimeError("bug")
 
     monkeypatch.setattr("conversations.engine._Turn.on_text", broken)
-    after, replies = engine.handle(session, Text("front"))
+    after, replies = _pair(engine.handle(session, Text("front")))
     assert "something went wrong" in replies[0].text
     assert (after.state, after.concepts) == (session.state, session.concepts)
 
@@ -163,11 +167,11 @@ def resolve(step: tuple[str, object], replies: list[Reply]) -> Event:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(events, max_size=25))
 def test_no_sequence_of_events_raises_or_leaves_an_invalid_state(engine: Engine, steps: list) -> None:
-    session, replies = engine.welcome(engine.new_session())
+    session, replies = _pair(engine.welcome(engine.new_session()))
     for step in steps:
         previous_menu, given = session.menu, session.to_json()
         old_session = session
-        session, replies = engine.handle(session, resolve(step, replies))
+        session, replies = _pair(engine.handle(session, resolve(step, replies)))
         assert old_session.to_json() == given, "the engine never changes the session it is given"
         assert replies, "every event gets an answer"
         assert not engine.problems(session), engine.problems(session)

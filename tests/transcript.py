@@ -50,7 +50,8 @@ class Player:
         return Choice(buttons[-1].data)
 
     def play(self, step: dict[str, Any]) -> list[Reply]:
-        self.session, self.replies = self.engine.handle(self.session, self.event(step))
+        result = self.engine.handle(self.session, self.event(step))
+        self.session, self.replies = result.session, result.replies
         return self.replies
 
 
@@ -90,7 +91,8 @@ def run_transcript(path: Path, engine: Engine) -> None:
     """Play every step of the transcript at `path`, from a new chat's welcome."""
     data = load(path)
     player = Player(engine)
-    player.session, player.replies = engine.welcome(player.session)
+    welcome = engine.welcome(player.session)
+    player.session, player.replies = welcome.session, welcome.replies
     for number, step in enumerate(data["steps"], start=1):
         replies = player.play(step)
         check(step, replies, player.session, f"{path.name} step {number}")
