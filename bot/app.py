@@ -18,12 +18,12 @@ def fail(message: str) -> int:
     return EXIT_CONFIG
 
 
-def run_bot(command: str | None) -> int:
+def run_bot(command: str | None, trace: bool = False) -> int:
     """Run `command` ("chat", "telegram", or None to choose by whether a token is set)."""
     try:
         settings = Settings.from_env(os.environ)
         if command == "chat" or (command is None and not settings.has_token):
-            return run_chat(hint=CONSOLE_HINT if command is None else "")
+            return run_chat(hint=CONSOLE_HINT if command is None else "", trace=trace)
         if not settings.has_token:
             return fail(
                 "TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in .env (see README.md)"
@@ -35,9 +35,9 @@ def run_bot(command: str | None) -> int:
         return fail(str(error))
 
 
-def run_chat(hint: str = "") -> int:
+def run_chat(hint: str = "", trace: bool = False) -> int:
     """The console chat on this process's stdin and stdout."""
     from bot.console import run_console
     from conversations.engine import Engine
 
-    return run_console(Engine(), sys.stdin, sys.stdout, hint=hint)
+    return run_console(Engine(), sys.stdin, sys.stdout, hint=hint, trace=trace)

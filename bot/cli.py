@@ -1,7 +1,7 @@
 """The `runner-bot` command: run the bot (Telegram or console), or try the matcher.
 
 runner-bot                 Telegram if TELEGRAM_BOT_TOKEN is set, else a console chat
-runner-bot chat            console chat
+runner-bot chat            console chat (--jsonl: a machine-readable trace)
 runner-bot telegram        the Telegram bot
 runner-bot match "TEXT"    what the matcher makes of one message (--json for JSON)
 runner-bot match --jsonl   one message a line on stdin, one JSON object a line out
@@ -32,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     parser = OneLineParser(prog="runner-bot", description="A chatbot for runners' hip and lower-back pain.")
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
-    commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument(
+        "--jsonl", action="store_true", help="read one message a line, write each turn's replies as a JSON line"
+    )
     commands.add_parser("telegram", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     match = commands.add_parser("match", help="show what the matcher makes of a message")
     match.add_argument("text", nargs="?", help="the message to match")
@@ -59,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.app import run_bot  # imported late: `match` should not pay for the bot's imports
 
     load_dotenv()  # a .env file in the working directory; real environment variables win
-    return run_bot(args.command)
+    return run_bot(args.command, trace=getattr(args, "jsonl", False))
 
 
 def run_match(text: str | None, as_json: bool, stream: TextIO | None, out: TextIO | None = None) -> int:

@@ -11,8 +11,10 @@ import os
 from collections.abc import Iterable
 from typing import TextIO
 
+import json
+
 from conversations.engine import Engine
-from conversations.events import Button, Choice, Event, Reply, Text
+from conversations.events import Button, Choice, Event, Reply, Text, Toast
 from conversations.session import Session
 
 RED, DIM, BOLD, RESET = "\033[31m", "\033[2m", "\033[1m", "\033[0m"
@@ -22,42 +24,58 @@ PROMPT = "you> "
 class Console:
     """Runs one conversation between the engine and a text stream."""
 
-    def __init__(self, engine: Engine, out: TextIO, colour: bool) -> None:
+    def __init__(self, engine: Engine, out: TextIO, colour: bool, trace: bool = False) -> None:
         self.engine = engine
         self.out = out
         self.colour = colour
+        self.trace = trace  # `chat --jsonl`: one JSON line per line in, for scripts and scoring
         self.session: Session = engine.new_session()
         self.buttons: tuple[Button, ...] = ()
 
     def start(self) -> None:
         """Show the welcome and the main menu."""
         result = self.engine.welcome(self.session)
-        self.session, replies = result.session, result.replies
-        self.show(replies)
+        self.session = result.session
+        self.show(None, result.replies, ())
 
     def send(self, line: str) -> None:
         """Handle one line the runner typed."""
         result = self.engine.handle(self.session, self.event_for(line))
-        self.session, replies = result.session, result.replies
-        self.show(replies)
+        self.session = result.session
+        self.show(line, result.replies, result.effects)
 
     def event_for(self, line: str) -> Event:
-        """A number picks that button of the last menu; anything else is text for the engine."""
+        """A button's number (on a terminal) or its label presses it; anything else is text."""
         choice = line.strip()
-        if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
+        if not self.trace and choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
             return Choice(self.buttons[int(choice) - 1].data)
+        for button in self.buttons:
+            if choice.casefold() == button.label.casefold():
+                return Choice(button.data)
         return Text(line)
 
-    def show(self, replies: Iterable[Reply]) -> None:
-        """Print replies, with buttons as numbered options."""
+    def show(self, line: str | None, replies: Iterable[Reply], effects: Iterable[object]) -> None:
+        """Print replies, with buttons as numbered options (or their trace, one JSON line)."""
+        replies = list(replies)
+        buttons = [b for reply in replies for b in reply.buttons]
+        if buttons:
+            self.buttons = tuple(buttons)
+        if self.trace:
+            entry = {"in": line, "replies": [reply.trace() for reply in replies]}
+            self.out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        for effect in effects:
+            if isinstance(effect, Toast):
+                self.out.write(f"bot> ({effect.text})\n")
+        number = 0
         for reply in replies:
-            text = f"{BOLD}{RED}{reply.text}{RESET}" if reply.emergency and self.colour else reply.text
+            text = f"{BOLD}{RED}{reply.plain}{RESET}" if reply.emergency and self.colour else reply.plain
             self.out.write(f"bot> {text}\n")
-            if reply.buttons:
-                self.buttons = reply.buttons
-                for number, button in enumerate(reply.buttons, start=1):
-                    line = f"  {number}. {button.label}"
-                    self.out.write(f"{DIM}{line}{RESET}\n" if self.colour else f"{line}\n")
+            for button in reply.buttons:
+                number += 1
+                option = f"  {number}. {button.label}"
+                self.out.write(f"{DIM}{option}{RESET}\n" if self.colour else f"{option}\n")
         self.out.flush()
 
 
@@ -66,10 +84,14 @@ def wants_colour(stream: TextIO, env: dict[str, str] | os._Environ[str]) -> bool
     return stream.isatty() and "NO_COLOR" not in env
 
 
-def run_console(engine: Engine, stdin: TextIO, stdout: TextIO, hint: str = "") -> int:
-    """Chat until end of input (or Ctrl-C / Ctrl-D on a terminal); returns the exit status."""
-    interactive = stdin.isatty()
-    console = Console(engine, stdout, colour=wants_colour(stdout, os.environ))
+def run_console(engine: Engine, stdin: TextIO, stdout: TextIO, hint: str = "", trace: bool = False) -> int:
+    """Chat until end of input (or Ctrl-C / Ctrl-D on a terminal); returns the exit status.
+
+    With `trace` (``runner-bot chat --jsonl``) every reply is written as JSON, one line per
+    line read plus one for the welcome, as shared/eval/README.md describes.
+    """
+    interactive = stdin.isatty() and not trace
+    console = Console(engine, stdout, colour=not trace and wants_colour(stdout, os.environ), trace=trace)
     if hint and interactive:
         stdout.write(f"{hint}\n")
     console.start()

@@ -1,41 +1,68 @@
-"""The conversation engine: (session, event) -> (session, replies).
+"""The conversation engine: (session, event) -> TurnResult(session, replies, effects).
 
-Red flags are checked first on every message, whatever the conversation is doing; then the
-event is handled for the current state, and the transition table (machine.py) decides what to
-ask next. The engine never changes the session it is given and never raises for any input.
+Every message is read once (reading.py) and then passed along a chain, in order:
+
+1. safety — warning signs in the message, whatever the conversation is doing. An emergency sign
+   ends the turn with the emergency advice and nothing after it but help to act on it.
+2. commands — /start, /prevent, /redflags, /back ...
+3. questions and small talk — answered in any state; a paused flow then asks its question again.
+4. the flow on top of the session's stack — triage, the warning-sign check, the advice after an
+   emergency — reads the message as an answer to its pending question; with no flow, a
+   description starts a triage.
+
+Flows are modules (flows/) registered by name; a flow never re-implements safety and the chain
+never depends on which flow is on top. The engine never changes the session it is given and
+never raises for any input.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 
 from rapidfuzz import fuzz
 
 from conversations.events import (
+    Button,
     Choice,
+    CloseKeyboard,
     Command,
+    Effect,
     Event,
     Forget,
     Reply,
     Text,
+    Toast,
     TurnResult,
     Unsupported,
     parse_command,
 )
-from conversations.machine import Context, emergency_raised, target_state
-from conversations.render import Renderer
-from conversations.session import MAX_BACK_STEPS, Flow, Session, SessionError, State
-from knowledge import Knowledge, Matcher, Reading, default_knowledge
+from conversations.flows import FLOWS, Flow
+from conversations.machine import (
+    CHECKLIST_STEP,
+    CONFIRM_STEP,
+    DONE,
+    EMERGENCY_STEP,
+    SAFETY_STEPS,
+    WARNING_STEP,
+    Context,
+    next_step,
+    step_token,
+)
+from conversations.reading import MessageReader, MessageReading
+from conversations.render import INFO, Renderer
+from conversations.session import MAX_BACK_STEPS, Frame, Session, SessionError
+from knowledge import Knowledge, Matcher, Reading, Urgency, default_knowledge
 from knowledge.model import OtherCondition
 from knowledge.patterns import BREAK
 
-YES_WORDS = frozenset("yes y yeah yep yup yea ya sure correct true definitely affirmative aye".split())
-NO_WORDS = frozenset("no n nope nah none never negative not".split())
 GENERIC_LABEL_WORDS = frozenset(
     "the of a an or and on in my it hip hips back lower pain going just while for long that to is i am".split()
 )
 LABEL_MATCH = 85.0  # how closely typed text must match a button label to count as pressing it
-STEP_TOGETHER = "together"  # the screen step that asks about several warning signs at once
+RESTART_COMMANDS = frozenset({"start", "restart", "cancel", "forget"})
+DEEP_LINKS = {"hip": "hip", "back": "lower_back", "lower_back": "lower_back", "prevent": "prevent", "redflags": "redflags"}
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +70,25 @@ log = logging.getLogger(__name__)
 class Engine:
     """Runs conversations. Build once; `handle` is safe to call for any chat, any event."""
 
-    def __init__(self, knowledge: Knowledge | None = None, matcher: Matcher | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge | None = None,
+        matcher: Matcher | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.knowledge = knowledge or default_knowledge()
         self.matcher = matcher or Matcher(self.knowledge)
         self.context = Context.build(self.knowledge, self.matcher)
         self.renderer = Renderer(self.knowledge)
-        hip_anchors = self._anchors("hip") | {"hip_general"}
+        self.reader = MessageReader(self.knowledge, self.matcher)
+        self.today = today
         # concepts that place a message at the hip or the lower back, and so within the bot's scope
         self.region_concepts = {
-            "hip": hip_anchors,
+            "hip": self._anchors("hip") | {"hip_general"},
             "lower_back": self._anchors("lower_back") | {"back_general"},
         }
         self.in_scope_concepts = self.context.location_concepts | {"hip_general", "back_general"}
+        self.trigger_concepts = frozenset(c for t in self.knowledge.triage.triggers.values() for c in t.concepts)
 
     def new_session(self) -> Session:
         """A session for a chat the bot has not seen."""
@@ -70,45 +104,46 @@ class Engine:
         A bug must not cost the runner their conversation: on any error the session is kept as
         it was and the runner gets an apology and the current question again.
         """
-        turn = _Turn(self, session)
+        turn = Turn(self, session)
         try:
             turn.dispatch(event)
+            turn.close(event)
         except Exception:
-            log.exception("engine error in state %s handling %s", session.state.value, type(event).__name__)
-            turn = _Turn(self, session)
+            top = session.top
+            log.exception("engine error in flow %s handling %s", top.flow if top else "menu", type(event).__name__)
+            turn = Turn(self, session)
             turn.say("internal_error")
-            turn.ask_current()
-        effects = (Forget(),) if event in (Command("forget"), Text("/forget")) else ()
-        return TurnResult(turn.session, turn.replies, effects)
+            turn.ask()
+        return TurnResult(turn.session, turn.replies, tuple(turn.effects))
 
     def accepts(self, session: Session, data: str) -> bool:
         """Whether button data belongs to the session's current question (not stale, not forged)."""
-        menu, _, value = (data or "").partition(":")
-        options = self.renderer.options(session, best_location(self.knowledge, session))
-        return menu == str(session.menu) and value in options
+        if (data or "").startswith(f"{INFO}:"):
+            return True
+        menu, step, value = _split_data(data)
+        return (
+            menu == str(session.menu)
+            and step == step_token(session.top)
+            and value in self.renderer.options(session)
+        )
 
     def problems(self, session: Session) -> list[str]:
         """What is wrong with a session, if anything (checked when a stored session is loaded)."""
         knowledge = self.knowledge
         problems = []
-        if (session.state is State.IDLE) != (session.flow is Flow.NONE):
-            problems.append(f"state {session.state} does not fit flow {session.flow!r}")
-        if session.state is State.SCREEN and not session.screen:
-            problems.append("a screen question with no step to ask")
-        if session.region not in ("", *knowledge.triage.regions):
-            problems.append(f"unknown region {session.region!r}")
-        if session.location not in ("", "elsewhere", *knowledge.triage.locations):
-            problems.append(f"unknown location {session.location!r}")
-        for name, known in (("concepts", knowledge.concepts), ("negated", knowledge.concepts)):
-            problems += [f"unknown concept {c!r} in {name}" for c in getattr(session, name) if c not in known]
-        for name in ("flags", "cleared"):
-            problems += [
-                f"unknown flag {f!r} in {name}"
-                for f in getattr(session, name)
-                if f not in knowledge.red_flags
-            ]
-        steps = set(knowledge.red_flags) | {STEP_TOGETHER}
-        problems += [f"unknown screen step {s!r}" for s in session.screen if s not in steps]
+        for frame in session.stack:
+            if frame.flow not in FLOWS:
+                problems.append(f"unknown flow {frame.flow!r}")
+            if frame.region not in ("", *knowledge.triage.regions):
+                problems.append(f"unknown region {frame.region!r}")
+            if frame.location not in ("", "elsewhere", *knowledge.triage.locations):
+                problems.append(f"unknown location {frame.location!r}")
+            problems += [f"unknown concept {c!r}" for c in (*frame.concepts, *frame.negated) if c not in knowledge.concepts]
+            problems += [f"unknown red flag {f!r}" for f in (*frame.items, frame.confirm) if f and f not in knowledge.red_flags]
+        for name in ("flags", "cleared", "doubtful"):
+            problems += [f"unknown flag {f!r} in {name}" for f in getattr(session, name) if f not in knowledge.red_flags]
+        if session.urgency and session.urgency not in {u.key for u in Urgency}:
+            problems.append(f"unknown urgency {session.urgency!r}")
         if session.last_condition not in ("", *knowledge.conditions):
             problems.append(f"unknown condition {session.last_condition!r}")
         return problems
@@ -122,253 +157,474 @@ class Engine:
         return anchors
 
 
-class _Turn:
-    """One event's worth of work: the session being changed and the replies so far."""
+def _split_data(data: str) -> tuple[str, str, str]:
+    menu, _, rest = (data or "").partition(":")
+    step, _, value = rest.partition(":")
+    return menu, step, value
+
+
+class Turn:
+    """One event's worth of work: the session being changed, the replies and effects so far."""
 
     def __init__(self, engine: Engine, before: Session) -> None:
         self.engine = engine
         self.knowledge = engine.knowledge
         self.render = engine.renderer
+        self.context = engine.context
         self.before = before
         self.session = before.copy()
         self.replies: list[Reply] = []
+        self.effects: list[Effect] = []
         self.going_back = False
-        self.warned: set[str] = set()  # red flags already warned about in this turn
+        self.typed_label = ""
 
     # ----- dispatch ------------------------------------------------------------------
     def dispatch(self, event: Event) -> None:
+        """Route one event through the chain."""
         if isinstance(event, Text):
             command = parse_command(event.text)
             if command is not None:
-                self.on_command(command.name)
+                self.on_command(command)
             else:
                 self.on_text(event.text)
         elif isinstance(event, Choice):
             self.on_choice(event.data)
         elif isinstance(event, Command):
-            self.on_command(event.name.lower().lstrip("/"))
+            self.on_command(Command(event.name.lower().lstrip("/"), event.argument))
         elif isinstance(event, Unsupported):
             self.say("edited_message" if event.kind == "edited" else "unsupported_message")
-            self.ask_current()
+            self.ask(reminder=True)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"not an event: {event!r}")
 
+    def close(self, event: Event) -> None:
+        """End the turn: remember the question for /back, and close a keyboard answered by typing."""
+        self.push_back_step()
+        if not isinstance(event, Choice) and self.session.menu != self.before.menu and self.before.menu:
+            self.effects.append(CloseKeyboard(self.typed_label))
+
     # ----- commands --------------------------------------------------------------------
-    def on_command(self, name: str) -> None:
-        handlers = {
-            "start": lambda: self.reset("welcome"),
+    def on_command(self, command: Command) -> None:
+        """A /command: the same in every state (safety has nothing to read in a command)."""
+        name = command.name
+        handlers: dict[str, Callable[[], None]] = {
+            "start": lambda: self.start(command.argument),
             "restart": lambda: self.reset("restarted"),
-            "forget": lambda: self.reset("forgotten"),
+            "forget": self.forget,
             "cancel": self.cancel,
             "back": self.go_back,
-            "help": lambda: self.inform(self.knowledge.message("help")),
+            "help": lambda: self.inform(self.say_text("help"), topic="small_talk"),
             "about": lambda: self.inform(self.render.about()),
-            "prevent": lambda: self.inform(self.render.prevention()),
+            "privacy": lambda: self.inform(self.say_text("privacy")),
+            "prevent": lambda: self.info_card(self.render.prevention()),
             "redflags": self.start_check,
         }
         handler = handlers.get(name)
         if handler is None:
             self.say("unknown_command")
-            self.ask_current()
+            self.ask(reminder=True)
         else:
             handler()
+
+    def start(self, argument: str) -> None:
+        """/start, or a deep link such as /start hip."""
+        target = DEEP_LINKS.get(argument)
+        self.session = Session(menu=self.session.menu)
+        if target in ("hip", "lower_back"):
+            self.say("welcome")
+            self.start_triage(region=target)
+        elif target == "prevent":
+            self.say("welcome")
+            self.info_card(self.render.prevention())
+        elif target == "redflags":
+            self.start_check()
+        else:
+            self.say("welcome")
+            self.ask()
 
     def reset(self, message_key: str) -> None:
         # The menu counter survives a reset so that buttons from before it have expired.
         self.session = Session(menu=self.session.menu)
         self.say(message_key)
-        self.ask_current()
+        self.ask()
+
+    def forget(self) -> None:
+        self.effects.append(Forget())
+        self.reset("forgotten")
 
     def cancel(self) -> None:
-        had_flow = self.session.flow is not Flow.NONE
+        had_flow = self.session.top is not None
         self.session = Session(menu=self.session.menu, last_condition=self.session.last_condition)
         self.say("cancelled" if had_flow else "nothing_to_cancel")
-        self.ask_current()
+        self.ask()
 
     def go_back(self) -> None:
-        if not self.session.back:
+        """Return to the previous question. Warnings already given are never undone."""
+        if self.in_aftermath() or not self.session.back:
             self.say("nothing_to_go_back")
-            self.ask_current()
+            self.ask(reminder=True)
             return
-        history = self.session.back[:-1]
+        snapshot = self.session.back.pop()
         try:
-            restored = Session.from_dict(
-                {**self.session.back[-1], "back": history, "menu": self.session.menu}
-            )
+            restored = Session.from_dict({"stack": snapshot.get("stack", []), "menu": self.session.menu})
         except SessionError:
             restored = Session(menu=self.session.menu)
-        self.session = restored
+        self.session.stack = restored.stack
+        self.session.cleared = [f for f in snapshot.get("cleared", []) if f not in self.session.flags]
+        self.session.doubtful = list(snapshot.get("doubtful", []))
         self.going_back = True
-        self.ask_current()
+        self.ask()
 
-    def inform(self, text: str) -> None:
-        self.replies.append(Reply(text))
-        self.ask_current(reminder=self.session.flow is not Flow.NONE)
+    def inform(self, text: str, topic: str = "") -> None:
+        self.replies.append(Reply(text, kind="info", topic=topic))
+        if self.session.top is not None:
+            self.ask(reminder=True)
+
+    def info_card(self, reply: Reply) -> None:
+        """An information card with buttons of its own; a paused flow then asks again."""
+        self.replies.append(reply)
+        if self.session.top is not None:
+            self.ask(reminder=True)
 
     def start_check(self) -> None:
-        self.session = Session(
-            menu=self.session.menu, flow=Flow.CHECK, last_condition=self.session.last_condition
-        )
+        """/redflags: the warning-sign check, on top of whatever was in progress."""
+        if self.in_aftermath():
+            self.aftermath_reminder()
+            return
+        self.session.cleared = []
+        self.session.doubtful = []
+        self.session.stack.append(Frame("check"))
         self.say("check_intro")
-        self.advance("redflags")
+        self.advance()
 
     # ----- buttons ---------------------------------------------------------------------
     def on_choice(self, data: str) -> None:
-        if not self.engine.accepts(self.session, data):
-            self.say("menu_expired")
-            self.ask_current()
+        """A button press: a section or menu button, the current question's option, or stale."""
+        if (data or "").startswith(f"{INFO}:"):
+            self.on_info_button(data.split(":")[1:])
             return
-        self.choose(data.partition(":")[2])
+        if not self.engine.accepts(self.session, data):
+            self.stale_button(data)
+            return
+        _, _, value = _split_data(data)
+        self.choose(value)
+
+    def on_info_button(self, parts: list[str]) -> None:
+        kind, args = (parts[0] if parts else ""), parts[1:]
+        if kind == "section" and len(args) == 2 and (reply := self.render.section(args[0], args[1])):
+            self.replies.append(reply)
+        elif kind == "prevent" and args:
+            self.replies.append(self.render.prevention(args[0]))
+        elif kind == "menu":
+            self.ask()
+        elif kind == "cmd" and args and args[0] in ("back", "restart"):
+            self.on_command(Command(args[0]))
+        elif kind == "emergency_help":
+            self.emergency_help()
+        elif kind == "ask":
+            self.session.last_condition = args[0] if args and args[0] in self.knowledge.conditions else ""
+            self.say("ask_prompt")
+        else:
+            self.effects.append(Toast(self.say_text("menu_expired")))
+
+    def stale_button(self, data: str) -> None:
+        """An old or forged button: a toast — but a late "yes" to a safety question is a report."""
+        self.effects.append(Toast(self.say_text("menu_expired")))
+        _, step, value = _split_data(data)
+        step, _, confirm = step.partition(".")
+        reported = ""
+        if step == EMERGENCY_STEP and value == "yes":
+            reported = self.knowledge.triage.screen.emergency
+        elif step in (WARNING_STEP, CHECKLIST_STEP) and value in self.knowledge.red_flags:
+            reported = value
+        elif step == CONFIRM_STEP and value == "yes" and confirm in self.knowledge.red_flags:
+            reported = confirm
+        if reported and reported not in self.session.flags:
+            self.raise_flags([reported])
+            if not self.in_aftermath():
+                self.ask(reminder=True)
 
     def choose(self, value: str) -> None:
-        state = self.session.state
-        if state is State.IDLE:
+        """The current question's option `value` was chosen."""
+        frame = self.session.top
+        if frame is None:
             self.choose_from_menu(value)
-        elif state is State.LOCATION:
-            self.choose_location(value)
-        elif state is State.TRIGGER:
-            self.choose_trigger(value)
         else:
-            self.answer_screen(value == "yes")
+            self.flow(frame).on_choice(self, frame, value)
 
     def choose_from_menu(self, value: str) -> None:
         if value == "prevent":
-            self.inform(self.render.prevention())
+            self.info_card(self.render.prevention())
         elif value == "redflags":
             self.start_check()
         else:
-            self.session = Session(menu=self.session.menu, flow=Flow.TRIAGE, region=value)
-            self.advance("choose_region")
+            self.start_triage(region=value)
 
-    def choose_location(self, value: str) -> None:
-        self.session.location = value
-        option = self.knowledge.triage.locations.get(value)
-        if option is not None:
-            self.add_concepts(option.concepts)
-            if not self.session.region:
-                self.session.region = self.region_of_location(value)
-        self.advance()
-
-    def choose_trigger(self, value: str) -> None:
-        option = self.knowledge.triage.triggers.get(value)
-        if option is not None:
-            self.add_concepts(option.concepts)
-        self.session.trigger_done = True
-        self.advance()
-
-    def answer_screen(self, yes: bool) -> None:
-        screen = self.knowledge.triage.screen
-        step = self.session.screen.pop(0) if self.session.screen else ""
-        if step == STEP_TOGETHER:
-            pending = [f for f in screen.together if not self.known_flag(f)]
-            if yes:
-                self.session.screen[:0] = pending
-            else:
-                self.session.cleared.extend(pending)
-        elif step:
-            if yes:
-                self.raise_flags([step])
-            else:
-                self.session.cleared.append(step)
-        self.advance()
-
-    # ----- typed text ------------------------------------------------------------------
+    # ----- typed text: the chain -------------------------------------------------------------
     def on_text(self, text: str) -> None:
         if not text.strip():
             self.say("empty_message")
-            self.ask_current()
+            self.ask(reminder=True)
             return
-        reading = self.engine.matcher.read(text)
-        starts_triage = self.session.state is State.IDLE and bool(
-            reading.concepts & self.engine.in_scope_concepts
+        frame = self.session.top
+        message = self.engine.reader.read(
+            text, self.engine.today(), asked_how_long=frame is not None and frame.step == "duration"
         )
-        self.warn(self.engine.matcher.red_flags(reading.concepts), carried=starts_triage)
-        state = self.session.state
-        if state is State.IDLE:
-            self.describe(reading, text)
-        elif state is State.SCREEN:
-            self.screen_text(reading, text)
-        else:
-            self.question_text(reading, text)
-
-    def describe(self, reading: Reading, text: str) -> None:
-        """Free text with nothing in progress: start a triage, or say why not."""
-        concepts = reading.concepts
-        flags = self.engine.matcher.red_flags(concepts)
-        if concepts & self.engine.in_scope_concepts:
-            self.session = Session(menu=self.session.menu, flow=Flow.TRIAGE, region=self.region_of(concepts))
-            self.raise_flags(flags, warned=True)
-            self.merge(reading)
-            self.advance()
+        if self.safety(message):
             return
-        option = None if flags else self.option_for_text(text)
-        if option is not None:  # a menu label or number typed rather than tapped
+        if self.questions(message):
+            return
+        if frame is None:
+            self.describe(message)
+        else:
+            self.flow(frame).on_text(self, frame, message)
+
+    def safety(self, message: MessageReading) -> bool:
+        """Warn about new warning signs first. True when that ended the turn (an emergency)."""
+        new = [f for f in message.flags if f not in self.session.flags]
+        if not new:
+            return False
+        return self.raise_flags(new)
+
+    def questions(self, message: MessageReading) -> bool:
+        """Small talk, answered in any state. True when the message was handled."""
+        if not self.is_small_talk(message):
+            return False
+        words = message.words
+        if words & {"thanks", "thank", "cheers", "ta"}:
+            self.say("you_are_welcome", kind="small_talk")
+        elif words & {"bye", "goodbye", "night", "later"}:
+            self.say("goodbye", kind="small_talk")
+        elif words & {"bot", "human", "person", "real", "who"}:
+            self.say("about_me", kind="small_talk")
+        elif words & {"ok", "okay", "k", "kk", "cool", "great", "fine", "alright", "right"}:
+            self.say("acknowledged", kind="small_talk")
+        else:
+            self.say("hello", kind="small_talk")
+            if self.session.top is None:
+                self.ask()
+                return True
+        if self.session.top is not None:
+            self.ask(reminder=True)
+        return True
+
+    def is_small_talk(self, message: MessageReading) -> bool:
+        """A greeting, thanks, an "ok" or a goodbye, with nothing clinical in it."""
+        frame = self.session.top
+        if "small_talk" not in message.concepts or message.concepts & (self.engine.in_scope_concepts | {"out_of_scope_body"}):
+            return False
+        answerable = frame is not None and frame.step in SAFETY_STEPS
+        # "ok" to a yes/no safety question is read by the flow (as an answer), not as small talk
+        return not (answerable and message.answer.value in ("yes", "no"))
+
+    def describe(self, message: MessageReading) -> None:
+        """Free text with nothing in progress: start a triage, or say why not."""
+        concepts = message.concepts
+        option = self.option_for_text(message.text)
+        if concepts & self.engine.in_scope_concepts:
+            self.start_triage(message=message)
+        elif option is not None:  # a menu label typed rather than tapped
+            self.typed_label = self.render.options(self.session).get(option, "")
             self.choose_from_menu(option)
-        elif flags:
-            self.ask_current()
+        elif message.flags:
+            self.start_triage(message=message)  # a warning sign with no place yet: where does it hurt?
         elif "out_of_scope_body" in concepts:
-            self.say("out_of_scope")
-            self.ask_current()
+            self.say("out_of_scope", kind="out_of_scope")
         elif self.other_conditions(concepts):
             self.refer(concepts)
-            self.ask_current()
-        elif "small_talk" in concepts:
-            self.small_talk(text)
+        elif message.intent.pain:
+            self.start_triage(message=message)  # "it hurts": where?
         else:
-            self.say("not_understood")
-            self.ask_current()
+            self.say("not_understood", kind="not_understood")
+            self.ask()
 
-    def small_talk(self, text: str) -> None:
-        words = set(self.engine.matcher.normaliser.tokens(text).words)
-        if words & {"thanks", "thank", "cheers"}:
-            self.say("you_are_welcome")
-        elif words & {"bot", "human", "person", "real", "who"}:
-            self.say("about_me")
-        else:
-            self.say("hello")
-        self.ask_current()
-
-    def question_text(self, reading: Reading, text: str) -> None:
-        """Free text while a location or trigger question is open."""
-        option = self.option_for_text(text)
-        if option is not None:
-            self.merge(reading)
-            self.choose(option)
+    # ----- triage --------------------------------------------------------------------------
+    def start_triage(self, region: str = "", message: MessageReading | None = None) -> None:
+        """Begin a triage (or two, when one message describes the hip and the back)."""
+        if self.in_aftermath():
+            self.aftermath_reminder()
             return
-        flags = self.engine.matcher.red_flags(reading.concepts)
-        self.raise_flags(flags, warned=True)
-        useful = reading.concepts & (self.engine.in_scope_concepts | self.trigger_concepts())
-        if useful:
-            self.merge(reading)
-            if self.session.state is State.TRIGGER:
-                self.session.trigger_done = True
+        if message is None:
+            frame = Frame("triage", region=region)
+            self.session.stack.append(frame)
             self.advance()
-        elif flags:
-            self.ask_current()  # the warning was the answer to give; now the question again
-        elif "out_of_scope_body" in reading.concepts:
-            self.say("out_of_scope_mid_flow")
-            self.ask_current()
+            return
+        regions = self.regions_in(message.concepts)
+        if len(regions) == 2 and self.engine.matcher.assess(message.reading).condition is None:
+            first, second = regions
+            self.session.stack.append(self.frame_for(message, second, drop=self.engine.region_concepts[first]))
+            self.session.stack.append(self.frame_for(message, first, drop=self.engine.region_concepts[second]))
+            self.say("two_problems", first=self.region_name(first), second=self.region_name(second))
         else:
-            self.say("unclear_answer")
-            self.ask_current()
+            self.session.stack.append(self.frame_for(message, self.region_of(message.concepts)))
+        self.refer(message.concepts)
+        self.advance()
 
-    def screen_text(self, reading: Reading, text: str) -> None:
-        """Free text while a yes/no warning-sign question is open."""
-        flags = self.engine.matcher.red_flags(reading.concepts)
-        self.raise_flags(flags, warned=True)
-        self.merge(reading)
-        self.drop_known_screen_steps()
-        words = text.strip().lower().split()
-        first = words[0].strip(".,!?;:") if words else ""
-        if first in YES_WORDS or self.option_for_text(text) == "yes":
-            self.answer_screen(True)
-        elif first in NO_WORDS or self.option_for_text(text) == "no":
-            self.answer_screen(False)
-        elif flags or reading.negated:
-            self.advance()
-        else:
-            self.say("unclear_yes_no")
-            self.ask_current()
+    def frame_for(self, message: MessageReading, region: str, drop: set[str] | frozenset[str] = frozenset()) -> Frame:
+        """A new triage frame holding what one message said about one region."""
+        frame = Frame("triage", region=region, someone_else=message.intent.someone_else)
+        reading = Reading(message.reading.concepts - drop, message.reading.negated)
+        self.merge(frame, reading)
+        self.note_duration(frame, message)
+        return frame
+
+    def note_duration(self, frame: Frame, message: MessageReading) -> None:
+        """A message that says how long it has lasted answers the duration question."""
+        days = message.intent.days
+        if days is None:
+            return
+        long = days >= 8
+        frame.duration = "long" if long else "short"
+        if long:
+            self.raise_flags([self.knowledge.triage.screen.duration])
+
+    def merge(self, frame: Frame, reading: Reading) -> None:
+        """Add a message's clues to a frame; the newest message decides the region."""
+        combined = Reading(frozenset(frame.concepts), frozenset(frame.negated)) | reading
+        frame.concepts = sorted(combined.concepts)
+        frame.negated = sorted(combined.negated)
+        frame.region = self.region_of(reading.concepts) or frame.region or self.region_of(combined.concepts)
+
+    def regions_in(self, concepts: frozenset[str] | set[str]) -> list[str]:
+        """The regions a message places pain in, in the order hip, lower back."""
+        return [r for r in ("hip", "lower_back") if concepts & self.engine.region_concepts[r]]
+
+    def region_of(self, concepts: frozenset[str] | set[str]) -> str:
+        regions = self.regions_in(concepts)
+        return regions[0] if len(regions) == 1 else ""
+
+    def region_name(self, region: str) -> str:
+        return self.say_text(f"region_{region}")
+
+    # ----- moving on -----------------------------------------------------------------------
+    def flow(self, frame: Frame) -> Flow:
+        return FLOWS[frame.flow]
+
+    def advance(self, trigger: str = "next") -> None:
+        """Ask the top flow's next question, or finish it."""
+        frame = self.session.top
+        if frame is None:
+            self.ask()
+            return
+        if frame.flow == "aftermath":
+            return
+        step = next_step(self.session, frame, self.context, trigger)
+        if step == DONE:
+            self.flow(frame).finish(self, frame)
+            return
+        if step == WARNING_STEP or (step == CHECKLIST_STEP and not frame.items):
+            frame.items = self.context.pending_signs(self.session)
+        frame.step = step
+        self.ask()
+
+    def pop(self) -> None:
+        """End the top flow; a paused one below resumes with its question."""
+        self.session.stack.pop()
+        frame = self.session.top
+        if frame is not None:
+            if frame.flow == "triage" and frame.region and not frame.step:
+                self.say("now_the_other", region=self.region_name(frame.region))
+            self.advance() if not frame.step else self.ask(reminder=True)
+
+    # ----- red flags ---------------------------------------------------------------------
+    def raise_flags(self, flag_ids: list[str]) -> bool:
+        """Record warning signs and say what to do, once. True when one was an emergency."""
+        new = [f for f in dict.fromkeys(flag_ids) if f in self.knowledge.red_flags and f not in self.session.flags]
+        if not new:
+            return False
+        self.session.flags.extend(new)
+        self.session.cleared = [f for f in self.session.cleared if f not in new]
+        self.session.doubtful = [f for f in self.session.doubtful if f not in new]
+        emergencies = [f for f in new if self.knowledge.red_flags[f].urgency is Urgency.EMERGENCY]
+        if emergencies:
+            self.emergency(emergencies)
+            return True
+        said = self.said()
+        reply = self.render.warning(new, said)
+        self.replies.append(reply)
+        self.note_said(Urgency.from_key(reply.urgency))
+        return False
+
+    def emergency(self, flag_ids: list[str]) -> None:
+        """An emergency ends whatever was in progress: the advice, and nothing after it."""
+        first_time = not self.in_aftermath()
+        self.replies = [r for r in self.replies if r.kind not in ("question", "warning")]
+        reply = self.render.emergency(flag_ids if first_time else self.session.flags)
+        self.replies.append(reply)
+        self.note_said(Urgency.EMERGENCY)
+        self.session.stack = [Frame("aftermath", step="aftermath")]
+        self.session.back = []
+
+    def in_aftermath(self) -> bool:
+        return any(frame.flow == "aftermath" for frame in self.session.stack)
+
+    def aftermath_reminder(self) -> None:
+        self.replies.append(
+            Reply(self.say_text("emergency_reminder"), self.render.emergency([]).buttons, kind="info")
+        )
+
+    def emergency_help(self) -> None:
+        """A direct answer to "should I call an ambulance?", "what do I do?"."""
+        self.replies.append(
+            Reply(self.say_text("emergency_help"), self.render.emergency([]).buttons, kind="answer", topic="see_clinician")
+        )
+
+    def said(self) -> Urgency | None:
+        """The highest urgency the bot has stated in this conversation, if any."""
+        return Urgency.from_key(self.session.urgency) if self.session.urgency else None
+
+    def note_said(self, urgency: Urgency) -> None:
+        said = self.said()
+        if said is None or urgency > said:
+            self.session.urgency = urgency.key
+
+    def clear(self, flag_ids: list[str]) -> None:
+        """The runner said no to these signs."""
+        for flag in flag_ids:
+            if flag not in self.session.flags and flag not in self.session.cleared:
+                self.session.cleared.append(flag)
+            if flag in self.session.doubtful:
+                self.session.doubtful.remove(flag)
+
+    # ----- asking ----------------------------------------------------------------------------
+    def current_options(self) -> dict[str, str]:
+        """The buttons of the current question, as option id -> label."""
+        return self.render.options(self.session)
+
+    def ask(self, reminder: bool = False, explain: bool = False) -> None:
+        """Ask the current question again (or show the menu), with fresh buttons."""
+        if self.in_aftermath():
+            return
+        self.session.menu += 1
+        self.replies = [r for r in self.replies if r.kind != "question"]  # one question a turn, the last
+        self.replies.append(self.render.question(self.session, reminder=reminder, explain=explain))
+
+    def push_back_step(self) -> None:
+        before, now = self.before, self.session
+        if self.going_back or self.in_aftermath() or now.top is None:
+            return
+        if _position(before) == _position(now):
+            return
+        snapshot = before.snapshot()
+        if now.back[-1:] == [snapshot]:
+            return
+        now.back = [*now.back[-(MAX_BACK_STEPS - 1) :], snapshot]
+
+    # ----- helpers -----------------------------------------------------------------------------
+    def say(self, key: str, kind: str = "info", **values: object) -> None:
+        self.replies.append(Reply(self.render.say(key, **values), kind=kind))
+
+    def say_text(self, key: str, **values: object) -> str:
+        return self.render.say(key, **values)
+
+    def other_conditions(self, concepts: frozenset[str] | set[str]) -> list[OtherCondition]:
+        """The other running problems (not the six) that these clues point to."""
+        return [o for o in self.knowledge.other_conditions.values() if concepts.intersection(o.detect)]
+
+    def refer(self, concepts: frozenset[str] | set[str]) -> None:
+        """Name and explain, in a line, any other problem the runner described, and refer them on."""
+        for other in self.other_conditions(concepts):
+            self.say("other_condition", name=other.name, about=other.about)
 
     def option_for_text(self, text: str) -> str | None:
         """The option a typed answer picks: its number, or (nearly) its label."""
@@ -395,156 +651,9 @@ class _Turn:
         winners = [key for key, overlap in overlaps.items() if overlap == best]
         return winners[0] if best and len(winners) == 1 else None
 
-    # ----- red flags ---------------------------------------------------------------------
-    def warn(self, flags: tuple[str, ...], carried: bool = False) -> None:
-        """Warn about every red flag a message mentions, the emergency ones first and loudest."""
-        if not flags:
-            return
-        in_flow = self.session.flow is not Flow.NONE
-        self.replies.extend(self.render.warnings(flags, carried=in_flow or carried))
-        self.warned.update(flags)
-        if in_flow:
-            self.raise_flags(flags, warned=True)
 
-    def raise_flags(self, flags: tuple[str, ...] | list[str], warned: bool = False) -> None:
-        new = [f for f in flags if f not in self.session.flags]
-        if not warned:
-            emergencies = [f for f in new if self.knowledge.red_flags[f].urgency.key == "emergency"]
-            if emergencies:
-                self.replies.extend(self.render.warnings(tuple(emergencies), carried=True))
-                self.warned.update(emergencies)
-        self.session.flags.extend(new)
-        self.session.cleared = [f for f in self.session.cleared if f not in new]
-        self.drop_known_screen_steps()
-
-    def known_flag(self, flag_id: str) -> bool:
-        return flag_id in self.session.flags or flag_id in self.session.cleared
-
-    def drop_known_screen_steps(self) -> None:
-        self.session.screen = [s for s in self.session.screen if s == STEP_TOGETHER or not self.known_flag(s)]
-        together = self.knowledge.triage.screen.together
-        if self.session.screen[:1] == [STEP_TOGETHER] and all(self.known_flag(f) for f in together):
-            self.session.screen.pop(0)
-
-    # ----- moving on -----------------------------------------------------------------------
-    def advance(self, trigger: str = "next") -> None:
-        target = target_state(self.session, self.engine.context, trigger)
-        if target is State.SCREEN and not self.session.screen_started:
-            self.start_screen()
-            target = target_state(self.session, self.engine.context, "next")
-        if target is State.IDLE and self.session.flow is not Flow.NONE:
-            self.finish()
-            return
-        self.session.state = target
-        self.ask_current()
-
-    def start_screen(self) -> None:
-        self.session.screen_started = True
-        negated = set(self.session.negated)
-        for flag in self.knowledge.red_flags.values():
-            if negated.intersection(flag.detect) and not self.known_flag(flag.id):
-                self.session.cleared.append(flag.id)
-        screen = self.knowledge.triage.screen
-        steps = [screen.emergency, STEP_TOGETHER, screen.duration]
-        self.session.screen = steps
-        self.drop_known_screen_steps()
-
-    def finish(self) -> None:
-        """The end of a flow: the triage result or the red-flag verdict, then the menu."""
-        session = self.session
-        reading = Reading(frozenset(session.concepts), frozenset(session.negated))
-        if session.flow is Flow.TRIAGE:
-            result = self.engine.matcher.assess(reading)
-            flags = _unique(result.red_flags + tuple(session.flags))
-            # a warning given a moment ago in this same turn is not repeated straight after it
-            summarised = () if self.warned.issuperset(flags) else flags
-            if result.condition is None and emergency_raised(session, self.engine.context):
-                self.replies.extend(self.render.verdict_after_warning())
-            else:
-                self.replies.extend(self.render.result(result, summarised))
-            last = result.condition or ""
-        else:
-            flags = _unique(tuple(session.flags))
-            if flags and self.warned.issuperset(flags):
-                self.replies.extend(self.render.verdict_after_warning())
-            else:
-                self.replies.extend(self.render.verdict(flags))
-            last = session.last_condition
-        self.session = Session(menu=session.menu, last_condition=last, back=[])
-        self.ask_current()
-
-    # ----- asking ----------------------------------------------------------------------------
-    def current_options(self) -> dict[str, str]:
-        """The buttons of the current question, as option id -> label."""
-        return self.render.options(self.session, best_location(self.knowledge, self.session))
-
-    def ask_current(self, reminder: bool = False) -> None:
-        """Ask the current question again (or show the menu), with fresh buttons."""
-        self.push_back_step()
-        self.session.menu += 1
-        self.replies.append(
-            self.render.question(self.session, best_location(self.knowledge, self.session), reminder=reminder)
-        )
-
-    def push_back_step(self) -> None:
-        before, now = self.before, self.session
-        if self.going_back or before.flow is Flow.NONE or now.flow is Flow.NONE:
-            return
-        if (before.state, before.screen[:1]) == (now.state, now.screen[:1]):
-            return
-        if now.back[-1:] == [before.snapshot()]:
-            return
-        now.back = [*now.back[-(MAX_BACK_STEPS - 1) :], before.snapshot()]
-
-    # ----- helpers -----------------------------------------------------------------------------
-    def say(self, key: str, **values: object) -> None:
-        self.replies.append(Reply(self.knowledge.message(key, **values)))
-
-    def merge(self, reading: Reading) -> None:
-        self.refer(reading.concepts - set(self.session.concepts))  # said once, when first mentioned
-        combined = Reading(frozenset(self.session.concepts), frozenset(self.session.negated)) | reading
-        self.session.concepts = sorted(combined.concepts)
-        self.session.negated = sorted(combined.negated)
-        # the newest message decides the region ("actually it's my lower back"), else all of them
-        self.session.region = (
-            self.region_of(reading.concepts) or self.session.region or self.region_of(combined.concepts)
-        )
-
-    def add_concepts(self, concepts: tuple[str, ...]) -> None:
-        self.merge(Reading(frozenset(concepts)))
-
-    def other_conditions(self, concepts: frozenset[str] | set[str]) -> list[OtherCondition]:
-        """The other running problems (not the six) that these clues point to."""
-        return [o for o in self.knowledge.other_conditions.values() if concepts.intersection(o.detect)]
-
-    def refer(self, concepts: frozenset[str] | set[str]) -> None:
-        """Name and explain, in a line, any other problem the runner described, and refer them on."""
-        for other in self.other_conditions(concepts):
-            self.say("other_condition", name=other.name, about=other.about)
-
-    def trigger_concepts(self) -> set[str]:
-        return {c for t in self.knowledge.triage.triggers.values() for c in t.concepts}
-
-    def region_of(self, concepts: frozenset[str] | set[str]) -> str:
-        hip = bool(concepts & self.engine.region_concepts["hip"])
-        back = bool(concepts & self.engine.region_concepts["lower_back"])
-        return "hip" if hip and not back else "lower_back" if back and not hip else ""
-
-    def region_of_location(self, location: str) -> str:
-        for region in self.knowledge.triage.regions.values():
-            if location in region.locations and location != "down_the_leg":
-                return region.id
-        return ""
+def _position(session: Session) -> tuple[tuple[str, str], ...]:
+    return tuple((frame.flow, frame.step) for frame in session.stack)
 
 
-def best_location(knowledge: Knowledge, session: Session) -> str:
-    """The location option chosen, or the one that best fits what the runner typed."""
-    if session.location:
-        return session.location
-    concepts = set(session.concepts)
-    fitting = [o for o in knowledge.triage.locations.values() if concepts.issuperset(o.concepts)]
-    return max(fitting, key=lambda o: len(o.concepts)).id if fitting else ""
-
-
-def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
+__all__ = ["Button", "Engine", "Turn", "step_token"]

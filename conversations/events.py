@@ -1,16 +1,30 @@
-"""What goes into the engine (events) and what comes out (replies), as plain data.
+"""What goes into the engine (events) and what comes out (replies and effects), as plain data.
 
 The console, the Telegram adapter and the tests all turn their input into these events and
-render these replies the same way, so none of them holds conversation logic.
+render these replies the same way, so none of them holds conversation logic. A reply carries
+what it *means* (its kind, the question it asks, the urgency it states) besides its text, so
+adapters can present it and `runner-bot chat --jsonl` can trace it.
+
+Reply text uses a small HTML subset — <b>, <i> and <blockquote expandable> — with every piece of
+data escaped; `Reply.plain` is the same text without tags, for the console and the trace.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import html
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from conversations.session import Session
+
+_TAG = re.compile(r"</?(?:b|i|u|code|blockquote)(?: expandable)?>")
+
+# What a reply is, for adapters and the trace (shared/eval/README.md, conversations section).
+KINDS = frozenset(
+    "question emergency warning result answer info small_talk out_of_scope not_understood".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +43,10 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A /command, without the slash (``"prevent"``)."""
+    """A /command, without the slash (``"prevent"``), and what followed it (``/start hip``)."""
 
     name: str
+    argument: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,38 +69,98 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message from the bot. `emergency` marks the message that says to get help now."""
+    """One message from the bot, with what it means.
+
+    kind:      question, emergency, warning, result, answer, info, small_talk, out_of_scope,
+               not_understood
+    asks:      for a question, which one (menu, location, trigger, emergency_screen, ...)
+    urgency:   for an emergency, warning or result, the urgency it states
+    flags:     the red-flag ids it is about
+    condition: the condition a result or answer is about
+    topic:     the question topic an answer (or an info card) is about
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()
-    emergency: bool = False
+    kind: str = "info"
+    asks: str = ""
+    urgency: str = ""
+    flags: tuple[str, ...] = ()
+    condition: str | None = None
+    topic: str = ""
+
+    @property
+    def emergency(self) -> bool:
+        """Whether this is the message that says to get emergency help now."""
+        return self.kind == "emergency"
+
+    @property
+    def plain(self) -> str:
+        """The text without formatting tags, as a terminal or a log would show it."""
+        return html.unescape(_TAG.sub("", self.text))
+
+    def trace(self) -> dict[str, Any]:
+        """The reply as one entry of `runner-bot chat --jsonl` (shared/eval/README.md)."""
+        entry: dict[str, Any] = {"kind": self.kind, "text": self.plain, "buttons": [b.label for b in self.buttons]}
+        if self.kind == "question":
+            entry["asks"] = self.asks
+        if self.kind in ("emergency", "warning", "result"):
+            entry["urgency"] = self.urgency
+            entry["flags"] = list(self.flags)
+        if self.kind in ("result", "answer", "info") and (self.condition or self.kind == "result"):
+            entry["condition"] = self.condition
+        if self.topic:
+            entry["topic"] = self.topic
+        return entry
+
+
+# ----- effects: what an adapter must do besides sending the replies ---------------------------
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """Delete everything stored about this chat."""
 
 
 @dataclass(frozen=True, slots=True)
-class Forget:
-    """Effect: delete everything stored about this chat."""
+class CloseKeyboard:
+    """The chat's last live keyboard was answered by typing (or has moved on): close it.
+
+    `label` is the option the typed answer picked ("" when it picked none), for the adapter to
+    show as "✓ label" where the buttons were.
+    """
+
+    label: str = ""
 
 
-Effect = Forget
+@dataclass(frozen=True, slots=True)
+class Toast:
+    """A short notice for a button press (Telegram shows it over the chat, not as a message)."""
+
+    text: str
+
+
+Effect = Forget | CloseKeyboard | Toast
 
 
 @dataclass(frozen=True, slots=True)
 class TurnResult:
     """What one event decided: the new session, the replies to send, and what else to do.
 
-    Adapters carry out `effects` (delete data, later: expire a keyboard, schedule a reminder);
-    they never infer them from the replies or the session.
+    Adapters carry out `effects` (delete data, close a keyboard, show a toast); they never infer
+    them from the replies or the session.
     """
 
     session: Session
     replies: list[Reply]
-    effects: tuple[Effect, ...] = ()
+    effects: tuple[Effect, ...] = field(default=())
 
 
 def parse_command(text: str) -> Command | None:
-    """The command in a message such as ``/prevent`` or ``/start@runner_bot``, or None."""
+    """The command in a message such as ``/prevent``, ``/start@runner_bot`` or ``/start hip``."""
     stripped = text.strip()
     if not stripped.startswith("/") or len(stripped) < 2:
         return None
-    name = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
-    return Command(name) if name.isascii() and name.replace("_", "").isalnum() else None
+    head, _, argument = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not (name.isascii() and name.replace("_", "").isalnum()):
+        return None
+    return Command(name, argument.strip().lower())

@@ -1,9 +1,13 @@
-"""The conversation's states, the table of transitions between them, and the guards.
+"""The questions a flow asks, the table of transitions between them, and the guards.
 
-After every answer the engine fires "next": the first "next" transition whose guard holds
-decides where the conversation goes, so a runner whose message already said where it hurts and
-what sets it off skips those questions. `mermaid()` draws the table; states.mmd beside this file
-is its output, and a test keeps the two the same.
+After every answer a flow fires "next": the first "next" transition of that flow whose guard
+holds decides the question to ask, so a runner whose message already said where it hurts and
+what sets it off skips those questions, and a warning sign answered once (in any flow) is not
+asked again. Other triggers move between steps for particular answers ("yes" to the grouped
+warning signs opens the checklist; a sign the context may explain asks "confirm").
+
+`mermaid()` draws the table; states.mmd beside this file is its output, and a test keeps the
+two the same.
 """
 
 from __future__ import annotations
@@ -11,8 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conversations.session import Flow, Session, State
+from conversations.session import Frame, Session
 from knowledge import Knowledge, Matcher, Reading
+
+DONE = "done"  # not a question: the flow ends (a triage result, a check's verdict)
+EMERGENCY_STEP = "emergency_screen"
+WARNING_STEP = "warning_screen"
+CHECKLIST_STEP = "warning_item"
+DURATION_STEP = "duration"
+CONFIRM_STEP = "confirm"
+SAFETY_STEPS = frozenset({EMERGENCY_STEP, WARNING_STEP, CHECKLIST_STEP, DURATION_STEP, CONFIRM_STEP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,102 +44,128 @@ class Context:
             anchors |= {*recognise.names, *recognise.hallmarks, *recognise.where, *recognise.signs}
         return cls(knowledge, matcher, frozenset(anchors - set(knowledge.triage.region_only)))
 
+    def known(self, session: Session, flag: str) -> bool:
+        """Whether the runner has already answered about this warning sign."""
+        return flag in session.flags or flag in session.cleared or flag in session.doubtful
 
-Guard = Callable[[Session, Context], bool]
+    def pending_signs(self, session: Session) -> list[str]:
+        """The grouped warning signs not yet answered."""
+        return [f for f in self.knowledge.triage.screen.together if not self.known(session, f)]
 
 
-def always(session: Session, context: Context) -> bool:
+Guard = Callable[[Session, Frame, Context], bool]
+
+
+def always(session: Session, frame: Frame, context: Context) -> bool:
     """No condition: the transition is always taken."""
     return True
 
 
-def otherwise(session: Session, context: Context) -> bool:
-    """The last resort of "next": every question is answered, so give the result."""
-    return True
-
-
-def emergency_raised(session: Session, context: Context) -> bool:
-    """An emergency sign is known: stop asking and answer now, the warning first."""
-    flags = context.knowledge.red_flags
-    return any(flags[f].urgency.key == "emergency" for f in session.flags if f in flags)
-
-
-def needs_location(session: Session, context: Context) -> bool:
+def needs_location(session: Session, frame: Frame, context: Context) -> bool:
     """Triage does not yet know where it hurts, and cannot yet name a condition."""
     return (
-        session.flow is Flow.TRIAGE
-        and not session.location
-        and not context.location_concepts.intersection(session.concepts)
-        and not _names_a_condition(session, context)
+        not frame.location
+        and not context.location_concepts.intersection(frame.concepts)
+        and not _names_a_condition(frame, context)
     )
 
 
-def needs_trigger(session: Session, context: Context) -> bool:
+def needs_trigger(session: Session, frame: Frame, context: Context) -> bool:
     """Triage cannot yet name a condition and has not asked what sets it off."""
-    if session.flow is not Flow.TRIAGE or session.trigger_done or session.screen_started:
-        return False  # (once the red-flag screen has begun, the trigger question is behind us)
-    return not _names_a_condition(session, context)
+    return not frame.trigger_done and not _names_a_condition(frame, context)
 
 
-def _names_a_condition(session: Session, context: Context) -> bool:
-    reading = Reading(frozenset(session.concepts), frozenset(session.negated))
+def needs_emergency_screen(session: Session, frame: Frame, context: Context) -> bool:
+    """The emergency signs (bladder, bowel, saddle, both legs) have not been asked about."""
+    return not context.known(session, context.knowledge.triage.screen.emergency)
+
+
+def needs_warning_screen(session: Session, frame: Frame, context: Context) -> bool:
+    """Some of the other warning signs have not been asked about."""
+    return bool(context.pending_signs(session))
+
+
+def needs_duration(session: Session, frame: Frame, context: Context) -> bool:
+    """How long this problem has lasted is not known yet."""
+    return not frame.duration and not context.known(session, context.knowledge.triage.screen.duration)
+
+
+def _names_a_condition(frame: Frame, context: Context) -> bool:
+    reading = Reading(frozenset(frame.concepts), frozenset(frame.negated))
     return context.matcher.assess(reading).condition is not None
-
-
-def needs_screen(session: Session, context: Context) -> bool:
-    """Red-flag questions are still to be asked (or the screen has not begun)."""
-    return session.flow is not Flow.NONE and (not session.screen_started or bool(session.screen))
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """From `source` (None: any state), on `trigger`, to `target` when `guard` holds."""
+    """In `flow`, from `source` (None: any step), on `trigger`, to `target` when `guard` holds."""
 
-    source: State | None
+    flow: str
+    source: str | None
     trigger: str
-    target: State
+    target: str
     guard: Guard = always
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    # commands, from anywhere
-    Transition(None, "start", State.IDLE),
-    Transition(None, "restart", State.IDLE),
-    Transition(None, "cancel", State.IDLE),
-    Transition(None, "forget", State.IDLE),
-    Transition(None, "redflags", State.SCREEN),
-    # the main menu's hip / lower-back buttons
-    Transition(State.IDLE, "choose_region", State.LOCATION),
-    # after any answer or description: the first guard that holds wins
-    Transition(None, "next", State.IDLE, emergency_raised),  # answer at once, the warning first
-    Transition(None, "next", State.LOCATION, needs_location),
-    Transition(None, "next", State.TRIGGER, needs_trigger),
-    Transition(None, "next", State.SCREEN, needs_screen),
-    Transition(None, "next", State.IDLE, otherwise),  # the result, or the red-flag verdict
+    # triage: after the menu's hip / lower-back button, a description, or any answer
+    Transition("triage", None, "next", "location", needs_location),
+    Transition("triage", None, "next", "trigger", needs_trigger),
+    Transition("triage", None, "next", EMERGENCY_STEP, needs_emergency_screen),
+    Transition("triage", None, "next", WARNING_STEP, needs_warning_screen),
+    Transition("triage", None, "next", DURATION_STEP, needs_duration),
+    Transition("triage", None, "next", DONE),  # the result
+    # the /redflags check: the same safety questions, then a verdict
+    Transition("check", None, "next", EMERGENCY_STEP, needs_emergency_screen),
+    Transition("check", None, "next", WARNING_STEP, needs_warning_screen),
+    Transition("check", None, "next", DURATION_STEP, needs_duration),
+    Transition("check", None, "next", DONE),  # the verdict
+    # answers that open a question of their own, in either flow
+    Transition("*", WARNING_STEP, "which", CHECKLIST_STEP),  # "yes", or some signs named
+    Transition("*", None, "explained_sign", CONFIRM_STEP),  # a sign the context may explain
 )
 
 
-def target_state(session: Session, context: Context, trigger: str) -> State:
-    """Where `trigger` takes the conversation from `session.state`."""
+def step_token(frame: Frame | None) -> str:
+    """How the pending question is named in its buttons' data (a confirm names its sign too)."""
+    if frame is None:
+        return "menu"
+    return f"{frame.step}.{frame.confirm}" if frame.step == CONFIRM_STEP else frame.step
+
+
+def next_step(session: Session, frame: Frame, context: Context, trigger: str = "next") -> str:
+    """The step `trigger` takes `frame` to."""
     for transition in TRANSITIONS:
         if (
             transition.trigger == trigger
-            and transition.source in (None, session.state)
-            and transition.guard(session, context)
+            and transition.flow in ("*", frame.flow)
+            and transition.source in (None, frame.step)
+            and transition.guard(session, frame, context)
         ):
             return transition.target
-    raise LookupError(f"no transition from {session.state} on {trigger!r}")
+    raise LookupError(f"no transition in {frame.flow} from {frame.step!r} on {trigger!r}")
 
 
 def mermaid() -> str:
-    """The transition table as a Mermaid state diagram ("any" stands for every state)."""
-    edges: dict[tuple[str, str, str], list[str]] = {}
-    for transition in TRANSITIONS:
-        source = transition.source.value if transition.source else "any"
-        guard = "" if transition.guard is always else f" [{transition.guard.__name__}]"
-        edges.setdefault((source, transition.target.value, guard), []).append(transition.trigger)
-    lines = ["stateDiagram-v2", '    state "any state" as any', f"    [*] --> {State.IDLE.value}"]
-    for (source, target, guard), triggers in edges.items():
-        lines.append(f"    {source} --> {target}: {', '.join(triggers)}{guard}")
-    lines.append("    note right of any: /back returns to the previous question")
+    """The transition table as a Mermaid state diagram, one box per flow."""
+    lines = ["stateDiagram-v2", "    [*] --> menu"]
+    lines.append("    menu --> triage: hip / lower back / a description")
+    lines.append("    menu --> check: /redflags")
+    lines.append("    triage --> aftermath: an emergency sign, in any message")
+    lines.append("    check --> aftermath: an emergency sign, in any message")
+    lines.append("    aftermath --> menu: /start, /restart, /cancel")
+    lines.append("    triage --> menu: result (a paused flow resumes)")
+    lines.append("    check --> menu: verdict (a paused flow resumes)")
+    for flow in ("triage", "check"):
+        lines.append(f"    state {flow} {{")
+        lines.append(f"        [*] --> {flow}_any")
+        for transition in TRANSITIONS:
+            if transition.flow not in ("*", flow):
+                continue
+            source = f"{flow}_{transition.source}" if transition.source else f"{flow}_any"
+            target = "[*]" if transition.target == DONE else f"{flow}_{transition.target}"
+            guard = "" if transition.guard is always else f" [{transition.guard.__name__}]"
+            lines.append(f"        {source} --> {target}: {transition.trigger}{guard}")
+        lines.append("    }")
+    lines.append("    note right of menu: questions, small talk and /prevent pause a flow; it then asks again")
+    lines.append("    note left of menu: /back returns to the previous question; warnings are never undone")
     return "\n".join(lines) + "\n"

@@ -1,17 +1,38 @@
 """Turn conversation state and match results into replies. All wording comes from the data.
 
-Texts are plain (no Markdown), so every front end can show them as they are.
+Replies are short cards: a result says what it likely is, why, the one urgency that applies and
+what to do now; its sections (exercises, getting back to running, when to see someone, more
+about it) are behind buttons and open as messages of their own. Text is a small HTML subset
+(<b>, <i>, <blockquote expandable>) with every piece of data escaped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from html import escape
 
 from conversations.events import Button, Reply
-from conversations.session import Session, State
-from knowledge import Exercise, Fact, Knowledge, MatchResult, RedFlag, Urgency
+from conversations.machine import (
+    CHECKLIST_STEP,
+    CONFIRM_STEP,
+    DURATION_STEP,
+    EMERGENCY_STEP,
+    WARNING_STEP,
+    step_token,
+)
+from conversations.session import Frame, Session
+from knowledge import Condition, Exercise, Knowledge, MatchResult, RedFlag, Urgency
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
+INFO = "x"  # button data prefix of buttons that never expire: sections, topics, the menu
+
+SECTIONS = ("exercises", "running", "seek", "more")
+PREVENTION_GROUPS_FIRST = "strength"
+
+
+def info_data(*parts: str) -> str:
+    """Button data for a button that never expires (a section, the menu, a command)."""
+    return ":".join((INFO, *parts))
 
 
 class Renderer:
@@ -19,139 +40,215 @@ class Renderer:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self.say = knowledge.message
+
+    def say(self, key: str, **values: object) -> str:
+        """A message by key, with every value escaped for HTML."""
+        return self.knowledge.message(key, **{k: _escape(v) for k, v in values.items()})
 
     # ----- questions and their buttons ----------------------------------------------
-    def options(self, session: Session, location: str) -> dict[str, str]:
+    def options(self, session: Session) -> dict[str, str]:
         """The current question's options, as option id -> button label."""
         triage = self.knowledge.triage
-        if session.state is State.IDLE:
+        frame = session.top
+        if frame is None:
             return {
                 "hip": triage.regions["hip"].label,
                 "lower_back": triage.regions["lower_back"].label,
                 "prevent": self.say("menu_prevent"),
                 "redflags": self.say("menu_redflags"),
             }
-        if session.state is State.LOCATION:
-            region = triage.regions.get(session.region)
+        if frame.step == "location":
+            region = triage.regions.get(frame.region)
             ids = region.locations if region else tuple(triage.locations)
             return {i: triage.locations[i].label for i in ids} | {"elsewhere": self.say("option_elsewhere")}
-        if session.state is State.TRIGGER:
-            chosen = triage.locations.get(location)
+        if frame.step == "trigger":
+            chosen = triage.locations.get(best_location(self.knowledge, frame))
             ids = chosen.follow_ups if chosen else tuple(triage.triggers)
             return {i: triage.triggers[i].label for i in ids} | {"none": self.say("option_no_trigger")}
-        return {"yes": self.say("option_yes"), "no": self.say("option_no")}
+        if frame.step == WARNING_STEP:
+            return {f: self.sign_label(f) for f in frame.items} | {"no": self.say("option_none_of_these")}
+        if frame.step == CHECKLIST_STEP:
+            return {f: self.sign_label(f) for f in frame.items} | {"no": self.say("option_no_others")}
+        if frame.step == DURATION_STEP:
+            return {
+                "short": self.say("option_under_a_week"),
+                "long": self.say("option_over_a_week"),
+                "unsure": self.say("option_not_sure"),
+            }
+        if frame.step in (EMERGENCY_STEP, CONFIRM_STEP):
+            return {
+                "yes": self.say("option_yes"),
+                "no": self.say("option_no"),
+                "unsure": self.say("option_not_sure"),
+            }
+        return {}
 
-    def question(self, session: Session, location: str, reminder: bool = False) -> Reply:
+    def question(self, session: Session, reminder: bool = False, explain: bool = False) -> Reply:
         """The current question (or the menu) with its buttons."""
-        text = self._question_text(session)
+        frame = session.top
+        text = self._question_text(session, frame, explain)
         if reminder:
-            text = f"{self.say('reminder')}\n{text}"
-        buttons = tuple(
-            Button(label, f"{session.menu}:{key}") for key, label in self.options(session, location).items()
-        )
-        return Reply(text, buttons)
+            text = f"{self.say('reminder')} {text}"
+        buttons = tuple(Button(label, f"{session.menu}:{step_token(frame)}:{key}") for key, label in self.options(session).items())
+        if frame is not None and frame.flow != "aftermath":
+            buttons += (Button(self.say("button_back"), info_data("cmd", "back")),) if session.back else ()
+        return Reply(text, buttons, kind="question", asks=frame.step if frame else "menu")
 
-    def _question_text(self, session: Session) -> str:
-        if session.state is State.IDLE:
+    def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
+        if frame is None:
             return self.say("menu_prompt")
-        if session.state is State.LOCATION:
-            return self.say(f"ask_location_{session.region or 'any'}")
-        if session.state is State.TRIGGER:
+        step = frame.step
+        if step == "location":
+            return self.say(f"ask_location_{frame.region or 'any'}")
+        if step == "trigger":
             return self.say("ask_trigger")
-        step = session.screen[0] if session.screen else ""
-        if step == "together":
-            names = [self.knowledge.red_flags[f] for f in self.knowledge.triage.screen.together]
-            pending = [f.name for f in names if f.id not in session.flags and f.id not in session.cleared]
-            return self.say("screen_together", signs=_bullets(pending))
-        flag = self.knowledge.red_flags.get(step)
-        if flag is None:
-            return self.say("menu_prompt")
-        if flag.id == self.knowledge.triage.screen.emergency:
+        flags = self.knowledge.red_flags
+        if step == EMERGENCY_STEP:
+            flag = flags[self.knowledge.triage.screen.emergency]
+            if explain:
+                return self.say("explain_emergency_screen")
             return self.say("screen_emergency", question=flag.question)
-        return flag.question
+        if step == WARNING_STEP:
+            key = "explain_warning_screen" if explain else "screen_together"
+            return self.say(key, signs=_bullets(_escape(flags[f].name) for f in frame.items))
+        if step == CHECKLIST_STEP:
+            return self.say("screen_which")
+        if step == DURATION_STEP:
+            return self.say("explain_duration" if explain else "ask_duration")
+        if step == CONFIRM_STEP and frame.confirm in flags:
+            key = "explain_confirm" if explain else "ask_confirm"
+            return self.say(key, question=flags[frame.confirm].question)
+        return self.say("menu_prompt")
+
+    def sign_label(self, flag_id: str) -> str:
+        """The short button label of a warning sign."""
+        return self.knowledge.triage.screen.labels.get(flag_id) or self.knowledge.red_flags[flag_id].name
 
     # ----- warnings --------------------------------------------------------------------
-    def warnings(self, flag_ids: Iterable[str], carried: bool) -> list[Reply]:
-        """Replies for red flags just mentioned: an emergency message first, then the rest."""
-        flags = self._by_urgency(flag_ids)
-        emergency = [f for f in flags if f.urgency is Urgency.EMERGENCY]
-        others = [f for f in flags if f.urgency is not Urgency.EMERGENCY]
-        replies = []
-        if emergency:
-            advice = self.knowledge.urgency_advice[Urgency.EMERGENCY]
-            meaning = " ".join(dict.fromkeys(f.meaning for f in emergency))
-            replies.append(
-                Reply(
-                    self.say("emergency", title=advice.title, meaning=meaning, advice=advice.advice),
-                    emergency=True,
-                )
-            )
-        if others:
-            top = self.knowledge.urgency_advice[others[0].urgency]
-            names = "; ".join(f.name for f in others)
-            key = "flag_noted_carried" if carried else "flag_noted"
-            replies.append(Reply(self.say(key, names=names, title=top.title, advice=top.advice)))
-        return replies
+    def emergency(self, flag_ids: Iterable[str]) -> Reply:
+        """The emergency message: the action first, why, and buttons that help act on it."""
+        flags = self.by_urgency(flag_ids)
+        advice = self.knowledge.urgency_advice[Urgency.EMERGENCY]
+        meaning = " ".join(dict.fromkeys(f.meaning for f in flags))
+        text = self.say("emergency", title=advice.title, meaning=meaning, advice=advice.advice)
+        buttons = (
+            Button(self.say("button_emergency_help"), info_data("emergency_help")),
+            Button(self.say("button_start_over"), info_data("cmd", "restart")),
+        )
+        return Reply(text, buttons, kind="emergency", urgency="emergency", flags=tuple(f.id for f in flags))
+
+    def warning(self, flag_ids: Sequence[str], said: Urgency | None) -> Reply:
+        """A warning for signs just mentioned: what to do, unless it was already said."""
+        flags = self.by_urgency(flag_ids)
+        top = flags[0].urgency
+        names = "; ".join(f.name for f in flags)
+        if said is not None and said >= top:
+            advice = self.knowledge.urgency_advice[said]
+            text = self.say("flag_noted_again", names=names, title=advice.title)
+            urgency = said
+        else:
+            advice = self.knowledge.urgency_advice[top]
+            meaning = " ".join(dict.fromkeys(f.meaning for f in flags))
+            text = self.say("flag_noted", names=names, title=advice.title, advice=advice.advice, meaning=meaning)
+            urgency = top
+        return Reply(text, kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
+
+    def doubt_advice(self, step: str, urgency: Urgency) -> Reply:
+        """Advice when the runner cannot say whether they have a sign: the safer reading."""
+        key = "doubt_emergency" if step == EMERGENCY_STEP else "doubt_warning"
+        advice = self.knowledge.urgency_advice[urgency]
+        return Reply(self.say(key, title=advice.title, advice=advice.advice), kind="warning", urgency=urgency.key)
 
     # ----- results -----------------------------------------------------------------------
-    def result(self, result: MatchResult, flag_ids: Iterable[str]) -> list[Reply]:
-        """The end of a triage: warning signs first, then the likely problem and what to do."""
-        flags = self._by_urgency(flag_ids)
-        replies = self._flag_summary(flags, floor=result.urgency)
-        if not flags and result.urgency is not Urgency.SELF_CARE:
-            advice = self.knowledge.urgency_advice[result.urgency]
-            replies.append(Reply(self.say("urgency_line", title=advice.title, advice=advice.advice)))
+    def result(self, result: MatchResult, context: ResultContext) -> Reply:
+        """The end of a triage, as a card: the likely problem, why, the urgency, what to do now."""
+        parts: list[str] = []
         if result.condition:
-            replies.append(Reply(self._condition_text(result)))
+            condition = self.knowledge.conditions[result.condition]
+            parts.append(self.say("result_likely", name=condition.name, area=condition.area))
+            reasons = [self.knowledge.concepts[c].label for c in result.evidence]
+            if reasons:
+                parts.append(self.say("result_why", reasons="; ".join(reasons)))
+        parts.append(self.urgency_text(context))
+        if result.condition:
+            condition = self.knowledge.conditions[result.condition]
+            parts.append(self.say("result_now", steps=_numbered(_escape(t.text) for t in condition.treatment)))
+            parts.append(self._runner_up(result))
         else:
-            replies.append(Reply(self._unclear_text(result)))
-        return replies
+            parts.append(self._unclear_text(result))
+        if context.duration_unknown:
+            parts.append(self.say("result_duration_unknown"))
+        parts.append(self.say("disclaimer"))
+        buttons = self.section_buttons(result.condition) if result.condition else self.menu_button()
+        return Reply(
+            "\n\n".join(p for p in parts if p),
+            buttons,
+            kind="result",
+            urgency=context.urgency.key,
+            flags=tuple(context.flags),
+            condition=result.condition,
+        )
 
-    def verdict(self, flag_ids: Iterable[str]) -> list[Reply]:
-        """The end of a /redflags check."""
-        flags = self._by_urgency(flag_ids)
-        if not flags:
-            advice = self.knowledge.urgency_advice[Urgency.SELF_CARE]
-            return [Reply(self.say("verdict_clear", advice=advice.advice))]
-        return [*self._flag_summary(flags), Reply(self.say("disclaimer"))]
-
-    def verdict_after_warning(self) -> list[Reply]:
-        """The end of a /redflags check whose only warning was just given."""
-        return [Reply(self.say("verdict_see_above"))]
-
-    def _flag_summary(self, flags: list[RedFlag], floor: Urgency = Urgency.SELF_CARE) -> list[Reply]:
-        if not flags:
-            return []
-        urgency = max(flags[0].urgency, floor)
+    def urgency_text(self, context: ResultContext) -> str:
+        """The one line on urgency a result carries, and why when it has gone up."""
+        urgency = context.urgency
+        if urgency is Urgency.SELF_CARE:
+            return ""
         advice = self.knowledge.urgency_advice[urgency]
-        signs = _bullets(f"{f.name}: {f.meaning}" for f in flags)
-        return [
-            Reply(
-                self.say("warning_summary", title=advice.title, advice=advice.advice, signs=signs),
-                emergency=urgency is Urgency.EMERGENCY,
-            )
-        ]
+        signs = [self.knowledge.red_flags[f] for f in context.flags if f in self.knowledge.red_flags]
+        because = "; ".join(f.name for f in signs if f.urgency == urgency) or context.floor_reason
+        if context.said is not None and context.said >= urgency:
+            return self.say("result_urgency_as_said", title=advice.title, advice=advice.advice)
+        key = "result_urgency_raised" if context.said is not None else "result_urgency"
+        return self.say(key, title=advice.title, advice=advice.advice, because=because or advice.title)
 
-    def _condition_text(self, result: MatchResult) -> str:
-        condition = self.knowledge.conditions[result.condition or ""]
-        reasons = [self.knowledge.concepts[c].label for c in result.evidence]
-        parts = [
-            self.say("result_likely", name=condition.name, area=condition.area),
-            self.say("result_why", reasons="; ".join(reasons)) if reasons else "",
-            condition.summary,
-            self.say("result_cause", cause=condition.cause.text),
-            self.say("result_symptoms", symptoms=condition.symptoms.text),
-            self.say("result_treatment", steps=_numbered(t.text for t in condition.treatment)),
-            self.say("result_exercises", exercises=self.exercise_list(condition.exercises)),
-            self.say(
-                "result_return", steps=_bullets(f.text for f in self.knowledge.education.return_to_running)
-            ),
-            self._runner_up(result),
-            self.say("result_seek_help", signs=self._seek_help(condition.see_a_clinician)),
-            self.say("disclaimer"),
-        ]
-        return "\n\n".join(p for p in parts if p)
+    def section_buttons(self, condition: str) -> tuple[Button, ...]:
+        """The buttons under a result: its sections, a question, the menu."""
+        labels = {s: self.say(f"button_section_{s}") for s in SECTIONS}
+        return (
+            *(Button(labels[s], info_data("section", s, condition)) for s in SECTIONS),
+            Button(self.say("button_ask"), info_data("ask", condition)),
+            *self.menu_button(),
+        )
+
+    def menu_button(self) -> tuple[Button, ...]:
+        """A single button that opens the main menu."""
+        return (Button(self.say("button_menu"), info_data("menu")),)
+
+    def section(self, section: str, condition_id: str) -> Reply | None:
+        """One section of a result, as a message of its own (None for an unknown one)."""
+        condition = self.knowledge.conditions.get(condition_id)
+        if condition is None or section not in SECTIONS:
+            return None
+        if section == "exercises":
+            text = self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(condition.exercises)
+            topic = "exercises"
+        elif section == "running":
+            steps = _bullets(_escape(f.text) for f in self.knowledge.education.return_to_running)
+            text = self.say("section_running", steps=steps)
+            topic = "return_to_running"
+        elif section == "seek":
+            text = self.say("section_seek", signs=self._seek_help(condition))
+            topic = "see_clinician"
+        else:
+            text = self._more_text(condition)
+            topic = "what_is"
+        buttons = tuple(
+            Button(self.say(f"button_section_{s}"), info_data("section", s, condition_id))
+            for s in SECTIONS
+            if s != section
+        ) + self.menu_button()
+        return Reply(text, buttons, kind="answer", condition=condition_id, topic=topic)
+
+    def _more_text(self, condition: Condition) -> str:
+        return "\n\n".join(
+            [
+                self.say("section_more", name=condition.name, summary=condition.summary),
+                self.say("result_cause", cause=condition.cause.text),
+                self.say("result_symptoms", symptoms=condition.symptoms.text),
+                self.say("disclaimer"),
+            ]
+        )
 
     def _runner_up(self, result: MatchResult) -> str:
         if len(result.candidates) < 2:
@@ -162,59 +259,115 @@ class Renderer:
         other = self.knowledge.conditions[second.id]
         return self.say("result_runner_up", name=other.name, symptoms=other.symptoms.text)
 
-    def _seek_help(self, clinician: Fact | None) -> str:
-        signs = _bullets(f.text for f in self.knowledge.education.seek_help)
-        return f"{clinician.text}\n{signs}" if clinician else signs
+    def _seek_help(self, condition: Condition) -> str:
+        signs = _bullets(_escape(f.text) for f in self.knowledge.education.seek_help)
+        clinician = condition.see_a_clinician
+        return f"{_escape(clinician.text)}\n{signs}" if clinician else signs
 
     def _unclear_text(self, result: MatchResult) -> str:
         names = [self.knowledge.conditions[c.id] for c in result.candidates[:2]]
         if names:
-            options = _bullets(f"{c.name} — {c.symptoms.text}" for c in names)
-            return self.say("result_unclear", options=options)
+            options = _bullets(f"<b>{_escape(c.name)}</b> — {_escape(c.symptoms.text)}" for c in names)
+            return self.say("result_unclear", options=_Raw(options))
         return self.say("result_none")
 
     def exercise_list(self, exercises: Iterable[Exercise]) -> str:
         """Exercises as lines: name, dose, and how to do it."""
         lines = []
         for exercise in exercises:
-            dose = f" — {exercise.dose}" if exercise.dose else ""
-            lines.append(f"• {exercise.name}{dose}. {exercise.cue}")
+            dose = f" — {_escape(exercise.dose)}" if exercise.dose else ""
+            lines.append(f"• <b>{_escape(exercise.name)}</b>{dose}. {_escape(exercise.cue)}")
         return "\n".join(lines)
 
-    # ----- information commands -------------------------------------------------------------
-    def prevention(self) -> str:
-        """The whole prevention routine, grouped."""
+    # ----- the /redflags verdict -----------------------------------------------------
+    def verdict(self, flag_ids: Iterable[str], said: Urgency | None) -> Reply:
+        """The end of a /redflags check."""
+        flags = self.by_urgency(flag_ids)
+        if not flags:
+            advice = self.knowledge.urgency_advice[Urgency.SELF_CARE]
+            return Reply(self.say("verdict_clear", advice=advice.advice), self.menu_button(), topic="red_flags")
+        urgency = max(flags[0].urgency, said or Urgency.SELF_CARE)
+        advice = self.knowledge.urgency_advice[urgency]
+        signs = _bullets(f"{_escape(f.name)}: {_escape(f.meaning)}" for f in flags)
+        text = self.say("verdict_flags", title=advice.title, advice=advice.advice, signs=_Raw(signs))
+        return Reply(text, self.menu_button(), kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
+
+    # ----- information ------------------------------------------------------------------
+    def prevention(self, group_id: str = PREVENTION_GROUPS_FIRST) -> Reply:
+        """One group of the prevention routine, with buttons for the others."""
         routine = self.knowledge.prevention
-        sections = [self.say("prevent_intro", title=routine.title)]
-        for group in routine.groups:
-            lines = [group.title.upper()]
-            if group.exercises:
-                lines.append(self.exercise_list(group.exercises))
-            lines.extend(f"• {item.text}" for item in group.items)
-            sections.append("\n".join(lines))
-        sections.append(self.say("prevent_outro"))
-        return "\n\n".join(sections)
+        group = next((g for g in routine.groups if g.id == group_id), routine.groups[0])
+        lines = [f"<b>{_escape(group.title)}</b>"]
+        if group.exercises:
+            lines.append(self.exercise_list(group.exercises))
+        lines.extend(f"• {_escape(item.text)}" for item in group.items)
+        parts = ["\n".join(lines)]
+        if group.id == routine.groups[0].id:
+            parts.insert(0, self.say("prevent_intro", title=routine.title))
+        parts.append(self.say("prevent_outro"))
+        buttons = tuple(
+            Button(g.title, info_data("prevent", g.id)) for g in routine.groups if g.id != group.id
+        ) + self.menu_button()
+        return Reply("\n\n".join(parts), buttons, kind="info", topic="prevention")
 
     def about(self) -> str:
         """Why the hips and lower back matter, and what this bot is (and is not)."""
         education = self.knowledge.education
         return "\n\n".join(
             [
-                education.why_it_matters.text,
-                education.closing_thought.text,
-                education.about_accuracy.text,
+                _escape(education.why_it_matters.text),
+                _escape(education.closing_thought.text),
+                _escape(education.about_accuracy.text),
                 self.say("disclaimer"),
             ]
         )
 
-    def _by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
+    def by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
+        """The known red flags among `flags`, most urgent first."""
         found = [self.knowledge.red_flags[f] for f in dict.fromkeys(flags) if f in self.knowledge.red_flags]
         return sorted(found, key=lambda f: -f.urgency)
 
 
-def _bullets(items: Iterable[str]) -> str:
-    return "\n".join(f"• {item}" for item in items)
+class ResultContext:
+    """What a result needs to know about the conversation: the urgency to state and why."""
+
+    def __init__(
+        self,
+        urgency: Urgency,
+        flags: Sequence[str],
+        said: Urgency | None,
+        floor_reason: str = "",
+        duration_unknown: bool = False,
+    ) -> None:
+        self.urgency = urgency
+        self.flags = list(flags)
+        self.said = said
+        self.floor_reason = floor_reason
+        self.duration_unknown = duration_unknown
 
 
-def _numbered(items: Iterable[str]) -> str:
-    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
+def best_location(knowledge: Knowledge, frame: Frame) -> str:
+    """The location option chosen, or the one that best fits what the runner typed."""
+    if frame.location:
+        return frame.location
+    concepts = set(frame.concepts)
+    fitting = [o for o in knowledge.triage.locations.values() if concepts.issuperset(o.concepts)]
+    return max(fitting, key=lambda o: len(o.concepts)).id if fitting else ""
+
+
+class _Raw(str):
+    """Text that is already HTML (built from escaped pieces): not escaped again."""
+
+    __slots__ = ()
+
+
+def _escape(value: object) -> str:
+    return value if isinstance(value, _Raw) else escape(str(value), quote=False)
+
+
+def _bullets(items: Iterable[str]) -> _Raw:
+    return _Raw("\n".join(f"• {item}" for item in items))
+
+
+def _numbered(items: Iterable[str]) -> _Raw:
+    return _Raw("\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1)))

@@ -378,12 +378,21 @@ def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Map
     for key in ("emergency", "duration"):
         if screen.text(key) not in red_flags:
             screen.fail(f"field '{key}': unknown red flag {screen.data[key]!r}")
+    labels_entry = screen.child("labels")
+    labels = {}
+    for flag_id in labels_entry.data:
+        if flag_id not in red_flags:
+            labels_entry.fail(f"unknown red flag {flag_id!r}")
+        labels[flag_id] = labels_entry.text(flag_id)
     return Triage(
         regions=frozen_mapping(regions),
         locations=frozen_mapping(locations),
         triggers=frozen_mapping(triggers),
         screen=Screen(
-            screen.data["emergency"], screen.ids("together", red_flags, "red flag"), screen.data["duration"]
+            screen.data["emergency"],
+            screen.ids("together", red_flags, "red flag"),
+            screen.data["duration"],
+            frozen_mapping(labels),
         ),
         region_only=top.ids("region_only", concepts, "concept", required=False),
     )

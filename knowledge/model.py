@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from types import MappingProxyType
 
@@ -203,6 +203,7 @@ class Screen:
     emergency: str
     together: tuple[str, ...]
     duration: str
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # short button labels
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,6 +162,11 @@ class Normaliser:
                 self._by_initial.setdefault(word[0], []).append(word)
         self.correct = lru_cache(maxsize=8192)(self._correct)
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The words this normaliser knows (and corrects typos towards)."""
+        return self._vocabulary
+
     def tokens(self, message: str) -> Tokens:
         """Split a message into normalised tokens, with breaks as "."."""
         words: list[str] = []

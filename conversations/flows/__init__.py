@@ -1,0 +1,45 @@
+"""Flows: the things a conversation can be in the middle of, one module each.
+
+A flow reads the runner's message as an answer to its pending question, moves to its next
+question through the transition table (machine.py), and finishes (a triage result, a check's
+verdict). Flows are registered here by name; the session's stack holds their frames, so a flow
+can be paused (a question, /prevent, /redflags, a second problem) and resumed where it was.
+Safety is not a flow's business: the engine's chain has read every warning sign before a flow
+sees the message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from conversations.engine import Turn
+    from conversations.reading import MessageReading
+    from conversations.session import Frame
+
+
+class Flow(Protocol):
+    """What the engine asks of a flow."""
+
+    def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        """Read a typed message as an answer to the pending question."""
+        ...
+
+    def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
+        """One of the pending question's buttons was pressed (or its label typed)."""
+        ...
+
+    def finish(self, turn: Turn, frame: Frame) -> None:
+        """Every question is answered: say the outcome and pop the frame."""
+        ...
+
+
+def _registry() -> dict[str, Flow]:
+    from conversations.flows.aftermath import Aftermath
+    from conversations.flows.check import Check
+    from conversations.flows.triage import Triage
+
+    return {"triage": Triage(), "check": Check(), "aftermath": Aftermath()}
+
+
+FLOWS: dict[str, Flow] = _registry()

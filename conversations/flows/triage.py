@@ -1,0 +1,139 @@
+"""Triage: where it hurts, what sets it off, the safety questions, then the likely problem.
+
+Whatever a message already says is not asked again. A correction ("no wait, it's my lower back")
+moves the triage to the other region; a second problem ("and my hip too") is queued below this
+one and triaged next, without asking the safety questions twice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conversations.flows import screen
+from conversations.render import ResultContext
+from knowledge import Reading, Urgency
+from knowledge.intents import Answer
+
+if TYPE_CHECKING:
+    from conversations.engine import Turn
+    from conversations.reading import MessageReading
+    from conversations.session import Frame
+
+
+class Triage:
+    """The triage flow."""
+
+    def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        """Read a typed message as an answer to the pending triage question."""
+        if self.other_region(turn, frame, message) or self.other_side(turn, message):
+            return
+        if frame.step in ("location", "trigger"):
+            self.option_answer(turn, frame, message)
+        elif not screen.on_text(turn, frame, message):
+            turn.merge(frame, message.reading)
+            turn.advance()
+
+    def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
+        """A triage button (or its label typed)."""
+        triage = turn.knowledge.triage
+        if frame.step == "location":
+            frame.location = value
+            option = triage.locations.get(value)
+            if option is not None:
+                turn.merge(frame, Reading(frozenset(option.concepts)))
+                if not frame.region and value != "down_the_leg":
+                    frame.region = next((r.id for r in triage.regions.values() if value in r.locations), "")
+            turn.advance()
+        elif frame.step == "trigger":
+            option = triage.triggers.get(value)
+            if option is not None:
+                turn.merge(frame, Reading(frozenset(option.concepts)))
+            frame.trigger_done = True
+            turn.advance()
+        elif not screen.on_choice(turn, frame, value):
+            turn.advance()
+
+    def option_answer(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        """A typed answer to "where?" or "what sets it off?"."""
+        option = turn.option_for_text(message.text)
+        useful = message.concepts & (turn.engine.in_scope_concepts | turn.engine.trigger_concepts)
+        if option is not None and not (useful - set(frame.concepts) and frame.step == "trigger"):
+            turn.typed_label = turn.current_options().get(option, "")
+            turn.merge(frame, message.reading)
+            self.on_choice(turn, frame, option)
+        elif useful:
+            turn.merge(frame, message.reading)
+            if frame.step == "trigger":
+                frame.trigger_done = True
+            turn.advance()
+        elif message.answer in (Answer.NO, Answer.UNSURE) or (frame.step == "trigger" and message.answer is Answer.YES):
+            # "not sure", "nothing really", "kind of both": not a trap — move on without it
+            self.on_choice(turn, frame, "elsewhere" if frame.step == "location" else "none")
+        elif message.concepts - screen.NEUTRAL_CONCEPTS:
+            turn.merge(frame, message.reading)
+            turn.say("noted_more")
+            turn.ask()
+        else:
+            turn.say("unclear_answer", kind="not_understood")
+            turn.ask()
+
+    def other_region(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
+        """A message about the other region: a correction, or a second problem ("too", "also")."""
+        regions = turn.regions_in(message.concepts)
+        if not frame.region or len(regions) != 1 or regions[0] == frame.region:
+            return False
+        new = regions[0]
+        if message.intent.also and not message.intent.correction:
+            turn.session.stack.insert(-1, turn.frame_for(message, new))
+            turn.say("noted_second", region=turn.region_name(new))
+            turn.ask(reminder=True)
+            return True
+        old_anchors = turn.engine.region_concepts[frame.region]
+        frame.concepts = [c for c in frame.concepts if c not in old_anchors]
+        frame.region, frame.location, frame.trigger_done = new, "", False
+        turn.merge(frame, message.reading)
+        turn.say("corrected_region", region=turn.region_name(new))
+        turn.advance()
+        return True
+
+    def other_side(self, turn: Turn, message: MessageReading) -> bool:
+        """ "It's the left side actually": noted, and the question stands."""
+        intent = message.intent
+        if not intent.side or not (intent.correction or not message.concepts) or message.answer is not Answer.NONE:
+            return False
+        if message.concepts - screen.NEUTRAL_CONCEPTS:
+            return False
+        turn.say("corrected_side")
+        turn.ask(reminder=True)
+        return True
+
+    def finish(self, turn: Turn, frame: Frame) -> None:
+        """The result: the likely problem, the one urgency that applies, what to do now."""
+        session = turn.session
+        knowledge = turn.knowledge
+        result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
+        flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
+        said = turn.said()
+        urgency = max(
+            result.urgency,
+            *(knowledge.red_flags[f].urgency for f in flags),
+            said or Urgency.SELF_CARE,
+            self.doubt_urgency(turn),
+        )
+        floor_reason = ""
+        if result.condition and knowledge.conditions[result.condition].urgency_floor == urgency:
+            floor_reason = knowledge.conditions[result.condition].name
+        # the result restates every warning, so this turn's separate warnings are not repeated
+        turn.replies = [r for r in turn.replies if r.kind != "warning"]
+        context = ResultContext(urgency, flags, said, floor_reason, frame.duration == "unknown")
+        turn.replies.append(turn.render.result(result, context))
+        turn.note_said(urgency)
+        session.last_condition = result.condition or session.last_condition
+        turn.pop()
+
+    def doubt_urgency(self, turn: Turn) -> Urgency:
+        """The urgency the runner's doubts call for (they could not rule a sign out)."""
+        doubtful = turn.session.doubtful
+        if turn.knowledge.triage.screen.emergency in doubtful:
+            return Urgency.URGENT
+        return Urgency.SOON if doubtful else Urgency.SELF_CARE

@@ -1,0 +1,58 @@
+"""One message, read once for everything the conversation needs.
+
+`knowledge/` reads a message in parts — the matcher for clinical clues and warning signs, the
+intent reader for how it answers — and this module puts them together for a turn, with what
+only the conversation knows (is a "how long?" question pending).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from knowledge import Knowledge, Matcher, Reading
+from knowledge.intents import Answer, Intent, IntentReader
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReading:
+    """What one message says (clues, warning signs) and does (answers, corrects, asks)."""
+
+    text: str
+    reading: Reading  # clinical clues affirmed and denied
+    flags: tuple[str, ...]  # warning signs the message reports (not ones it only asks about)
+    intent: Intent
+    words: frozenset[str]  # the normalised words, for small decisions (a menu label, small talk)
+
+    @property
+    def answer(self) -> Answer:
+        """How the message answers a yes/no question."""
+        return self.intent.answer
+
+    @property
+    def concepts(self) -> frozenset[str]:
+        """The clues the message affirms."""
+        return self.reading.concepts
+
+
+class MessageReader:
+    """Reads messages with the matcher and the intent reader; build once."""
+
+    def __init__(self, knowledge: Knowledge, matcher: Matcher) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher
+        self.intents = IntentReader(
+            dict(knowledge.spelling), knowledge.common_words, set(matcher.normaliser.vocabulary)
+        )
+
+    def read(self, text: str, today: dt.date, asked_how_long: bool = False) -> MessageReading:
+        """Read `text` as the runner's next message."""
+        reading = self.matcher.read(text)
+        words = frozenset(self.matcher.normaliser.tokens(text).words)
+        return MessageReading(
+            text=text,
+            reading=reading,
+            flags=self.matcher.red_flags(reading.concepts),
+            intent=self.intents.read(text, today, asked_how_long=asked_how_long),
+            words=words,
+        )
