@@ -16,6 +16,36 @@ CONDITION_IDS: tuple[str, ...] = (
     "disc_irritation",
 )
 
+TOPIC_IDS: tuple[str, ...] = (
+    "what_is",
+    "cause",
+    "symptoms",
+    "treatment",
+    "exercises",
+    "keep_running",
+    "return_to_running",
+    "recovery_time",
+    "ice_heat",
+    "painkillers",
+    "see_clinician",
+    "prevention",
+    "warm_up",
+    "stretching",
+    "foam_rolling",
+    "strength",
+    "yoga",
+    "load",
+    "cross_training",
+    "running_form",
+    "shoes",
+    "red_flags",
+    "stress_fracture",
+    "other",
+    "small_talk",
+    "out_of_scope",
+)  # what a runner's question is about (shared/eval/README.md, questions)
+SMALL_TALK_KINDS: tuple[str, ...] = ("greeting", "thanks", "bye", "ack", "who", "capabilities")
+
 
 class Urgency(IntEnum):
     """How soon a runner should see someone; higher is more urgent."""
@@ -217,6 +247,21 @@ class Triage:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionPatterns:
+    """How runners ask (data/topics.yaml): question words, topic patterns, names, small talk."""
+
+    openers: tuple[str, ...]
+    fillers: tuple[str, ...]
+    subject_names: tuple[str, ...]
+    condition_names: Mapping[str, tuple[str, ...]]
+    small_talk: Mapping[str, tuple[str, ...]]
+    out_of_scope: tuple[str, ...]
+    topics: Mapping[str, tuple[str, ...]]  # in order: the first topic that matches wins
+    diagnosis: tuple[str, ...]
+    owns_subject: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     """Everything loaded from `knowledge/data`, validated and cross-referenced."""
 
@@ -233,6 +278,7 @@ class Knowledge:
     triage: Triage
     other_conditions: Mapping[str, OtherCondition]
     messages: Mapping[str, str]
+    questions: QuestionPatterns
 
     def message(self, key: str, **values: object) -> str:
         """The user-facing text stored under `key`, with `{placeholders}` filled in."""
