@@ -26,6 +26,10 @@ OWNING_VERBS = frozenset("have has had got get gets getting having with".split()
 HYPOTHETICAL = frozenset("if whether".split())
 NOT_ANCHORS = frozenset({"out_of_scope_body", "small_talk", "long_duration", "pain_since"})
 SMALL_TALK_MAX_WORDS = 12
+# topics named by a thing ("ice or heat for a sore back") need no question word
+ASKED_WITHOUT_QUESTION_WORDS = frozenset(
+    "painkillers ice_heat foam_rolling shoes yoga cross_training warm_up stretching other stress_fracture".split()
+)
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
 
 
@@ -117,9 +121,9 @@ class QuestionReader:
             return MessageReading(match, "small_talk", None, small_talk)
         if not anchored and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
-        topic = self._topic(question_text) or (
-            self._topic(text) if asks or not match.reading.concepts else None
-        )
+        topic = self._topic(question_text) or self._topic(text)
+        if not asks and topic not in ASKED_WITHOUT_QUESTION_WORDS and match.reading.concepts:
+            topic = None  # a description ("my hip hurts when I run") is not a question
         if (
             topic in ("what_is", "symptoms")
             and not named
