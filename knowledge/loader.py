@@ -15,8 +15,11 @@ import yaml
 
 from knowledge.model import (
     CONDITION_IDS,
+    MAX_ANSWER_CHARS,
+    NEXT_STEPS,
     SMALL_TALK_KINDS,
     TOPIC_IDS,
+    Answer,
     Concept,
     Condition,
     Education,
@@ -459,6 +462,47 @@ def _load_questions(data_dir: Path) -> QuestionPatterns:
     )
 
 
+ANSWER_KEYS = ("facts", "next", "caveat", "not_a_diagnosis")
+
+
+def _load_answers(data_dir: Path, sources: Mapping[str, str]) -> dict[str, dict[str, Answer]]:
+    file = "answers.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    top.only_keys(TOPIC_IDS)
+    answers: dict[str, dict[str, Answer]] = {}
+    for topic in top.data:
+        group = top.child(topic)
+        group.only_keys(("general", *CONDITION_IDS))
+        answers[topic] = {}
+        for key in group.data:
+            entry = group.child(key)
+            entry.only_keys(ANSWER_KEYS)
+            steps = []
+            for path, step in entry.items("next"):
+                known = step in NEXT_STEPS or (
+                    isinstance(step, str) and step.startswith("topic:") and step[6:] in TOPIC_IDS
+                )
+                if not known:
+                    Entry({}, file, path).fail(
+                        f"unknown next step {step!r}: use {', '.join(NEXT_STEPS)} or topic:<id>"
+                    )
+                steps.append(step)
+            if not 1 <= len(steps) <= 3:
+                entry.fail(f"field 'next' needs 1 to 3 steps, found {len(steps)}")
+            answer = Answer(
+                topic=topic,
+                condition=None if key == "general" else key,
+                facts=_facts(entry, "facts", sources),
+                next=tuple(steps),
+                caveat=entry.optional_text("caveat"),
+                not_a_diagnosis=entry.flag("not_a_diagnosis"),
+            )
+            if len(answer.text) > MAX_ANSWER_CHARS:
+                entry.fail(f"answer is {len(answer.text)} characters: keep it under {MAX_ANSWER_CHARS}")
+            answers[topic][key] = answer
+    return answers
+
+
 def _load_messages(data_dir: Path) -> dict[str, str]:
     file = "messages.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
@@ -503,6 +547,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         other_conditions=frozen_mapping(_load_other_conditions(data_dir, sources, concepts)),
         messages=frozen_mapping(_load_messages(data_dir)),
         questions=_load_questions(data_dir),
+        answers=frozen_mapping({t: frozen_mapping(a) for t, a in _load_answers(data_dir, sources).items()}),
     )
 
 

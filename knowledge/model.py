@@ -261,6 +261,27 @@ class QuestionPatterns:
     owns_subject: tuple[str, ...]
 
 
+NEXT_STEPS: tuple[str, ...] = ("exercises", "return_to_running", "see_clinician", "resume")  # or topic:<id>
+MAX_ANSWER_CHARS = 900
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer to a question on one topic, in general or for one condition."""
+
+    topic: str
+    condition: str | None  # None: the general answer
+    facts: tuple[Fact, ...]
+    next: tuple[str, ...]  # button ids: NEXT_STEPS or "topic:<topic id>"
+    caveat: str | None = None  # said whatever the runner reported ("not if you have ...")
+    not_a_diagnosis: bool = False  # the engine adds "general information, not a diagnosis"
+
+    @property
+    def text(self) -> str:
+        """The answer as one chat message (facts, then the caveat)."""
+        return " ".join([*(f.text for f in self.facts), *([self.caveat] if self.caveat else [])])
+
+
 @dataclass(frozen=True, slots=True)
 class Knowledge:
     """Everything loaded from `knowledge/data`, validated and cross-referenced."""
@@ -279,6 +300,12 @@ class Knowledge:
     other_conditions: Mapping[str, OtherCondition]
     messages: Mapping[str, str]
     questions: QuestionPatterns
+    answers: Mapping[str, Mapping[str, Answer]]  # topic -> "general" or condition id -> answer
+
+    def answer(self, topic: str, condition: str | None = None) -> Answer | None:
+        """The answer for `topic` about `condition`, falling back to the general one."""
+        by_condition = self.answers.get(topic, {})
+        return (condition and by_condition.get(condition)) or by_condition.get("general")
 
     def message(self, key: str, **values: object) -> str:
         """The user-facing text stored under `key`, with `{placeholders}` filled in."""
