@@ -33,7 +33,28 @@ def main() -> None:
         table.append(
             [label, f"{figures['mean_ms']:.3f}", f"{figures['p50_ms']:.3f}", f"{figures['p99_ms']:.3f}"]
         )
+    from knowledge.questions import QuestionReader
+
+    reader = QuestionReader(matcher.knowledge, matcher)
+    questions, _ = _questions()
+    for label, batch in (
+        ("question reading: labelled", messages),
+        ("question reading: questions", questions),
+    ):
+        figures = describe_timings(time_each(reader.read, batch, args.rounds))
+        table.append(
+            [label, f"{figures['mean_ms']:.3f}", f"{figures['p50_ms']:.3f}", f"{figures['p99_ms']:.3f}"]
+        )
     print_table(["messages", "mean ms", "p50 ms", "p99 ms"], table)
+
+
+def _questions() -> tuple[list[str], str]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["text"] for r in rows], path.name
 
 
 if __name__ == "__main__":

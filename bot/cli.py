@@ -68,17 +68,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_match(text: str | None, as_json: bool, stream: TextIO | None, out: TextIO | None = None) -> int:
     """Print the matcher's answer for one message, or for every line of `stream`."""
     from knowledge import Matcher, default_knowledge
+    from knowledge.questions import QuestionReader
 
     out = out or sys.stdout
     matcher = Matcher(default_knowledge())
+    reader = QuestionReader(matcher.knowledge, matcher)
     if stream is not None:
         for line in stream:
-            out.write(json.dumps(matcher.match(line.rstrip("\r\n")).to_json(), ensure_ascii=False) + "\n")
+            out.write(json.dumps(reader.read(line.rstrip("\r\n")).to_json(), ensure_ascii=False) + "\n")
         out.flush()
         return 0
-    result = matcher.match(text or "")
+    reading = reader.read(text or "")
+    result = reading.match
     if as_json:
-        out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(reading.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(describe_match(matcher, result) + "\n")
     return 0

@@ -15,6 +15,11 @@ import yaml
 
 from knowledge.model import (
     CONDITION_IDS,
+    MAX_ANSWER_CHARS,
+    NEXT_STEPS,
+    SMALL_TALK_KINDS,
+    TOPIC_IDS,
+    Answer,
     Concept,
     Condition,
     Education,
@@ -24,6 +29,7 @@ from knowledge.model import (
     OtherCondition,
     Prevention,
     PreventionGroup,
+    QuestionPatterns,
     Recognition,
     RedFlag,
     Region,
@@ -113,6 +119,21 @@ class Entry:
         if source not in sources:
             self.fail(f"unknown source {source!r}")
         return source
+
+    def only_keys(self, allowed: tuple[str, ...] | list[str]) -> None:
+        """Fail on a key that is not one of `allowed` (a misspelt key must not be ignored)."""
+        for key in self.data:
+            if key not in allowed:
+                self.fail(f"unknown key {key!r} (expected one of: {', '.join(allowed)})")
+
+    def words(self, key: str) -> tuple[str, ...]:
+        """A required list of single lower-case words."""
+        found = []
+        for path, item in self.items(key):
+            if not isinstance(item, str) or not item.isalnum() or item != item.lower():
+                Entry({}, self.file, path).fail(f"expected one lower-case word, found {_kind(item)}")
+            found.append(item)
+        return tuple(found)
 
     def child(self, key: str) -> Entry:
         """The mapping under `key`."""
@@ -414,6 +435,83 @@ def _load_other_conditions(
     return found
 
 
+QUESTION_KEYS = (
+    "openers",
+    "fillers",
+    "subject_names",
+    "condition_names",
+    "small_talk",
+    "out_of_scope",
+    "topics",
+    "diagnosis",
+    "owns_subject",
+)
+
+
+def _load_questions(data_dir: Path) -> QuestionPatterns:
+    file = "topics.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    top.only_keys(QUESTION_KEYS)
+
+    def grouped(key: str, allowed: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        group = top.child(key)
+        group.only_keys(allowed)
+        return {k: _patterns(group, k, required=True) for k in group.data}
+
+    return QuestionPatterns(
+        openers=top.words("openers"),
+        fillers=top.words("fillers"),
+        subject_names=_patterns(top, "subject_names", required=True),
+        condition_names=frozen_mapping(grouped("condition_names", CONDITION_IDS)),
+        small_talk=frozen_mapping(grouped("small_talk", SMALL_TALK_KINDS)),
+        out_of_scope=_patterns(top, "out_of_scope", required=True),
+        topics=frozen_mapping(grouped("topics", TOPIC_IDS)),
+        diagnosis=_patterns(top, "diagnosis", required=True),
+        owns_subject=_patterns(top, "owns_subject", required=True),
+    )
+
+
+ANSWER_KEYS = ("facts", "next", "caveat", "not_a_diagnosis")
+
+
+def _load_answers(data_dir: Path, sources: Mapping[str, str]) -> dict[str, dict[str, Answer]]:
+    file = "answers.yaml"
+    top = Entry(_read_yaml(file, data_dir), file)
+    top.only_keys(TOPIC_IDS)
+    answers: dict[str, dict[str, Answer]] = {}
+    for topic in top.data:
+        group = top.child(topic)
+        group.only_keys(("general", *CONDITION_IDS))
+        answers[topic] = {}
+        for key in group.data:
+            entry = group.child(key)
+            entry.only_keys(ANSWER_KEYS)
+            steps = []
+            for path, step in entry.items("next"):
+                known = step in NEXT_STEPS or (
+                    isinstance(step, str) and step.startswith("topic:") and step[6:] in TOPIC_IDS
+                )
+                if not known:
+                    Entry({}, file, path).fail(
+                        f"unknown next step {step!r}: use {', '.join(NEXT_STEPS)} or topic:<id>"
+                    )
+                steps.append(step)
+            if not 1 <= len(steps) <= 3:
+                entry.fail(f"field 'next' needs 1 to 3 steps, found {len(steps)}")
+            answer = Answer(
+                topic=topic,
+                condition=None if key == "general" else key,
+                facts=_facts(entry, "facts", sources),
+                next=tuple(steps),
+                caveat=entry.optional_text("caveat"),
+                not_a_diagnosis=entry.flag("not_a_diagnosis"),
+            )
+            if len(answer.text) > MAX_ANSWER_CHARS:
+                entry.fail(f"answer is {len(answer.text)} characters: keep it under {MAX_ANSWER_CHARS}")
+            answers[topic][key] = answer
+    return answers
+
+
 def _load_messages(data_dir: Path) -> dict[str, str]:
     file = "messages.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
@@ -457,6 +555,8 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         triage=_load_triage(data_dir, concepts, red_flags),
         other_conditions=frozen_mapping(_load_other_conditions(data_dir, sources, concepts)),
         messages=frozen_mapping(_load_messages(data_dir)),
+        questions=_load_questions(data_dir),
+        answers=frozen_mapping({t: frozen_mapping(a) for t, a in _load_answers(data_dir, sources).items()}),
     )
 
 

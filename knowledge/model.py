@@ -16,6 +16,36 @@ CONDITION_IDS: tuple[str, ...] = (
     "disc_irritation",
 )
 
+TOPIC_IDS: tuple[str, ...] = (
+    "what_is",
+    "cause",
+    "symptoms",
+    "treatment",
+    "exercises",
+    "keep_running",
+    "return_to_running",
+    "recovery_time",
+    "ice_heat",
+    "painkillers",
+    "see_clinician",
+    "prevention",
+    "warm_up",
+    "stretching",
+    "foam_rolling",
+    "strength",
+    "yoga",
+    "load",
+    "cross_training",
+    "running_form",
+    "shoes",
+    "red_flags",
+    "stress_fracture",
+    "other",
+    "small_talk",
+    "out_of_scope",
+)  # what a runner's question is about (shared/eval/README.md, questions)
+SMALL_TALK_KINDS: tuple[str, ...] = ("greeting", "thanks", "bye", "ack", "who", "capabilities")
+
 
 class Urgency(IntEnum):
     """How soon a runner should see someone; higher is more urgent."""
@@ -218,6 +248,42 @@ class Triage:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionPatterns:
+    """How runners ask (data/topics.yaml): question words, topic patterns, names, small talk."""
+
+    openers: tuple[str, ...]
+    fillers: tuple[str, ...]
+    subject_names: tuple[str, ...]
+    condition_names: Mapping[str, tuple[str, ...]]
+    small_talk: Mapping[str, tuple[str, ...]]
+    out_of_scope: tuple[str, ...]
+    topics: Mapping[str, tuple[str, ...]]  # in order: the first topic that matches wins
+    diagnosis: tuple[str, ...]
+    owns_subject: tuple[str, ...]
+
+
+NEXT_STEPS: tuple[str, ...] = ("exercises", "return_to_running", "see_clinician", "resume")  # or topic:<id>
+MAX_ANSWER_CHARS = 900
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer to a question on one topic, in general or for one condition."""
+
+    topic: str
+    condition: str | None  # None: the general answer
+    facts: tuple[Fact, ...]
+    next: tuple[str, ...]  # button ids: NEXT_STEPS or "topic:<topic id>"
+    caveat: str | None = None  # said whatever the runner reported ("not if you have ...")
+    not_a_diagnosis: bool = False  # the engine adds "general information, not a diagnosis"
+
+    @property
+    def text(self) -> str:
+        """The answer as one chat message (facts, then the caveat)."""
+        return " ".join([*(f.text for f in self.facts), *([self.caveat] if self.caveat else [])])
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     """Everything loaded from `knowledge/data`, validated and cross-referenced."""
 
@@ -234,6 +300,13 @@ class Knowledge:
     triage: Triage
     other_conditions: Mapping[str, OtherCondition]
     messages: Mapping[str, str]
+    questions: QuestionPatterns
+    answers: Mapping[str, Mapping[str, Answer]]  # topic -> "general" or condition id -> answer
+
+    def answer(self, topic: str, condition: str | None = None) -> Answer | None:
+        """The answer for `topic` about `condition`, falling back to the general one."""
+        by_condition = self.answers.get(topic, {})
+        return (condition and by_condition.get(condition)) or by_condition.get("general")
 
     def message(self, key: str, **values: object) -> str:
         """The user-facing text stored under `key`, with `{placeholders}` filled in."""

@@ -1,0 +1,232 @@
+"""Read a runner's QUESTION: its topic, the condition it is about, small talk, out of scope.
+
+A question about a symptom does not report the symptom: in a clause that opens with a question
+word ("what is", "does", "can", "how long" ...), the names of problems ("sciatica", "a stress
+fracture", "a disc thing") are what is asked about, and signs are reported only when the runner
+speaks of their own body ("my leg", "I have"). Everything else in the message is read as usual,
+so a question that also reports a sign ("numb around my bum when I wipe — is that normal?")
+keeps its warning.
+
+`QuestionReader` builds its patterns once (data/topics.yaml); `read` is a pure function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
+from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns
+from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
+
+_SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
+FIRST_PERSON = frozenset("i my me mine myself im ive id".split())
+OWNING_VERBS = frozenset("have has had got get gets getting having with".split())
+HYPOTHETICAL = frozenset("if whether".split())
+NOT_ANCHORS = frozenset({"out_of_scope_body", "small_talk", "long_duration", "pain_since"})
+SMALL_TALK_MAX_WORDS = 12
+# topics named by a thing ("ice or heat for a sore back") need no question word
+ASKED_WITHOUT_QUESTION_WORDS = frozenset(
+    "painkillers ice_heat foam_rolling shoes yoga cross_training warm_up stretching other stress_fracture".split()
+)
+OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReading:
+    """A message read both ways: what it reports (`match`) and what it asks (`topic`)."""
+
+    match: MatchResult  # conditions and red flags from what the message REPORTS
+    topic: str | None = None  # one of the topic ids, or None when it only describes symptoms
+    condition: str | None = None  # the question's condition when `topic` is set, else match's
+    small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
+
+    def to_json(self) -> dict:
+        """The JSON contract of `runner-bot match` (shared/eval/README.md), with `topic`."""
+        data = self.match.to_json()
+        data["condition"] = self.condition
+        data["topic"] = self.topic
+        if self.small_talk:
+            data["small_talk"] = self.small_talk
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    words: tuple[str, ...]
+    opens_question: bool
+    in_question_sentence: bool
+
+
+class QuestionReader:
+    """Reads questions and small talk; build once (it builds a Matcher if not given one)."""
+
+    def __init__(self, knowledge: Knowledge, matcher: Matcher | None = None) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher or Matcher(knowledge)
+        q: QuestionPatterns = knowledge.questions
+        self.patterns = q
+        all_patterns = [
+            *(p for ps in q.topics.values() for p in ps),
+            *(p for ps in q.small_talk.values() for p in ps),
+            *(p for ps in q.condition_names.values() for p in ps),
+            *q.subject_names,
+            *q.out_of_scope,
+            *q.diagnosis,
+            *q.owns_subject,
+            *(p for c in knowledge.concepts.values() for p in (*c.patterns, *c.exceptions)),
+        ]
+        words, stems = pattern_words(all_patterns)
+        known = words | set(q.openers) | set(q.fillers) | NEGATORS | CLAUSE_WORDS | FIRST_PERSON
+        self.normaliser = Normaliser(knowledge.spelling, known, stems, knowledge.common_words)
+        self._topics = tuple((topic, _union(ps)) for topic, ps in q.topics.items())
+        self._small_talk = tuple((kind, _union(ps)) for kind, ps in q.small_talk.items())
+        self._condition_names = tuple((cid, _union(ps)) for cid, ps in q.condition_names.items())
+        self._subject_names = _union(q.subject_names)
+        self._out_of_scope = _union(q.out_of_scope)
+        self._diagnosis = _union(q.diagnosis)
+        self._owns_subject = _union(q.owns_subject)
+        self._openers = frozenset(q.openers)
+        self._fillers = frozenset(q.fillers)
+        self._name_concepts = {
+            concept: cid for cid in CONDITION_IDS for concept in knowledge.conditions[cid].recognise.names
+        }
+        self._anchors = frozenset(
+            c
+            for cid in CONDITION_IDS
+            for group in ("names", "hallmarks", "where", "signs")
+            for c in getattr(knowledge.conditions[cid].recognise, group)
+        ) | {"hip_general", "back_general"}
+
+    # ----- the reading ---------------------------------------------------------------------
+    def read(self, message: str) -> MessageReading:
+        """What a message asks (topic, condition, small talk) and what it reports (flags)."""
+        message = message if isinstance(message, str) else ""
+        clauses = self._clauses(message)
+        report, changed = self._report_text(clauses)
+        full = self.matcher.match(message)
+        match = self.matcher.match(report) if changed else full
+        words = [w for c in clauses for w in c.words]
+        text = make_tokens(words).text if words else ""
+        asks = any(c.opens_question or c.in_question_sentence for c in clauses)
+        question_text = make_tokens(
+            [w for c in clauses if c.opens_question or c.in_question_sentence for w in (*c.words, BREAK)]
+        ).text
+        named = self._named(text, full)
+        anchored = bool(full.reading.concepts & self._anchors) or bool(named)
+
+        small_talk = self._small_talk_kind(text, words, match, anchored)
+        if small_talk:
+            return MessageReading(match, "small_talk", None, small_talk)
+        if not anchored and self._out_of_scope.search(text):
+            return MessageReading(match, "out_of_scope", None)
+        topic = self._topic(question_text) or self._topic(text)
+        if not asks and topic not in ASKED_WITHOUT_QUESTION_WORDS and match.reading.concepts:
+            topic = None  # a description ("my hip hurts when I run") is not a question
+        if (
+            topic in ("what_is", "symptoms")
+            and not named
+            and self._diagnosis.search(text)
+            and (match.reading.concepts & self._anchors)
+        ):
+            topic = None  # "my hip hurts, what could it be?" asks for triage
+        if topic is None:
+            return MessageReading(match, None, match.condition)
+        return MessageReading(match, topic, self._condition(named, full))
+
+    # ----- clauses -------------------------------------------------------------------------
+    def _clauses(self, message: str) -> list[_Clause]:
+        clauses: list[_Clause] = []
+        for sentence in _SENTENCE.findall(message):
+            tokens = self.normaliser.tokens(sentence)
+            parts: list[list[str]] = [[]]
+            for word in tokens.words:
+                if word == BREAK:
+                    parts.append([])
+                else:
+                    parts[-1].append(word)
+            parts = [p for p in parts if p]
+            opens = [self._opens(p) for p in parts]
+            is_question = "?" in sentence or any(opens)
+            clauses.extend(_Clause(tuple(p), o, is_question) for p, o in zip(parts, opens, strict=True))
+        return clauses
+
+    def _opens(self, words: list[str]) -> bool:
+        for word in words[:4]:
+            if word in self._openers:
+                return True
+            if word not in self._fillers:
+                return False
+        return False
+
+    def _report_text(self, clauses: list[_Clause]) -> tuple[str, bool]:
+        """The message without what its questions only ask about; and whether anything went."""
+        owned = any(
+            not c.in_question_sentence and self._owns_subject.search(make_tokens(c.words).text)
+            for c in clauses
+        )
+        kept: list[str] = []
+        changed = False
+        for clause in clauses:
+            if not clause.opens_question or owned:
+                kept.append(" ".join(clause.words))
+                continue
+            words = self._unowned_names_removed(clause.words)
+            if FIRST_PERSON & set(words):
+                changed |= len(words) != len(clause.words)
+                kept.append(" ".join(words))
+            else:
+                changed = True
+        return " . ".join(kept), changed
+
+    def _unowned_names_removed(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        tokens = make_tokens(words)
+        drop: set[int] = set()
+        for hit in self._subject_names.finditer(tokens.text):
+            start, end = tokens.index_at(hit.start()), tokens.index_at(hit.end())
+            before = words[max(0, start - OWNER_WINDOW) : start]
+            owned = "my" in before or (
+                bool(OWNING_VERBS & set(before))
+                and bool(FIRST_PERSON & set(before))
+                and not HYPOTHETICAL & set(words[:start])
+            )
+            if not owned:
+                drop.update(range(start, end))
+        return tuple(w for i, w in enumerate(words) if i not in drop)
+
+    # ----- topic, condition, small talk ----------------------------------------------------
+    def _topic(self, text: str) -> str | None:
+        if not text.strip(" ."):
+            return None
+        for topic, pattern in self._topics:
+            if pattern.search(text):
+                return topic
+        return None
+
+    def _named(self, text: str, full: MatchResult) -> set[str]:
+        named = {self._name_concepts[c] for c in full.reading.concepts if c in self._name_concepts}
+        named.update(cid for cid, pattern in self._condition_names if pattern.search(text))
+        return named
+
+    @staticmethod
+    def _condition(named: set[str], full: MatchResult) -> str | None:
+        if len(named) == 1:
+            return next(iter(named))
+        if not named or full.condition in named:
+            return full.condition
+        return None
+
+    def _small_talk_kind(self, text: str, words: list[str], match: MatchResult, anchored: bool) -> str | None:
+        if not words or len(words) > SMALL_TALK_MAX_WORDS or match.red_flags or match.condition:
+            return None
+        kind = next((kind for kind, pattern in self._small_talk if pattern.search(text)), None)
+        if kind is None or (anchored and kind in ("who", "capabilities")):
+            return None
+        if kind not in ("who", "capabilities") and self._topic(text):
+            return None
+        return kind
+
+
+def _union(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{compile_pattern(p)})" for p in patterns))
