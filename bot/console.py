@@ -7,11 +7,10 @@ exits cleanly. Buttons are shown as numbered options: type the number, the label
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from typing import TextIO
-
-import json
 
 from conversations.engine import Engine
 from conversations.events import Button, Choice, Event, Reply, Text, Toast

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import MessageLimit
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -38,6 +40,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     filters,
 )
@@ -47,12 +50,23 @@ from bot.config import Settings
 from bot.logs import configure_logging
 from bot.storage import SessionStore, SqliteStore, StorageError
 from conversations.engine import Engine
-from conversations.events import Choice, Event, Forget, Reply, Text, Unsupported, parse_command
-from conversations.session import Flow, Session
+from conversations.events import (
+    Choice,
+    CloseKeyboard,
+    Event,
+    Forget,
+    Reply,
+    Text,
+    Toast,
+    TurnResult,
+    Unsupported,
+    parse_command,
+)
+from conversations.session import Session
 
 log = logging.getLogger(__name__)
 
-MENU_COMMANDS = ("start", "prevent", "redflags", "help", "about", "cancel", "forget")
+MENU_COMMANDS = ("start", "prevent", "redflags", "help", "about", "privacy", "cancel", "forget")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 NON_TEXT_KINDS = (
     "photo", "sticker", "voice", "video", "video_note", "audio", "animation", "document",
@@ -67,6 +81,10 @@ class Bridge:
 
     engine: Engine
     store: SessionStore
+    # the message that carries each chat's newest question keyboard, to close it when the
+    # question is answered by typing (kept in memory: after a restart an old keyboard simply
+    # stays, and a tap on it gets the "moved on" toast)
+    keyboards: dict[int, int] = field(default_factory=dict)
 
     def load(self, chat_id: int) -> Session:
         """The chat's session; a new one for a new chat, or if the stored one no longer fits the data."""
@@ -79,31 +97,32 @@ class Bridge:
             return Session(menu=session.menu)
         return session
 
-    def turn(self, chat_id: int, event: Event) -> list[Reply]:
+    def turn(self, chat_id: int, event: Event) -> TurnResult:
         """Run one engine turn for a chat and keep its new session (before anything is sent)."""
         return self.turn_from(self.load(chat_id), chat_id, event)
 
-    def press(self, chat_id: int, data: str) -> tuple[bool, list[Reply]]:
-        """A button press: whether it belonged to the current question, and the turn's replies."""
+    def press(self, chat_id: int, data: str) -> tuple[bool, TurnResult]:
+        """A button press: whether it belonged to the current question, and the turn's result."""
         before = self.load(chat_id)
         return self.engine.accepts(before, data), self.turn_from(before, chat_id, Choice(data))
 
-    def turn_from(self, before: Session, chat_id: int, event: Event) -> list[Reply]:
+    def turn_from(self, before: Session, chat_id: int, event: Event) -> TurnResult:
         result = self.engine.handle(before, event)
-        after, replies = result.session, result.replies
         if any(isinstance(effect, Forget) for effect in result.effects):
             self.store.forget(chat_id)  # and nothing is saved again until the runner writes
+            self.keyboards.pop(chat_id, None)
         else:
-            self.store.save(chat_id, after)
-        self.count_outcomes(before, after, replies)
-        return replies
+            self.store.save(chat_id, result.session)
+        self.count_outcomes(result.replies)
+        return result
 
-    def count_outcomes(self, before: Session, after: Session, replies: list[Reply]) -> None:
+    def count_outcomes(self, replies: list[Reply]) -> None:
         """Anonymous statistics: which results and how many emergency warnings, never who."""
-        if before.flow is Flow.TRIAGE and after.flow is Flow.NONE and after.last_condition:
-            self.store.count("result", after.last_condition)
-        if any(reply.emergency for reply in replies):
-            self.store.count("warning", "emergency")
+        for reply in replies:
+            if reply.kind == "result":
+                self.store.count("result", reply.condition or "unclear")
+            elif reply.emergency:
+                self.store.count("warning", "emergency")
 
 
 def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> Bridge:
@@ -127,10 +146,27 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
             and not reply.emergency
             and len(previous.text) + len(reply.text) + 2 <= MessageLimit.MAX_TEXT_LENGTH
         ):
-            joined[-1] = Reply(f"{previous.text}\n\n{reply.text}", reply.buttons)
+            joined[-1] = Reply(f"{previous.text}\n\n{reply.text}", reply.buttons, kind=reply.kind)
         else:
             joined.append(reply)
     return joined
+
+
+async def carry_out(context: ContextTypes.DEFAULT_TYPE, chat_id: int, result: TurnResult) -> None:
+    """Do what a turn decided: close a keyboard answered by typing, then send the replies."""
+    bridge = bridge_of(context)
+    for effect in result.effects:
+        if isinstance(effect, CloseKeyboard) and (message_id := bridge.keyboards.pop(chat_id, None)):
+            await close_keyboard(context, chat_id, message_id)
+    await send_replies(context, chat_id, result.replies)
+
+
+async def close_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
+    """Remove the buttons of a question that has been answered by typing."""
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as error:  # already gone, or too old to edit: nothing is lost
+        log.info("could not close an answered keyboard: %s", error.message)
 
 
 async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
@@ -139,15 +175,25 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
         pieces = split_text(reply.text)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
-            await context.bot.send_message(chat_id, piece, reply_markup=markup)
+            sent = await context.bot.send_message(chat_id, piece, reply_markup=markup)
+            if markup is not None and reply.kind == "question":
+                bridge_of(context).keyboards[chat_id] = sent.message_id
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """An inline keyboard laid out compactly: short labels two or three to a row."""
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in reply.buttons]
-    )
+    rows: list[list[InlineKeyboardButton]] = []
+    short = all(len(b.label) <= 10 for b in reply.buttons)
+    per_row = 3 if short else 2
+    for button in reply.buttons:
+        if not rows or len(rows[-1]) >= per_row or len(button.label) > 24:
+            rows.append([])
+        rows[-1].append(InlineKeyboardButton(button.label, callback_data=button.data))
+        if len(button.label) > 24:
+            rows.append([])
+    return InlineKeyboardMarkup([row for row in rows if row])
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -169,8 +215,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = message.text or ""
     event: Event = parse_command(text) or Text(text)
-    replies = bridge_of(context).turn(update.effective_chat.id, event)
-    await send_replies(context, update.effective_chat.id, replies)
+    result = bridge_of(context).turn(update.effective_chat.id, event)
+    await carry_out(context, update.effective_chat.id, result)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -178,13 +224,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or update.effective_chat is None:
         return
-    await query.answer()
     chat_id = update.effective_chat.id
     data = query.data or ""
-    accepted, replies = bridge_of(context).press(chat_id, data)
-    if isinstance(query.message, Message):
+    accepted, result = bridge_of(context).press(chat_id, data)
+    toast = next((effect.text for effect in result.effects if isinstance(effect, Toast)), None)
+    await query.answer(text=toast)
+    if isinstance(query.message, Message) and not (data.startswith("x:") and accepted):
         await show_choice(query.message, data if accepted else None)
-    await send_replies(context, chat_id, replies)
+        bridge_of(context).keyboards.pop(chat_id, None)
+    await carry_out(context, chat_id, result)
 
 
 async def show_choice(message: Message, data: str | None) -> None:
@@ -195,7 +243,7 @@ async def show_choice(message: Message, data: str | None) -> None:
         None,
     )  # fmt: skip
     try:
-        text = f"{message.text}\n\n✓ {chosen}" if chosen and message.text else ""
+        text = f"{message.text_html}\n\n✓ {escape(chosen)}" if chosen and message.text else ""
         if text and len(text) <= MessageLimit.MAX_TEXT_LENGTH:
             await message.edit_text(text, reply_markup=None)
         else:
@@ -210,16 +258,18 @@ async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or update.effective_chat is None:
         return
     kind = next((k for k in NON_TEXT_KINDS if getattr(message, k, None)), "other")
-    replies = bridge_of(context).turn(update.effective_chat.id, Unsupported(kind))
-    await send_replies(context, update.effective_chat.id, replies)
+    # a photo's caption is read like a message ("here's where it hurts: outside of my hip")
+    event: Event = Text(message.caption) if message.caption else Unsupported(kind)
+    result = bridge_of(context).turn(update.effective_chat.id, event)
+    await carry_out(context, update.effective_chat.id, result)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the conversation has moved on, so say edits are not re-read."""
     if update.effective_chat is None:
         return
-    replies = bridge_of(context).turn(update.effective_chat.id, Unsupported("edited"))
-    await send_replies(context, update.effective_chat.id, replies)
+    result = bridge_of(context).turn(update.effective_chat.id, Unsupported("edited"))
+    await carry_out(context, update.effective_chat.id, result)
 
 
 async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,6 +323,8 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_token)
         .concurrent_updates(False)
+        # replies are HTML with every data string escaped (conversations/render.py)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -324,6 +324,9 @@ class Turn:
         elif kind == "ask":
             self.session.last_condition = args[0] if args and args[0] in self.knowledge.conditions else ""
             self.say("ask_prompt")
+        elif kind == "topic" and args:
+            condition = args[1] if len(args) > 1 and args[1] in self.knowledge.conditions else None
+            self.replies.append(self.render.answer(args[0], condition, self.said()))
         else:
             self.effects.append(Toast(self.say_text("menu_expired")))
 
@@ -387,35 +390,82 @@ class Turn:
         return self.raise_flags(new)
 
     def questions(self, message: MessageReading) -> bool:
-        """Small talk, answered in any state. True when the message was handled."""
-        if not self.is_small_talk(message):
-            return False
-        words = message.words
-        if words & {"thanks", "thank", "cheers", "ta"}:
-            self.say("you_are_welcome", kind="small_talk")
-        elif words & {"bye", "goodbye", "night", "later"}:
-            self.say("goodbye", kind="small_talk")
-        elif words & {"bot", "human", "person", "real", "who"}:
-            self.say("about_me", kind="small_talk")
-        elif words & {"ok", "okay", "k", "kk", "cool", "great", "fine", "alright", "right"}:
-            self.say("acknowledged", kind="small_talk")
-        else:
-            self.say("hello", kind="small_talk")
-            if self.session.top is None:
-                self.ask()
+        """Questions, small talk and other subjects, answered in any state. True when handled.
+
+        A paused flow then asks its question again. A message that both answers the pending
+        question and asks one ("no — can I still run?") is read by the flow first.
+        """
+        topic = message.topic
+        frame = self.session.top
+        if topic is None:
+            return self.out_of_scope(message)
+        if topic == "small_talk":
+            if frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no"):
+                return False  # "no thanks" to a safety question is an answer
+            if self.describes_pain(message):
+                return False  # "hi, my back hurts": the description is what matters
+            self.small_talk(message.small_talk or "greeting")
+            return True
+        if self.in_aftermath():
+            return False  # after an emergency, only help to act on it
+        if topic == "out_of_scope":
+            return self.out_of_scope(message, certain=True)
+        answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
+        if answers_too and frame is not None:
+            self.flow(frame).on_text(self, frame, message)
+            if self.in_aftermath():
                 return True
-        if self.session.top is not None:
+        reply = self.render.answer(topic, message.topic_condition or self.subject(), self.said())
+        question = [r for r in self.replies if r.kind == "question"]
+        self.replies = [r for r in self.replies if r.kind != "question"] + [reply]
+        if answers_too:
+            self.replies += question
+        elif frame is not None:
             self.ask(reminder=True)
+        elif message.concepts & self.engine.in_scope_concepts:
+            self.start_triage(message=message)  # a question that also describes pain
         return True
 
-    def is_small_talk(self, message: MessageReading) -> bool:
-        """A greeting, thanks, an "ok" or a goodbye, with nothing clinical in it."""
+    def describes_pain(self, message: MessageReading) -> bool:
+        """Whether a message says something about pain (a place, a sign, or just "it hurts")."""
+        clues = message.concepts - {"small_talk"}
+        return bool(clues & self.engine.in_scope_concepts or message.flags or message.intent.pain or clues & self.engine.trigger_concepts)
+
+    def subject(self) -> str | None:
+        """The condition a question without one is about: this triage's best guess, or the last result."""
         frame = self.session.top
-        if "small_talk" not in message.concepts or message.concepts & (self.engine.in_scope_concepts | {"out_of_scope_body"}):
+        if frame is not None and frame.flow == "triage":
+            reading = Reading(frozenset(frame.concepts), frozenset(frame.negated))
+            condition = self.engine.matcher.assess(reading).condition
+            if condition:
+                return condition
+        return self.session.last_condition or None
+
+    def small_talk(self, kind: str) -> None:
+        """A one-liner for hello, thanks, ok, bye, who are you, what can you do."""
+        key = {
+            "thanks": "you_are_welcome",
+            "bye": "goodbye",
+            "who": "about_me",
+            "ack": "acknowledged",
+            "capabilities": "capabilities",
+        }.get(kind, "hello")
+        self.say(key, kind="small_talk")
+        if self.session.top is not None:
+            self.ask(reminder=True)
+        elif kind in ("greeting", "capabilities"):
+            self.ask()
+
+    def out_of_scope(self, message: MessageReading, certain: bool = False) -> bool:
+        """Another body part or subject: a clear limit, then the pending question. True when handled."""
+        if not certain and not ("out_of_scope_body" in message.concepts and not message.concepts & self.engine.in_scope_concepts):
             return False
-        answerable = frame is not None and frame.step in SAFETY_STEPS
-        # "ok" to a yes/no safety question is read by the flow (as an answer), not as small talk
-        return not (answerable and message.answer.value in ("yes", "no"))
+        if self.session.top is None:
+            self.say("out_of_scope", kind="out_of_scope")
+        else:
+            self.say("out_of_scope_mid_flow", kind="out_of_scope")
+            self.ask(reminder=True)
+        return True
 
     def describe(self, message: MessageReading) -> None:
         """Free text with nothing in progress: start a triage, or say why not."""
@@ -428,8 +478,6 @@ class Turn:
             self.choose_from_menu(option)
         elif message.flags:
             self.start_triage(message=message)  # a warning sign with no place yet: where does it hurt?
-        elif "out_of_scope_body" in concepts:
-            self.say("out_of_scope", kind="out_of_scope")
         elif self.other_conditions(concepts):
             self.refer(concepts)
         elif message.intent.pain:
@@ -650,6 +698,19 @@ class Turn:
         best = max(overlaps.values(), default=0)
         winners = [key for key, overlap in overlaps.items() if overlap == best]
         return winners[0] if best and len(winners) == 1 else None
+
+    def options_by_keyword(self, text: str) -> list[str]:
+        """Every option whose label shares a telling word with a short answer ("side ... front")."""
+        normalise = self.engine.matcher.normaliser.tokens
+        words = set(normalise(text).words) - GENERIC_LABEL_WORDS - {BREAK}
+        if not words or len(words) > 12:
+            return []
+        options = self.current_options()
+        return [key for key, label in options.items() if words & (set(normalise(label).words) - GENERIC_LABEL_WORDS)]
+
+    def render_info(self, key: str, **values: object) -> Reply:
+        """An informational reply by message key."""
+        return Reply(self.render.say(key, **values), kind="info")
 
 
 def _position(session: Session) -> tuple[tuple[str, str], ...]:

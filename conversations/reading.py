@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from knowledge import Knowledge, Matcher, Reading
 from knowledge.intents import Answer, Intent, IntentReader
+from knowledge.questions import QuestionReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +20,12 @@ class MessageReading:
     """What one message says (clues, warning signs) and does (answers, corrects, asks)."""
 
     text: str
-    reading: Reading  # clinical clues affirmed and denied
+    reading: Reading  # clinical clues the message reports (not what its questions ask about)
     flags: tuple[str, ...]  # warning signs the message reports (not ones it only asks about)
     intent: Intent
-    words: frozenset[str]  # the normalised words, for small decisions (a menu label, small talk)
+    topic: str | None = None  # what the message asks about (shared/eval/README.md topics)
+    topic_condition: str | None = None  # the condition the question names, if any
+    small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
 
     @property
     def answer(self) -> Answer:
@@ -44,15 +47,17 @@ class MessageReader:
         self.intents = IntentReader(
             dict(knowledge.spelling), knowledge.common_words, set(matcher.normaliser.vocabulary)
         )
+        self.questions = QuestionReader(knowledge, matcher)
 
     def read(self, text: str, today: dt.date, asked_how_long: bool = False) -> MessageReading:
         """Read `text` as the runner's next message."""
-        reading = self.matcher.read(text)
-        words = frozenset(self.matcher.normaliser.tokens(text).words)
+        asked = self.questions.read(text)
         return MessageReading(
             text=text,
-            reading=reading,
-            flags=self.matcher.red_flags(reading.concepts),
+            reading=asked.match.reading,
+            flags=asked.match.red_flags,
             intent=self.intents.read(text, today, asked_how_long=asked_how_long),
-            words=words,
+            topic=asked.topic,
+            topic_condition=asked.condition if asked.topic else None,
+            small_talk=asked.small_talk,
         )

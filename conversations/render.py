@@ -27,6 +27,15 @@ RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least th
 INFO = "x"  # button data prefix of buttons that never expire: sections, topics, the menu
 
 SECTIONS = ("exercises", "running", "seek", "more")
+# topics answered from a condition's own data (summary, cause, symptoms, treatment, exercises)
+CONDITION_TOPICS = frozenset({"what_is", "cause", "symptoms", "treatment", "exercises"})
+# topics where a runner already told to see someone hears that first
+ACTIVITY_TOPICS = frozenset(
+    {"keep_running", "return_to_running", "exercises", "load", "stretching", "strength", "yoga", "cross_training"}
+)
+# topics whose general answer needs no "in general" note when asked about one condition
+GENERAL_TOPICS = frozenset({"other", "shoes", "red_flags", "stress_fracture", "warm_up", "running_form"})
+STEP_SECTIONS = {"exercises": "exercises", "return_to_running": "running", "see_clinician": "seek"}
 PREVENTION_GROUPS_FIRST = "strength"
 
 
@@ -278,6 +287,71 @@ class Renderer:
             dose = f" — {_escape(exercise.dose)}" if exercise.dose else ""
             lines.append(f"• <b>{_escape(exercise.name)}</b>{dose}. {_escape(exercise.cue)}")
         return "\n".join(lines)
+
+    # ----- answers to questions ----------------------------------------------------------
+    def answer(self, topic: str, condition: str | None, said: Urgency | None) -> Reply:
+        """A short answer to a question on `topic` (about `condition` when given), with next steps.
+
+        What a condition is, why it happens, how it feels, what helps and its exercises come
+        from the condition's own data; other topics from answers.yaml. A runner who has been
+        told to see someone hears that first in any answer about running or exercising.
+        """
+        known = self.knowledge.conditions.get(condition or "")
+        parts = []
+        if said is not None and said >= Urgency.SOON and topic in ACTIVITY_TOPICS:
+            parts.append(self.say("answer_warning_first", title=self.knowledge.urgency_advice[said].title))
+        if known is not None and topic in CONDITION_TOPICS:
+            parts.append(self._condition_answer(topic, known))
+            buttons = self._topic_buttons(topic, known.id, ("exercises", "return_to_running", "see_clinician"))
+            parts.append(self.say("disclaimer"))
+            return Reply("\n\n".join(parts), buttons, kind="answer", condition=known.id, topic=topic)
+        answer = self.knowledge.answer(topic, known.id if known else None)
+        if answer is None:
+            return self._no_answer(topic)
+        about = known.id if known else answer.condition
+        if known is not None and answer.condition is None and topic not in GENERAL_TOPICS:
+            parts.append(self.say("answer_general_for", name=known.name))
+        parts.append(_escape(answer.text))
+        if answer.not_a_diagnosis or about:
+            parts.append(self.say("disclaimer"))
+        buttons = self._topic_buttons(topic, about or (known.id if known else ""), answer.next)
+        return Reply("\n\n".join(parts), buttons, kind="answer", condition=about, topic=topic)
+
+    def _condition_answer(self, topic: str, condition: Condition) -> str:
+        if topic == "what_is":
+            return self.say("section_more", name=condition.name, summary=condition.summary) + "\n" + self.say(
+                "result_symptoms", symptoms=condition.symptoms.text
+            )
+        if topic == "cause":
+            return self.say("result_cause", cause=condition.cause.text)
+        if topic == "symptoms":
+            return self.say("answer_symptoms", name=condition.name, symptoms=condition.symptoms.text)
+        if topic == "treatment":
+            return self.say("answer_treatment", name=condition.name) + "\n" + _numbered(
+                _escape(t.text) for t in condition.treatment
+            )
+        return self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(condition.exercises)
+
+    def _topic_buttons(self, topic: str, condition: str, steps: Iterable[str]) -> tuple[Button, ...]:
+        """Buttons for an answer's next steps: a result's sections, or related topics."""
+        buttons = []
+        for step in steps:
+            if step in STEP_SECTIONS and condition:
+                section = STEP_SECTIONS[step]
+                buttons.append(Button(self.say(f"button_section_{section}"), info_data("section", section, condition)))
+            elif step.startswith("topic:") and step[6:] != topic:
+                label = self.knowledge.message(f"topic_{step[6:]}") if f"topic_{step[6:]}" in self.knowledge.messages else step[6:]
+                buttons.append(Button(label, info_data("topic", step[6:], condition)))
+        return (*buttons, *self.menu_button())
+
+    def _no_answer(self, topic: str) -> Reply:
+        """A topic with no answer written (yet): say so honestly, and what the bot can do."""
+        if topic in CONDITION_TOPICS:
+            buttons = tuple(
+                Button(c.name, info_data("topic", topic, c.id)) for c in self.knowledge.conditions.values()
+            )
+            return Reply(self.say("answer_which"), buttons, kind="answer", topic=topic)
+        return Reply(self.say("answer_none"), self.menu_button(), kind="answer", topic=topic)
 
     # ----- the /redflags verdict -----------------------------------------------------
     def verdict(self, flag_ids: Iterable[str], said: Urgency | None) -> Reply:

@@ -21,6 +21,10 @@ import yaml
 
 from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, pattern_words
 
+INTENT_GROUPS = (
+    "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also",
+    "pain_words", "someone_else", "emergency_help",
+)  # fmt: skip
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
 WEEK_DAYS = 7
 LONG_DAYS = 8  # "more than 7–10 days": past a week counts as long, the safer side of the range
@@ -88,10 +92,7 @@ class IntentReader:
         data = yaml.safe_load(INTENTS_FILE.read_text(encoding="utf-8"))
         self._groups = {
             name: _union(data[name])
-            for name in (
-                "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also",
-                "pain_words", "someone_else", "emergency_help",
-            )  # fmt: skip
+            for name in INTENT_GROUPS
         }
         self._sides = {side: _union(patterns) for side, patterns in data["sides"].items()}
         words, stems = pattern_words(p for v in data.values() for p in _flatten(v))

@@ -9,6 +9,10 @@ A transcript is a list of steps. Each step does one thing —
   first: TEXT          the first reply contains TEXT           emergency: true/false  the first reply is
                                                                                        (not) the emergency warning
   buttons: [..]        the last reply offers these buttons     state: NAME  the conversation is now in NAME
+  asks: NAME           the turn's last question is this one     kinds: [..]  the kinds of the replies, in order
+  toast: TEXT          the turn shows this toast (a stale button)
+States are: idle (no flow in progress), location, trigger, screen (any safety question),
+aftermath (after an emergency). Texts are compared without formatting tags.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from typing import Any
 import yaml
 
 from conversations.engine import Engine
-from conversations.events import Choice, Command, Event, Reply, Text, Unsupported
+from conversations.events import Choice, Command, Event, Reply, Text, Toast, TurnResult, Unsupported, parse_command
 from conversations.session import Session
 
 ACTIONS = ("say", "tap", "command", "data", "send")
-CHECKS = ("expect", "not", "first", "emergency", "buttons", "state")
+CHECKS = ("expect", "not", "first", "emergency", "buttons", "state", "asks", "kinds", "toast")
+SAFETY = {"emergency_screen", "warning_screen", "warning_item", "duration", "confirm"}
 
 
 @dataclass
@@ -39,7 +44,7 @@ class Player:
         if "say" in step:
             return Text(str(step["say"]))
         if "command" in step:
-            return Command(str(step["command"]))
+            return parse_command("/" + str(step["command"])) or Command(str(step["command"]))
         if "data" in step:
             return Choice(str(step["data"]))
         if "send" in step:
@@ -49,30 +54,49 @@ class Player:
         assert buttons, f"no button {label!r} among {[b.label for r in self.replies for b in r.buttons]}"
         return Choice(buttons[-1].data)
 
-    def play(self, step: dict[str, Any]) -> list[Reply]:
+    def play(self, step: dict[str, Any]) -> TurnResult:
         result = self.engine.handle(self.session, self.event(step))
-        self.session, self.replies = result.session, result.replies
-        return self.replies
+        self.session = result.session
+        if result.replies:
+            self.replies = result.replies
+        return result
 
 
-def check(step: dict[str, Any], replies: list[Reply], session: Session, where: str) -> None:
+def state_of(session: Session) -> str:
+    """The transcript name of where a conversation stands."""
+    frame = session.top
+    if frame is None:
+        return "idle"
+    if frame.flow == "aftermath":
+        return "aftermath"
+    return "screen" if frame.step in SAFETY else frame.step
+
+
+def check(step: dict[str, Any], result: TurnResult, where: str) -> None:
     """Assert a step's expectations about the replies it produced."""
-    text = "\n".join(r.text for r in replies)
+    replies, session = result.replies, result.session
+    text = "\n".join(r.plain for r in replies)
     for wanted in step.get("expect", []):
         assert wanted in text, f"{where}: expected {wanted!r} in:\n{text}"
     for unwanted in step.get("not", []):
         assert unwanted not in text, f"{where}: did not expect {unwanted!r} in:\n{text}"
     if "first" in step:
-        assert replies and step["first"] in replies[0].text, (
-            f"{where}: first reply was {replies[0].text[:200]!r}"
-        )
+        assert replies and step["first"] in replies[0].plain, f"{where}: first reply was {text[:200]!r}"
     if "emergency" in step:
         assert replies and replies[0].emergency is step["emergency"], f"{where}: first reply emergency flag"
     if "buttons" in step:
         labels = [b.label for b in replies[-1].buttons] if replies else []
         assert labels == step["buttons"], f"{where}: buttons were {labels}"
     if "state" in step:
-        assert session.state.value == step["state"], f"{where}: state is {session.state.value}"
+        assert state_of(session) == step["state"], f"{where}: state is {state_of(session)}"
+    if "asks" in step:
+        asked = [r.asks for r in replies if r.kind == "question"]
+        assert asked[-1:] == [step["asks"]], f"{where}: asks {asked}"
+    if "kinds" in step:
+        assert [r.kind for r in replies] == step["kinds"], f"{where}: kinds {[r.kind for r in replies]}"
+    if "toast" in step:
+        toasts = [e.text for e in result.effects if isinstance(e, Toast)]
+        assert any(step["toast"] in t for t in toasts), f"{where}: toasts {toasts}"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -94,6 +118,6 @@ def run_transcript(path: Path, engine: Engine) -> None:
     welcome = engine.welcome(player.session)
     player.session, player.replies = welcome.session, welcome.replies
     for number, step in enumerate(data["steps"], start=1):
-        replies = player.play(step)
-        check(step, replies, player.session, f"{path.name} step {number}")
+        result = player.play(step)
+        check(step, result, f"{path.name} step {number}")
         assert not engine.problems(player.session), engine.problems(player.session)

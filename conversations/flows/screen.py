@@ -214,15 +214,24 @@ def give_doubt_advice(turn: Turn, step: str, urgency: Urgency) -> None:
 
 def not_an_answer(turn: Turn, frame: Frame, message: MessageReading) -> None:
     """Something other than an answer: keep what it says, and ask the same question again."""
-    if message.concepts - NEUTRAL_CONCEPTS:
+    if note(turn, frame, message):
         turn.say("noted_more")
         turn.ask()
+    elif "?" in message.text:
+        turn.say("question_not_known", kind="answer")
+        turn.ask(reminder=True)
     else:
         turn.say("need_an_answer", kind="not_understood")
         turn.ask(explain=True)
 
 
-def note(turn: Turn, frame: Frame, message: MessageReading) -> None:
-    """Keep any clues an answer adds ("no, but it's worse on stairs")."""
+def note(turn: Turn, frame: Frame, message: MessageReading) -> bool:
+    """Keep what an answer adds ("no, but it's worse on stairs", "since Sunday"). True if anything."""
+    noted = False
     if frame.flow == "triage" and message.concepts - NEUTRAL_CONCEPTS:
         turn.merge(frame, message.reading)
+        noted = True
+    if frame.flow == "triage" and message.intent.days is not None and frame.step != DURATION_STEP:
+        turn.note_duration(frame, message)
+        noted = True
+    return noted

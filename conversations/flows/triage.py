@@ -56,16 +56,22 @@ class Triage:
     def option_answer(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
         """A typed answer to "where?" or "what sets it off?"."""
         option = turn.option_for_text(message.text)
+        several = turn.options_by_keyword(message.text)
         useful = message.concepts & (turn.engine.in_scope_concepts | turn.engine.trigger_concepts)
         if option is not None and not (useful - set(frame.concepts) and frame.step == "trigger"):
             turn.typed_label = turn.current_options().get(option, "")
             turn.merge(frame, message.reading)
             self.on_choice(turn, frame, option)
+        elif len(several) > 1 and not useful - set(frame.concepts):
+            self.choose_several(turn, frame, several)  # "sort of the side and the front, both"
         elif useful:
+            before = frame.step
             turn.merge(frame, message.reading)
-            if frame.step == "trigger":
+            if frame.step == "trigger" or message.concepts & turn.engine.trigger_concepts:
                 frame.trigger_done = True
             turn.advance()
+            if frame.step == before:
+                turn.replies.insert(-1, turn.render_info("noted_more"))
         elif message.answer in (Answer.NO, Answer.UNSURE) or (frame.step == "trigger" and message.answer is Answer.YES):
             # "not sure", "nothing really", "kind of both": not a trap — move on without it
             self.on_choice(turn, frame, "elsewhere" if frame.step == "location" else "none")
@@ -76,6 +82,19 @@ class Triage:
         else:
             turn.say("unclear_answer", kind="not_understood")
             turn.ask()
+
+    def choose_several(self, turn: Turn, frame: Frame, options: list[str]) -> None:
+        """More than one option in one answer: keep the clues of each, then move on."""
+        triage = turn.knowledge.triage
+        table = triage.locations if frame.step == "location" else triage.triggers
+        for option in options:
+            if option in table:
+                turn.merge(frame, Reading(frozenset(table[option].concepts)))
+        if frame.step == "location":
+            frame.location = options[0]
+        else:
+            frame.trigger_done = True
+        turn.advance()
 
     def other_region(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
         """A message about the other region: a correction, or a second problem ("too", "also")."""
