@@ -109,10 +109,11 @@ class Bridge:
     def turn_from(self, before: Session, chat_id: int, event: Event) -> TurnResult:
         result = self.engine.handle(before, event)
         if any(isinstance(effect, Forget) for effect in result.effects):
-            self.store.forget(chat_id)  # and nothing is saved again until the runner writes
+            self.store.forget(chat_id)
             self.keyboards.pop(chat_id, None)
-        else:
-            self.store.save(chat_id, result.session)
+        # after /forget this is a fresh session holding only the number of the menu just sent,
+        # so that menu works and every button from before the deletion has expired
+        self.store.save(chat_id, result.session)
         self.count_outcomes(result.replies)
         return result
 

@@ -482,6 +482,8 @@ class Turn:
             self.refer(concepts)
         elif message.intent.pain:
             self.start_triage(message=message)  # "it hurts": where?
+        elif message.answer.value in ("yes", "no") and not concepts:
+            self.say("acknowledged", kind="small_talk")  # a "no" or "ok" with nothing pending
         else:
             self.say("not_understood", kind="not_understood")
             self.ask()
@@ -639,13 +641,15 @@ class Turn:
         """The buttons of the current question, as option id -> label."""
         return self.render.options(self.session)
 
-    def ask(self, reminder: bool = False, explain: bool = False) -> None:
+    def ask(self, reminder: bool = False, explain: bool = False, in_place: bool = False) -> None:
         """Ask the current question again (or show the menu), with fresh buttons."""
         if self.in_aftermath():
             return
         self.session.menu += 1
         self.replies = [r for r in self.replies if r.kind != "question"]  # one question a turn, the last
-        self.replies.append(self.render.question(self.session, reminder=reminder, explain=explain))
+        self.replies.append(
+            self.render.question(self.session, reminder=reminder, explain=explain, in_place=in_place)
+        )
 
     def push_back_step(self) -> None:
         before, now = self.before, self.session

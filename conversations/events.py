@@ -78,6 +78,7 @@ class Reply:
     flags:     the red-flag ids it is about
     condition: the condition a result or answer is about
     topic:     the question topic an answer (or an info card) is about
+    in_place:  the same question, updated (a checklist box ticked): adapters edit the message
     """
 
     text: str
@@ -88,6 +89,7 @@ class Reply:
     flags: tuple[str, ...] = ()
     condition: str | None = None
     topic: str = ""
+    in_place: bool = False  # a question re-shown with its boxes ticked: edit the tapped message
 
     @property
     def emergency(self) -> bool:

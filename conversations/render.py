@@ -74,10 +74,12 @@ class Renderer:
             chosen = triage.locations.get(best_location(self.knowledge, frame))
             ids = chosen.follow_ups if chosen else tuple(triage.triggers)
             return {i: triage.triggers[i].label for i in ids} | {"none": self.say("option_no_trigger")}
-        if frame.step == WARNING_STEP:
-            return {f: self.sign_label(f) for f in frame.items} | {"no": self.say("option_none_of_these")}
-        if frame.step == CHECKLIST_STEP:
-            return {f: self.sign_label(f) for f in frame.items} | {"no": self.say("option_no_others")}
+        if frame.step in (WARNING_STEP, CHECKLIST_STEP):
+            boxes = {f: f"{'☑' if f in frame.ticked else '☐'} {self.sign_label(f)}" for f in frame.items}
+            if frame.ticked:
+                return boxes | {"no": self.say("option_done")}
+            key = "option_none_of_these" if frame.step == WARNING_STEP else "option_no_others"
+            return boxes | {"no": self.say(key)}
         if frame.step == DURATION_STEP:
             return {
                 "short": self.say("option_under_a_week"),
@@ -92,8 +94,14 @@ class Renderer:
             }
         return {}
 
-    def question(self, session: Session, reminder: bool = False, explain: bool = False) -> Reply:
-        """The current question (or the menu) with its buttons."""
+    def question(
+        self, session: Session, reminder: bool = False, explain: bool = False, in_place: bool = False
+    ) -> Reply:
+        """The current question (or the menu) with its buttons.
+
+        `in_place`: the same question with its boxes ticked differently, for adapters to show by
+        editing the message that was tapped rather than sending a new one.
+        """
         frame = session.top
         text = self._question_text(session, frame, explain)
         if reminder:
@@ -101,7 +109,7 @@ class Renderer:
         buttons = tuple(Button(label, f"{session.menu}:{step_token(frame)}:{key}") for key, label in self.options(session).items())
         if frame is not None and frame.flow != "aftermath":
             buttons += (Button(self.say("button_back"), info_data("cmd", "back")),) if session.back else ()
-        return Reply(text, buttons, kind="question", asks=frame.step if frame else "menu")
+        return Reply(text, buttons, kind="question", asks=frame.step if frame else "menu", in_place=in_place)
 
     def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
         if frame is None:
@@ -157,7 +165,7 @@ class Renderer:
             urgency = said
         else:
             advice = self.knowledge.urgency_advice[top]
-            meaning = " ".join(dict.fromkeys(f.meaning for f in flags))
+            meaning = flags[0].meaning if len(flags) == 1 else ""  # several: the names say enough
             text = self.say("flag_noted", names=names, title=advice.title, advice=advice.advice, meaning=meaning)
             urgency = top
         return Reply(text, kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
@@ -358,11 +366,10 @@ class Renderer:
         """The end of a /redflags check."""
         flags = self.by_urgency(flag_ids)
         if not flags:
-            advice = self.knowledge.urgency_advice[Urgency.SELF_CARE]
-            return Reply(self.say("verdict_clear", advice=advice.advice), self.menu_button(), topic="red_flags")
+            return Reply(self.say("verdict_clear"), self.menu_button(), topic="red_flags")
         urgency = max(flags[0].urgency, said or Urgency.SELF_CARE)
         advice = self.knowledge.urgency_advice[urgency]
-        signs = _bullets(f"{_escape(f.name)}: {_escape(f.meaning)}" for f in flags)
+        signs = _bullets(_escape(f.name) for f in flags)
         text = self.say("verdict_flags", title=advice.title, advice=advice.advice, signs=_Raw(signs))
         return Reply(text, self.menu_button(), kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
 

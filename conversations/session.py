@@ -42,6 +42,7 @@ class Frame:
     resume: str = ""  # the step to go back to after a confirm question
     unsure: list[str] = field(default_factory=list)  # steps already answered "not sure" once
     items: list[str] = field(default_factory=list)  # warning signs still offered in a checklist
+    ticked: list[str] = field(default_factory=list)  # signs ticked in the checklist, said at "Done"
     someone_else: bool = False  # the runner is asking about another person
 
     def copy(self) -> Frame:

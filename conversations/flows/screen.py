@@ -134,7 +134,9 @@ def grouped(turn: Turn, frame: Frame, message: MessageReading) -> None:
     remaining = [f for f in frame.items if not turn.context.known(session, f)]
     answer = message.answer
     note(turn, frame, message)
-    if answer is Answer.UNSURE and not named:
+    if frame.ticked and (answer is Answer.NO or message.intent.done):
+        done_ticking(turn, frame)  # "that's all", "no others" after ticking some
+    elif answer is Answer.UNSURE and not named:
         unsure(turn, frame, frame.step)
     elif answer is Answer.NO:
         turn.clear(remaining)  # "no", or "no, just the limp": the rest are a no
@@ -150,14 +152,21 @@ def grouped(turn: Turn, frame: Frame, message: MessageReading) -> None:
 
 
 def tick(turn: Turn, frame: Frame, value: str) -> None:
-    """A sign's button in the checklist, or "none of these"."""
-    if value in turn.knowledge.red_flags:
-        turn.raise_flags([value])
-        frame.items = [f for f in frame.items if f != value]
-        turn.advance("which") if frame.items else turn.advance()
+    """A sign's box in the checklist (ticked or unticked in place), or "none of these" / "done"."""
+    if value in frame.items:
+        frame.ticked = [f for f in frame.ticked if f != value] if value in frame.ticked else [*frame.ticked, value]
+        turn.ask(in_place=True)
     else:
-        turn.clear(list(frame.items))
-        turn.advance()
+        done_ticking(turn, frame)
+
+
+def done_ticking(turn: Turn, frame: Frame) -> None:
+    """ "Done": the ticked signs are reported (one warning for all), the rest are a no."""
+    ticked, frame.ticked = frame.ticked, []
+    turn.clear([f for f in frame.items if f not in ticked])
+    if turn.raise_flags(ticked):
+        return
+    turn.advance()
 
 
 # ----- how long ----------------------------------------------------------------------------------
