@@ -439,6 +439,8 @@ QUESTION_KEYS = (
     "diagnosis",
     "owns_subject",
     "not_pain_time",
+    "asks_within",
+    "hearsay",
 )
 
 
@@ -465,6 +467,8 @@ def _load_questions(data_dir: Path) -> QuestionPatterns:
         diagnosis=_patterns(top, "diagnosis", required=True),
         owns_subject=_patterns(top, "owns_subject", required=True),
         not_pain_time=_patterns(top, "not_pain_time", required=True),
+        asks_within=_patterns(top, "asks_within", required=True),
+        hearsay=_patterns(top, "hearsay", required=True),
     )
 
 

@@ -26,7 +26,7 @@ OWNING_VERBS = frozenset("have has had got get gets getting having".split())
 HYPOTHETICAL = frozenset("if whether".split())
 NOT_ANCHORS = frozenset({"out_of_scope_body", "small_talk", "long_duration", "pain_since"})
 SMALL_TALK_MAX_WORDS = 12
-ACK_MAX_WORDS = 4  # "ok", "ok makes sense"; longer messages say more than that
+ACK_MAX_WORDS = 6  # "ok", "hmm let me think about that"; longer messages say more than that
 # topics named by a thing ("ice or heat for a sore back") need no question word
 ASKED_WITHOUT_QUESTION_WORDS = frozenset(
     "painkillers ice_heat foam_rolling shoes yoga cross_training warm_up stretching other stress_fracture".split()
@@ -83,6 +83,8 @@ class QuestionReader:
             *q.diagnosis,
             *q.owns_subject,
             *q.not_pain_time,
+            *q.asks_within,
+            *q.hearsay,
             *(p for c in knowledge.concepts.values() for p in (*c.patterns, *c.exceptions)),
         ]
         words, stems = pattern_words(all_patterns)
@@ -104,6 +106,8 @@ class QuestionReader:
         self._diagnosis = _union(q.diagnosis)
         self._owns_subject = _union(q.owns_subject)
         self._not_pain_time = _union(q.not_pain_time)
+        self._asks_within = _union(q.asks_within)
+        self._hearsay = _union(q.hearsay)
         self._openers = frozenset(q.openers)
         self._fillers = frozenset(q.fillers)
         self._name_concepts = {
@@ -180,6 +184,8 @@ class QuestionReader:
         return clauses
 
     def _opens(self, words: list[str]) -> bool:
+        if self._asks_within.search(make_tokens(words).text):
+            return True  # "after a disc injury how fast can I build up"
         for word in words[:4]:
             if word in self._openers:
                 return True
@@ -241,7 +247,7 @@ class QuestionReader:
 
     # ----- topic, condition, small talk ----------------------------------------------------
     def _topic(self, clauses: list[_Clause]) -> str | None:
-        """The topic with the most weight of cues: a cue in a clause that opens a question counts
+        """The topic with the most weight of cues (who said what, "my physio said", is no cue): a cue in a clause that opens a question counts
         most, then one elsewhere in a question sentence, then one in a plain statement; a broad
         topic's cue counts less and a strong cue more; a tie goes to the topic listed first."""
         by_weight: dict[int, list[str]] = {}
@@ -249,7 +255,8 @@ class QuestionReader:
             weight = (
                 OPENS_WEIGHT if clause.opens_question else ASKS_WEIGHT if clause.in_question_sentence else 1
             )
-            by_weight.setdefault(weight, []).extend((*clause.words, BREAK))
+            words = self._removed(self._hearsay, clause.words, lambda words, start: False)
+            by_weight.setdefault(weight, []).extend((*words, BREAK))
         texts = [(weight, make_tokens(words).text) for weight, words in by_weight.items()]
         best, best_score = None, 0
         for topic, pattern, strong, cue in self._topics:
