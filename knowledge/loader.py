@@ -443,8 +443,13 @@ QUESTION_KEYS = (
     "small_talk",
     "out_of_scope",
     "topics",
+    "strong_cues",
+    "broad_topics",
     "diagnosis",
     "owns_subject",
+    "not_pain_time",
+    "asks_within",
+    "hearsay",
 )
 
 
@@ -466,9 +471,23 @@ def _load_questions(data_dir: Path) -> QuestionPatterns:
         small_talk=frozen_mapping(grouped("small_talk", SMALL_TALK_KINDS)),
         out_of_scope=_patterns(top, "out_of_scope", required=True),
         topics=frozen_mapping(grouped("topics", TOPIC_IDS)),
+        strong_cues=frozen_mapping(grouped("strong_cues", TOPIC_IDS)),
+        broad_topics=_topic_ids(top, "broad_topics"),
         diagnosis=_patterns(top, "diagnosis", required=True),
         owns_subject=_patterns(top, "owns_subject", required=True),
+        not_pain_time=_patterns(top, "not_pain_time", required=True),
+        asks_within=_patterns(top, "asks_within", required=True),
+        hearsay=_patterns(top, "hearsay", required=True),
     )
+
+
+def _topic_ids(entry: Entry, key: str) -> tuple[str, ...]:
+    found = []
+    for path, item in entry.items(key):
+        if item not in TOPIC_IDS:
+            Entry({}, entry.file, path).fail(f"unknown topic {item!r}")
+        found.append(item)
+    return tuple(found)
 
 
 ANSWER_KEYS = ("facts", "next", "caveat", "not_a_diagnosis")

@@ -257,9 +257,14 @@ class QuestionPatterns:
     condition_names: Mapping[str, tuple[str, ...]]
     small_talk: Mapping[str, tuple[str, ...]]
     out_of_scope: tuple[str, ...]
-    topics: Mapping[str, tuple[str, ...]]  # in order: the first topic that matches wins
+    topics: Mapping[str, tuple[str, ...]]  # cues worth 1 each; ties go to the earlier topic
+    strong_cues: Mapping[str, tuple[str, ...]]  # cues that outweigh several ordinary ones
+    broad_topics: tuple[str, ...]  # topics whose cues are general words ("help", "why"): they count less
     diagnosis: tuple[str, ...]
     owns_subject: tuple[str, ...]
+    not_pain_time: tuple[str, ...]  # in a message that asks: time phrases that do not date pain
+    asks_within: tuple[str, ...]  # question phrases that ask wherever they stand in a clause
+    hearsay: tuple[str, ...]  # "my physio said": who said something is not what is asked
 
 
 NEXT_STEPS: tuple[str, ...] = ("exercises", "return_to_running", "see_clinician", "resume")  # or topic:<id>

@@ -13,23 +13,30 @@ keeps its warning.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
-from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns
+from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 FIRST_PERSON = frozenset("i my me mine myself im ive id".split())
-OWNING_VERBS = frozenset("have has had got get gets getting having with".split())
+OWNING_VERBS = frozenset("have has had got get gets getting having".split())
 HYPOTHETICAL = frozenset("if whether".split())
 NOT_ANCHORS = frozenset({"out_of_scope_body", "small_talk", "long_duration", "pain_since"})
 SMALL_TALK_MAX_WORDS = 12
+ACK_MAX_WORDS = 6  # "ok", "hmm let me think about that"; longer messages say more than that
 # topics named by a thing ("ice or heat for a sore back") need no question word
 ASKED_WITHOUT_QUESTION_WORDS = frozenset(
     "painkillers ice_heat foam_rolling shoes yoga cross_training warm_up stretching other stress_fracture".split()
 )
+OPENS_WEIGHT, ASKS_WEIGHT = 3, 2  # a topic cue in a clause that opens a question, in a question
+CUE, BROAD, STRONG = 2, 1, 6  # a topic's cue; a broad topic's cue ("help", "why"); a strong cue
+# A question about what it is, when the message also reports an urgent sign, asks whether it is serious.
+QUESTION_WHAT_IT_IS = frozenset({None, "what_is", "symptoms", "cause"})
+SERIOUS = frozenset({Urgency.EMERGENCY, Urgency.URGENT})
+NAME_ONLY_MAX_WORDS = 3  # "hip flexor??", "still tendinopathy?"
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
 
 
@@ -75,18 +82,32 @@ class QuestionReader:
             *q.out_of_scope,
             *q.diagnosis,
             *q.owns_subject,
+            *q.not_pain_time,
+            *q.asks_within,
+            *q.hearsay,
             *(p for c in knowledge.concepts.values() for p in (*c.patterns, *c.exceptions)),
         ]
         words, stems = pattern_words(all_patterns)
         known = words | set(q.openers) | set(q.fillers) | NEGATORS | CLAUSE_WORDS | FIRST_PERSON
         self.normaliser = Normaliser(knowledge.spelling, known, stems, knowledge.common_words)
-        self._topics = tuple((topic, _union(ps)) for topic, ps in q.topics.items())
+        self._topics = tuple(
+            (
+                topic,
+                _union(ps),
+                _union(q.strong_cues[topic]) if topic in q.strong_cues else None,
+                BROAD if topic in q.broad_topics else CUE,
+            )
+            for topic, ps in q.topics.items()
+        )
         self._small_talk = tuple((kind, _union(ps)) for kind, ps in q.small_talk.items())
         self._condition_names = tuple((cid, _union(ps)) for cid, ps in q.condition_names.items())
         self._subject_names = _union(q.subject_names)
         self._out_of_scope = _union(q.out_of_scope)
         self._diagnosis = _union(q.diagnosis)
         self._owns_subject = _union(q.owns_subject)
+        self._not_pain_time = _union(q.not_pain_time)
+        self._asks_within = _union(q.asks_within)
+        self._hearsay = _union(q.hearsay)
         self._openers = frozenset(q.openers)
         self._fillers = frozenset(q.fillers)
         self._name_concepts = {
@@ -110,18 +131,15 @@ class QuestionReader:
         words = [w for c in clauses for w in c.words]
         text = make_tokens(words).text if words else ""
         asks = any(c.opens_question or c.in_question_sentence for c in clauses)
-        question_text = make_tokens(
-            [w for c in clauses if c.opens_question or c.in_question_sentence for w in (*c.words, BREAK)]
-        ).text
         named = self._named(text, full)
         anchored = bool(full.reading.concepts & self._anchors) or bool(named)
 
-        small_talk = self._small_talk_kind(text, words, match, anchored)
+        small_talk = self._small_talk_kind(text, words, match, anchored, asks)
         if small_talk:
             return MessageReading(match, "small_talk", None, small_talk)
         if not anchored and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
-        topic = self._topic(question_text) or self._topic(text)
+        topic = self._topic(clauses)
         if not asks and topic not in ASKED_WITHOUT_QUESTION_WORDS and match.reading.concepts:
             topic = None  # a description ("my hip hurts when I run") is not a question
         if (
@@ -131,6 +149,19 @@ class QuestionReader:
             and (match.reading.concepts & self._anchors)
         ):
             topic = None  # "my hip hurts, what could it be?" asks for triage
+        if (
+            topic is None
+            and asks
+            and named
+            and any(c.in_question_sentence and len(c.words) <= NAME_ONLY_MAX_WORDS for c in clauses)
+        ):
+            topic = "symptoms"  # "sharp pain at the front of my hip. hip flexor??"
+        if (
+            asks
+            and topic in QUESTION_WHAT_IT_IS
+            and any(self.knowledge.red_flags[f].urgency in SERIOUS for f in match.red_flags)
+        ):
+            topic = "red_flags"  # "... and now I have a fever. Related?"
         if topic is None:
             return MessageReading(match, None, match.condition)
         return MessageReading(match, topic, self._condition(named, full))
@@ -153,6 +184,8 @@ class QuestionReader:
         return clauses
 
     def _opens(self, words: list[str]) -> bool:
+        if self._asks_within.search(make_tokens(words).text):
+            return True  # "after a disc injury how fast can I build up"
         for word in words[:4]:
             if word in self._openers:
                 return True
@@ -161,48 +194,81 @@ class QuestionReader:
         return False
 
     def _report_text(self, clauses: list[_Clause]) -> tuple[str, bool]:
-        """The message without what its questions only ask about; and whether anything went."""
+        """The message without what its questions only ask about; and whether anything went.
+
+        A clause that opens a question and says nothing of the runner ("what is sciatica") goes
+        whole; in any clause of a question sentence, unowned names go ("naproxen for sciatica,
+        does it work?"). In a message that asks, time phrases that do not date pain go too
+        ("my race is in 3 weeks", "off running 4 weeks")."""
         owned = any(
             not c.in_question_sentence and self._owns_subject.search(make_tokens(c.words).text)
             for c in clauses
         )
+        asks = any(c.opens_question or c.in_question_sentence for c in clauses)
         kept: list[str] = []
         changed = False
         for clause in clauses:
-            if not clause.opens_question or owned:
-                kept.append(" ".join(clause.words))
-                continue
-            words = self._unowned_names_removed(clause.words)
-            if FIRST_PERSON & set(words):
-                changed |= len(words) != len(clause.words)
-                kept.append(" ".join(words))
-            else:
-                changed = True
+            words = clause.words
+            if asks:
+                words = self._removed(self._not_pain_time, words, lambda start, end: False)
+            if clause.in_question_sentence and not owned:
+                if clause.opens_question and not FIRST_PERSON & set(words):
+                    changed = True
+                    continue
+                words = self._removed(self._subject_names, words, self._owns_name)
+            changed |= len(words) != len(clause.words)
+            kept.append(" ".join(words))
         return " . ".join(kept), changed
 
-    def _unowned_names_removed(self, words: tuple[str, ...]) -> tuple[str, ...]:
+    @staticmethod
+    def _removed(
+        pattern: re.Pattern[str], words: tuple[str, ...], keep: Callable[..., bool]
+    ) -> tuple[str, ...]:
+        """`words` without the hits of `pattern`, except those `keep(words, start)` keeps."""
+        if not words:
+            return words
         tokens = make_tokens(words)
         drop: set[int] = set()
-        for hit in self._subject_names.finditer(tokens.text):
+        for hit in pattern.finditer(tokens.text):
             start, end = tokens.index_at(hit.start()), tokens.index_at(hit.end())
-            before = words[max(0, start - OWNER_WINDOW) : start]
-            owned = "my" in before or (
-                bool(OWNING_VERBS & set(before))
-                and bool(FIRST_PERSON & set(before))
-                and not HYPOTHETICAL & set(words[:start])
-            )
-            if not owned:
+            if not keep(words, start):
                 drop.update(range(start, end))
-        return tuple(w for i, w in enumerate(words) if i not in drop)
+        return tuple(w for i, w in enumerate(words) if i not in drop) if drop else words
+
+    @staticmethod
+    def _owns_name(words: tuple[str, ...], start: int) -> bool:
+        """Whether the name at `start` is the runner's own: "my (bad) sciatica", "I've got sciatica"."""
+        before = words[max(0, start - OWNER_WINDOW) : start]
+        return "my" in words[max(0, start - 2) : start] or (
+            bool(OWNING_VERBS & set(before))
+            and bool(FIRST_PERSON & set(before))
+            and not HYPOTHETICAL & set(words[:start])
+        )
 
     # ----- topic, condition, small talk ----------------------------------------------------
-    def _topic(self, text: str) -> str | None:
-        if not text.strip(" ."):
-            return None
-        for topic, pattern in self._topics:
-            if pattern.search(text):
-                return topic
-        return None
+    def _topic(self, clauses: list[_Clause]) -> str | None:
+        """The topic with the most weight of cues (who said what, "my physio said", is no cue): a cue in a clause that opens a question counts
+        most, then one elsewhere in a question sentence, then one in a plain statement; a broad
+        topic's cue counts less and a strong cue more; a tie goes to the topic listed first."""
+        by_weight: dict[int, list[str]] = {}
+        for clause in clauses:
+            weight = (
+                OPENS_WEIGHT if clause.opens_question else ASKS_WEIGHT if clause.in_question_sentence else 1
+            )
+            words = self._removed(self._hearsay, clause.words, lambda words, start: False)
+            by_weight.setdefault(weight, []).extend((*words, BREAK))
+        texts = [(weight, make_tokens(words).text) for weight, words in by_weight.items()]
+        best, best_score = None, 0
+        for topic, pattern, strong, cue in self._topics:
+            score = 0
+            for weight, text in texts:
+                hits = cue * len(pattern.findall(text))
+                if strong is not None:
+                    hits += STRONG * len(strong.findall(text))
+                score += weight * hits
+            if score > best_score:
+                best, best_score = topic, score
+        return best
 
     def _named(self, text: str, full: MatchResult) -> set[str]:
         named = {self._name_concepts[c] for c in full.reading.concepts if c in self._name_concepts}
@@ -217,13 +283,22 @@ class QuestionReader:
             return full.condition
         return None
 
-    def _small_talk_kind(self, text: str, words: list[str], match: MatchResult, anchored: bool) -> str | None:
+    def _small_talk_kind(
+        self, text: str, words: list[str], match: MatchResult, anchored: bool, asks: bool
+    ) -> str | None:
+        """Small talk: a short message that reports nothing. An acknowledgement is only a few
+        words ("ok", "makes sense"); thanks and goodbyes may be long but ask nothing; "who are
+        you" and "what can you do" do not name a problem."""
         if not words or len(words) > SMALL_TALK_MAX_WORDS or match.red_flags or match.condition:
             return None
         kind = next((kind for kind, pattern in self._small_talk if pattern.search(text)), None)
-        if kind is None or (anchored and kind in ("who", "capabilities")):
+        if kind is None:
             return None
-        if kind not in ("who", "capabilities") and self._topic(text):
+        if kind in ("who", "capabilities"):
+            return None if anchored else kind
+        if kind == "ack" and len(words) > ACK_MAX_WORDS:
+            return None
+        if (asks or kind in ("greeting", "ack")) and any(p.search(text) for _, p, _, _ in self._topics):
             return None
         return kind
 
