@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from types import MappingProxyType
 
@@ -125,8 +125,34 @@ class UrgencyAdvice:
 
 
 @dataclass(frozen=True, slots=True)
+class Explanation:
+    """Context that may explain a warning sign innocently ("numb from the cold").
+
+    When `sign` is said next to one of the `context` concepts (same or next clause), the
+    matcher does not raise the flag; it lists the flag in `Reading.explained` instead, so the
+    conversation can ask one short question to make sure rather than alarm.
+    """
+
+    sign: str
+    context: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RedFlag:
-    """A warning sign, its urgency, and the concepts that reveal it in a message."""
+    """A warning sign, its urgency, and the concepts that reveal it in a message.
+
+    The same shape serves the *concerns* (`Knowledge.concerns`): pictures that need a
+    clinician's eye but are not among the eval's red-flag ids (a young athlete's back pain,
+    new back pain after 50, inflammatory back pain).
+
+    - `detect`: any one of these concepts raises it.
+    - `detect_all`: rules; a rule raises it when every slot (a tuple of concepts, any one of
+      which will do) is present — for pictures made of several clues (site + sign + risk).
+    - `unless`: concepts that stop the `detect_all` rules ("for years", "again").
+    - `explained_by`: context that may explain a sign (see `Explanation`).
+    - `advice`: what to do, when the urgency's general advice is not enough.
+    - `withhold_exercises`: do not hand out a stretching or exercise plan before an assessment.
+    """
 
     id: str
     urgency: Urgency
@@ -135,6 +161,19 @@ class RedFlag:
     meaning: str
     detect: tuple[str, ...]
     sources: tuple[str, ...]
+    detect_all: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    unless: tuple[str, ...] = ()
+    explained_by: tuple[Explanation, ...] = ()
+    advice: str | None = None
+    withhold_exercises: bool = False
+
+    def present(self, concepts: frozenset[str] | set[str]) -> bool:
+        """Whether these concepts raise this flag."""
+        if concepts.intersection(self.detect):
+            return True
+        if not self.detect_all or concepts.intersection(self.unless):
+            return False
+        return any(all(concepts.intersection(slot) for slot in rule) for rule in self.detect_all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +272,7 @@ class Knowledge:
     triage: Triage
     other_conditions: Mapping[str, OtherCondition]
     messages: Mapping[str, str]
+    concerns: Mapping[str, RedFlag] = field(default_factory=lambda: MappingProxyType({}))
 
     def message(self, key: str, **values: object) -> str:
         """The user-facing text stored under `key`, with `{placeholders}` filled in."""

@@ -118,7 +118,12 @@ BAD_DATA = [
         "bad pattern",
     ),
     (edit("lexicon.yaml", "  wen: when", "  wen: no"), "lexicon.yaml", "spelling", "quote them"),
-    (edit("education.yaml", "why_it_matters:", "why_it_matterz:"), "education.yaml", "", "missing field"),
+    (
+        edit("education.yaml", "why_it_matters:", "why_it_matterz:"),
+        "education.yaml",
+        "",
+        "unknown field 'why_it_matterz' (did you mean 'why_it_matters'?)",
+    ),
     (
         edit("messages.yaml", "cancelled: OK, I've stopped that.", "cancelled:"),
         "messages.yaml",
@@ -139,6 +144,84 @@ BAD_DATA = [
         "not valid YAML",
     ),
 ]
+
+
+# A misspelt or unknown key anywhere fails at start-up, naming the file, the entry and the key
+# (issue 9: "urgency_flor:" must not be silently ignored and leave the default in place).
+MISSPELT_KEYS = [
+    (
+        edit("conditions/disc_irritation.yaml", "urgency_floor: urgent", "urgency_flor: urgent"),
+        "conditions/disc_irritation.yaml",
+        "",
+        "unknown field 'urgency_flor' (did you mean 'urgency_floor'?)",
+    ),
+    (
+        edit("conditions/lumbar_strain.yaml", "recognise:\n", "recognise:\n  trigers: [twisting]\n"),
+        "conditions/lumbar_strain.yaml",
+        "recognise",
+        "unknown field 'trigers'",
+    ),
+    (
+        edit("exercises.yaml", "  per_side: true", "  per_sides: true"),
+        "exercises.yaml",
+        "lying_knee_lift_hold",
+        "unknown field 'per_sides' (did you mean 'per_side'?)",
+    ),
+    (
+        edit("red_flags.yaml", "    urgency: emergency", "    urgncy: emergency"),
+        "red_flags.yaml",
+        "flags.cauda_equina",
+        "unknown field 'urgncy'",
+    ),
+    (
+        edit("red_flags.yaml", "    detect: [saddle_numbness,", "    detects: [saddle_numbness,"),
+        "red_flags.yaml",
+        "flags.cauda_equina",
+        "unknown field 'detects' (did you mean 'detect'?)",
+    ),
+    (
+        edit(
+            "lexicon.yaml",
+            "    label: pain at the front of the hip",
+            "    lable: pain at the front of the hip",
+        ),
+        "lexicon.yaml",
+        "concepts.hip_front",
+        "unknown field 'lable'",
+    ),
+    (
+        edit("prevention.yaml", "    title: Strength and stability", "    titel: Strength and stability"),
+        "prevention.yaml",
+        "groups[0]",
+        "unknown field 'titel'",
+    ),
+    (
+        edit("triage.yaml", "    label: Hip pain", "    label: Hip pain\n    colour: red"),
+        "triage.yaml",
+        "regions.hip",
+        "unknown field 'colour'",
+    ),
+    (
+        edit("red_flags.yaml", "    source: cauda_card", "    source: cauda_card\n    sorce: guide"),
+        "red_flags.yaml",
+        "urgencies.emergency",
+        "unknown field 'sorce' (did you mean 'source'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "entry", "problem"), MISSPELT_KEYS, ids=[r[3][15:40] for r in MISSPELT_KEYS]
+)
+def test_misspelt_key_fails_naming_file_entry_and_key(
+    data_dir: Path, change: Callable[[Path], None], file: str, entry: str, problem: str
+) -> None:
+    change(data_dir)
+    with pytest.raises(KnowledgeError) as raised:
+        load_knowledge(data_dir)
+    message = str(raised.value)
+    assert message.startswith(f"{file}: {entry}: " if entry else f"{file}: unknown field")
+    assert problem in message
 
 
 @pytest.mark.parametrize(("change", "file", "entry", "problem"), BAD_DATA, ids=[r[3][:28] for r in BAD_DATA])
