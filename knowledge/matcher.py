@@ -147,12 +147,9 @@ class Matcher:
             for concept in knowledge.concepts.values()
         )
         self._by_word, self._by_stem = _entry_index(knowledge)
+        # the single signs stay clause-strict; the clues of detect_all pictures may be joined
         flags = (*knowledge.red_flags.values(), *knowledge.concerns.values())
-        self._flag_concepts = frozenset(
-            c
-            for flag in flags
-            for c in (*flag.detect, *(c for rule in flag.detect_all for slot in rule for c in slot))
-        )
+        self._flag_concepts = frozenset(c for flag in flags for c in flag.detect)
         self._explanations = tuple(
             (e.sign, e.context, flag.id) for flag in knowledge.red_flags.values() for e in flag.explained_by
         )
