@@ -370,11 +370,17 @@ def _flags(group: Entry, sources: Mapping[str, str], concepts: Mapping[str, Conc
             entry.fail("needs 'detect' or 'detect_all' to be recognised")
         explanations = []
         for path, item in entry.items("explained_by", required=False):
-            explanation = Entry(item, entry.file, path).allow("sign", "context")
+            explanation = Entry(item, entry.file, path).allow("sign", "context", "together_with")
             sign = explanation.text("sign")
             if sign not in detect:
                 explanation.fail(f"sign {sign!r} is not one of this flag's 'detect' concepts")
-            explanations.append(Explanation(sign, explanation.ids("context", concepts, "concept")))
+            explanations.append(
+                Explanation(
+                    sign,
+                    explanation.ids("context", concepts, "concept"),
+                    explanation.ids("together_with", concepts, "concept", required=False),
+                )
+            )
         flags[flag_id] = RedFlag(
             id=flag_id,
             urgency=Urgency.from_key(urgency_key),

@@ -52,6 +52,7 @@ CLAUSE_WORDS = frozenset(
     "actually until till ".split()
 )
 NOT_NEGATING_NEXT |= {"only"}  # "not only my back but ..."
+HEDGES = frozenset("say recall remember".split())  # after "cannot": a denial
 # A hit that reaches over one of these ("no numbness except around my bottom") admits what
 # comes after it, whatever negation stood before.
 EXCEPTION_WORDS = frozenset("except excepting besides".split())
@@ -151,7 +152,9 @@ class Matcher:
         flags = (*knowledge.red_flags.values(), *knowledge.concerns.values())
         self._flag_concepts = frozenset(c for flag in flags for c in flag.detect)
         self._explanations = tuple(
-            (e.sign, e.context, flag.id) for flag in knowledge.red_flags.values() for e in flag.explained_by
+            (e.sign, (e.context, *((e.together_with,) if e.together_with else ())), flag.id)
+            for flag in knowledge.red_flags.values()
+            for e in flag.explained_by
         )
         self._weights = {cid: _concept_weights(knowledge, cid) for cid in CONDITION_IDS}
         self._anchors = {
@@ -213,13 +216,16 @@ class Matcher:
         """(sign concept, flag id) pairs whose every mention sits next to explaining context."""
         found: set[tuple[str, str]] = set()
         segment: list[int] | None = None
-        for sign, context, flag in self._explanations:
-            if sign not in spans or not any(c in spans for c in context):
+        for sign, groups, flag in self._explanations:
+            if sign not in spans or not all(any(c in spans for c in group) for group in groups):
                 continue
             if segment is None:
                 segment = _segments(tokens.words)
-            near = {segment[i] + d for c in context for i in spans.get(c, ()) for d in (0, -1)}
-            if all(segment[i] in near for i in spans[sign]):
+            # every mention of the sign has, for each group, context in its clause or the next one
+            near = [
+                {segment[i] + d for c in group for i in spans.get(c, ()) for d in (0, -1)} for group in groups
+            ]
+            if all(segment[i] in n for i in spans[sign] for n in near):
                 found.add((sign, flag))
         return found
 
@@ -401,17 +407,25 @@ def _is_exception(words: tuple[str, ...], index: int) -> bool:
 
 
 def _turns_after(words: tuple[str, ...], end: int) -> bool:
-    """Whether the rest of the clause after `end` says "until <a time>": what was denied has begun."""
+    """Whether the rest of the clause after `end` takes the denial back: "until <a time>" (it has
+    begun) or "except ..." ("no numbness anywhere except a patch round my bottom")."""
     index = end
     while index < len(words) - 1 and words[index] != BREAK:
         if words[index] in TURN_WORDS and words[index + 1] in TIME_WORDS:
             return True
+        if _is_exception(words, index):
+            return True
+        if words[index] in CLAUSE_WORDS or _negates(words, index):
+            return False  # a new clause or a new denial: the first one stands
         index += 1
     return False
 
 
 def _negates(words: tuple[str, ...], index: int) -> bool:
-    return words[index] in NEGATORS and (index + 1 >= len(words) or words[index + 1] not in NOT_NEGATING_NEXT)
+    word, following = words[index], words[index + 1] if index + 1 < len(words) else ""
+    if word == "cannot":  # "I can't say I've noticed any numbness" denies; "can't feel my foot" does not
+        return following in HEDGES
+    return word in NEGATORS and following not in NOT_NEGATING_NEXT
 
 
 def _percent(raw: float) -> float:

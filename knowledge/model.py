@@ -135,6 +135,7 @@ class Explanation:
 
     sign: str
     context: tuple[str, ...]
+    together_with: tuple[str, ...] = ()  # when given, one of these must be near the sign too
 
 
 @dataclass(frozen=True, slots=True)
