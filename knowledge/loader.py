@@ -42,7 +42,19 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 URGENCY_KEYS = tuple(u.key for u in Urgency)
 RECOGNITION_GROUPS = ("names", "hallmarks", "where", "signs", "triggers", "background")
 # The keys each kind of entry may have: anything else is a typo and fails at start-up.
-EXERCISE_KEYS = ("name", "cue", "source", "sets", "reps", "hold_seconds", "per_side")
+EXERCISE_KEYS = (
+    "name",
+    "cue",
+    "source",
+    "sets",
+    "reps",
+    "hold_seconds",
+    "per_side",
+    "rest_seconds",
+    "progression",
+    "stop_if",
+    "dose_source",
+)
 CONDITION_KEYS = (
     "id",
     "name",
@@ -56,6 +68,9 @@ CONDITION_KEYS = (
     "recognise",
     "urgency_floor",
     "see_a_clinician",
+    "tell_apart",
+    "safety_net",
+    "outlook",
 )
 FLAG_KEYS = (
     "urgency",
@@ -70,7 +85,15 @@ FLAG_KEYS = (
     "withhold_exercises",
     "sources",
 )
-EDUCATION_KEYS = ("why_it_matters", "closing_thought", "seek_help", "return_to_running", "about_accuracy")
+EDUCATION_KEYS = (
+    "why_it_matters",
+    "closing_thought",
+    "seek_help",
+    "return_to_running",
+    "about_accuracy",
+    "load_and_recovery",
+    "interim_self_care",
+)
 
 
 class KnowledgeError(ValueError):
@@ -229,8 +252,24 @@ def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exe
             reps=entry.whole_number("reps", 1, 100),
             hold_seconds=_hold_seconds(entry),
             per_side=entry.flag("per_side"),
+            rest_seconds=entry.whole_number("rest_seconds", 5, 600),
+            progression=entry.optional_text("progression"),
+            stop_if=entry.optional_text("stop_if"),
+            dose_source=_optional_source(entry, "dose_source", sources),
         )
     return exercises
+
+
+def _optional_source(entry: Entry, key: str, sources: Mapping[str, str]) -> str | None:
+    value = entry.optional_text(key)
+    if value is not None and value not in sources:
+        entry.fail(f"field '{key}': unknown source {value!r}")
+    return value
+
+
+def _optional_fact(entry: Entry, key: str, sources: Mapping[str, str]) -> Fact | None:
+    value = entry.raw(key, required=False)
+    return None if value is None else _fact(value, entry.file, entry.child_path(key), sources)
 
 
 def _hold_seconds(entry: Entry) -> tuple[int, int] | None:
@@ -320,6 +359,9 @@ def _load_condition(
         recognise=Recognition(**groups),
         urgency_floor=Urgency.from_key(floor),
         see_a_clinician=None if clinician is None else _fact(clinician, file, "see_a_clinician", sources),
+        tell_apart=_optional_fact(entry, "tell_apart", sources),
+        safety_net=_optional_fact(entry, "safety_net", sources),
+        outlook=_optional_fact(entry, "outlook", sources),
     )
 
 
@@ -430,6 +472,8 @@ def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
         seek_help=_facts(top, "seek_help", sources),
         return_to_running=_facts(top, "return_to_running", sources),
         about_accuracy=one("about_accuracy"),
+        load_and_recovery=_optional_fact(top, "load_and_recovery", sources),
+        interim_self_care=_facts(top, "interim_self_care", sources, required=False),
     )
 
 

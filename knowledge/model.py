@@ -56,6 +56,10 @@ class Exercise:
     reps: int | None = None
     hold_seconds: tuple[int, int] | None = None
     per_side: bool = False
+    rest_seconds: int | None = None  # rest between sets
+    progression: str | None = None  # when and how to make it harder
+    stop_if: str | None = None  # when to ease off or stop
+    dose_source: str | None = None  # where numbers not given by the guide come from (sources.yaml)
 
     @property
     def dose(self) -> str:
@@ -72,6 +76,12 @@ class Exercise:
         if self.per_side:
             parts.append("each side")
         return " ".join(parts)
+
+    @property
+    def prescription(self) -> str:
+        """The dose with the rest between sets, e.g. ``3 × 12, rest 60 s``."""
+        rest = f"rest {self.rest_seconds} s" if self.rest_seconds else ""
+        return ", ".join(part for part in (self.dose, rest) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,9 @@ class Condition:
     recognise: Recognition
     urgency_floor: Urgency = Urgency.SELF_CARE
     see_a_clinician: Fact | None = None
+    tell_apart: Fact | None = None  # how a clinician tells it from the look-alikes ("can't tell" answers)
+    safety_net: Fact | None = None  # what to watch for, and what to do if it appears
+    outlook: Fact | None = None  # how it usually goes, and how long it takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +228,8 @@ class Education:
     seek_help: tuple[Fact, ...]
     return_to_running: tuple[Fact, ...]
     about_accuracy: Fact
+    load_and_recovery: Fact | None = None  # /about: biomechanics, load and recovery out of balance
+    interim_self_care: tuple[Fact, ...] = ()  # safe for every candidate while the cause is unclear
 
 
 @dataclass(frozen=True, slots=True)

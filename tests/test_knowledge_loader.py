@@ -72,13 +72,13 @@ BAD_DATA = [
     (
         edit("exercises.yaml", "  sets: 3\n  reps: 12", "  sets: three\n  reps: 12"),
         "exercises.yaml",
-        "glute_bridge",
+        "clamshell",
         "field 'sets' must be a whole number",
     ),
     (
         edit("exercises.yaml", "  sets: 3\n  reps: 12", "  sets: 3\n  reps: -4"),
         "exercises.yaml",
-        "glute_bridge",
+        "clamshell",
         "field 'reps' must be a whole number",
     ),
     (
@@ -273,9 +273,21 @@ def test_loaded_knowledge_is_frozen() -> None:
         ("glute_bridge", "3 × 12"),
         ("bird_dog", "3 × 10 each side"),
         ("plank", "3 × 30–60 s"),
-        ("lying_knee_lift_hold", "hold 10–15 s each side"),
-        ("cat_cow", ""),
+        ("lying_knee_lift_hold", "5 × 10–15 s each side"),
+        ("cat_cow", "2 × 10"),
     ],
 )
 def test_exercise_dose_reads_naturally(exercise_id: str, dose: str) -> None:
     assert load_knowledge().exercises[exercise_id].dose == dose
+
+
+def test_every_exercise_has_a_dose_rest_and_progression() -> None:
+    """Issue 9: sets, reps or hold, each side, rest, when to make it harder and when to stop."""
+    for exercise in load_knowledge().exercises.values():
+        assert exercise.sets and (exercise.reps or exercise.hold_seconds), exercise.id
+        assert exercise.progression and exercise.stop_if, exercise.id
+        assert exercise.dose_source, exercise.id  # numbers the guide does not give name their source
+
+
+def test_prescription_adds_the_rest() -> None:
+    assert load_knowledge().exercises["glute_bridge"].prescription == "3 × 12, rest 60 s"
