@@ -208,6 +208,7 @@ NAMED_TREATMENTS = [
         "gluteal_tendinopathy",
     ),
     ("been rolling my IT band and it still snaps at the outside of my hip on runs", "it_band_syndrome"),
+    ("can you even stretch the IT band? it snaps at the outside of my hip", "it_band_syndrome"),
 ]
 
 
