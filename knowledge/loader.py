@@ -6,6 +6,7 @@ wrong, e.g. ``conditions/lumbar_strain.yaml: exercises[1]: unknown exercise 'cat
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from knowledge.model import (
     Condition,
     Education,
     Exercise,
+    Explanation,
     Fact,
     Knowledge,
     OtherCondition,
@@ -45,6 +47,59 @@ from knowledge.patterns import PatternError, compile_pattern
 DATA_DIR = Path(__file__).resolve().parent / "data"
 URGENCY_KEYS = tuple(u.key for u in Urgency)
 RECOGNITION_GROUPS = ("names", "hallmarks", "where", "signs", "triggers", "background")
+# The keys each kind of entry may have: anything else is a typo and fails at start-up.
+EXERCISE_KEYS = (
+    "name",
+    "cue",
+    "source",
+    "sets",
+    "reps",
+    "hold_seconds",
+    "per_side",
+    "rest_seconds",
+    "progression",
+    "stop_if",
+    "dose_source",
+)
+CONDITION_KEYS = (
+    "id",
+    "name",
+    "region",
+    "area",
+    "summary",
+    "cause",
+    "symptoms",
+    "treatment",
+    "exercises",
+    "recognise",
+    "urgency_floor",
+    "see_a_clinician",
+    "tell_apart",
+    "safety_net",
+    "outlook",
+)
+FLAG_KEYS = (
+    "urgency",
+    "name",
+    "question",
+    "meaning",
+    "detect",
+    "detect_all",
+    "unless",
+    "explained_by",
+    "advice",
+    "withhold_exercises",
+    "sources",
+)
+EDUCATION_KEYS = (
+    "why_it_matters",
+    "closing_thought",
+    "seek_help",
+    "return_to_running",
+    "about_accuracy",
+    "load_and_recovery",
+    "interim_self_care",
+)
 
 
 class KnowledgeError(ValueError):
@@ -71,6 +126,15 @@ class Entry:
         if isinstance(key, int):
             return f"{self.path}[{key}]"
         return f"{self.path}.{key}" if self.path else key
+
+    def allow(self, *keys: str) -> Entry:
+        """Fail on any key that is not one of `keys`: a misspelt key must not be silently ignored."""
+        for key in self.data:
+            if key not in keys:
+                close = difflib.get_close_matches(str(key), keys, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(keys)}"
+                self.fail(f"unknown field {key!r} ({hint})")
+        return self
 
     def raw(self, key: str, required: bool = True) -> Any:
         """The value under `key`; a missing required key fails."""
@@ -179,7 +243,7 @@ def _read_yaml(relative: str, data_dir: Path) -> Any:
 
 
 def _fact(value: Any, file: str, path: str, sources: Mapping[str, str]) -> Fact:
-    entry = Entry(value, file, path)
+    entry = Entry(value, file, path).allow("text", "source")
     source = entry.source(sources)
     return Fact(text=entry.text("text"), source=source)
 
@@ -198,7 +262,7 @@ def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exe
     top = Entry(_read_yaml(file, data_dir), file)
     exercises = {}
     for exercise_id in top.data:
-        entry = top.child(exercise_id)
+        entry = top.child(exercise_id).allow(*EXERCISE_KEYS)
         source = entry.source(sources)
         exercises[exercise_id] = Exercise(
             id=exercise_id,
@@ -209,8 +273,24 @@ def _load_exercises(data_dir: Path, sources: Mapping[str, str]) -> dict[str, Exe
             reps=entry.whole_number("reps", 1, 100),
             hold_seconds=_hold_seconds(entry),
             per_side=entry.flag("per_side"),
+            rest_seconds=entry.whole_number("rest_seconds", 5, 600),
+            progression=entry.optional_text("progression"),
+            stop_if=entry.optional_text("stop_if"),
+            dose_source=_optional_source(entry, "dose_source", sources),
         )
     return exercises
+
+
+def _optional_source(entry: Entry, key: str, sources: Mapping[str, str]) -> str | None:
+    value = entry.optional_text(key)
+    if value is not None and value not in sources:
+        entry.fail(f"field '{key}': unknown source {value!r}")
+    return value
+
+
+def _optional_fact(entry: Entry, key: str, sources: Mapping[str, str]) -> Fact | None:
+    value = entry.raw(key, required=False)
+    return None if value is None else _fact(value, entry.file, entry.child_path(key), sources)
 
 
 def _hold_seconds(entry: Entry) -> tuple[int, int] | None:
@@ -230,7 +310,7 @@ def _hold_seconds(entry: Entry) -> tuple[int, int] | None:
 
 def _load_lexicon(data_dir: Path) -> tuple[dict[str, str], dict[str, Concept]]:
     file = "lexicon.yaml"
-    top = Entry(_read_yaml(file, data_dir), file)
+    top = Entry(_read_yaml(file, data_dir), file).allow("spelling", "concepts")
     spelling_entry = top.child("spelling")
     spelling = {}
     for variant, canonical in spelling_entry.data.items():
@@ -240,7 +320,7 @@ def _load_lexicon(data_dir: Path) -> tuple[dict[str, str], dict[str, Concept]]:
     concepts_entry = top.child("concepts")
     concepts = {}
     for concept_id in concepts_entry.data:
-        entry = concepts_entry.child(concept_id)
+        entry = concepts_entry.child(concept_id).allow("label", "patterns", "except")
         patterns = _patterns(entry, "patterns", required=True)
         exceptions = _patterns(entry, "except", required=False)
         concepts[concept_id] = Concept(concept_id, entry.text("label"), patterns, exceptions)
@@ -271,7 +351,7 @@ def _load_condition(
     concepts: Mapping[str, Concept],
 ) -> Condition:
     file = f"conditions/{condition_id}.yaml"
-    entry = Entry(_read_yaml(file, data_dir), file)
+    entry = Entry(_read_yaml(file, data_dir), file).allow(*CONDITION_KEYS)
     if entry.text("id") != condition_id:
         entry.fail(f"field 'id' must be {condition_id!r} to match the file name, found {entry.data['id']!r}")
     region = entry.text("region")
@@ -280,7 +360,7 @@ def _load_condition(
     floor = entry.optional_text("urgency_floor") or "self_care"
     if floor not in URGENCY_KEYS:
         entry.fail(f"field 'urgency_floor' must be one of {', '.join(URGENCY_KEYS)}, found {floor!r}")
-    recognise = entry.child("recognise")
+    recognise = entry.child("recognise").allow(*RECOGNITION_GROUPS)
     groups = {
         group: recognise.ids(group, concepts, "concept", required=False) for group in RECOGNITION_GROUPS
     }
@@ -300,48 +380,95 @@ def _load_condition(
         recognise=Recognition(**groups),
         urgency_floor=Urgency.from_key(floor),
         see_a_clinician=None if clinician is None else _fact(clinician, file, "see_a_clinician", sources),
+        tell_apart=_optional_fact(entry, "tell_apart", sources),
+        safety_net=_optional_fact(entry, "safety_net", sources),
+        outlook=_optional_fact(entry, "outlook", sources),
     )
 
 
 def _load_red_flags(
     data_dir: Path, sources: Mapping[str, str], concepts: Mapping[str, Concept]
-) -> tuple[dict[str, RedFlag], dict[Urgency, UrgencyAdvice]]:
+) -> tuple[dict[str, RedFlag], dict[str, RedFlag], dict[Urgency, UrgencyAdvice]]:
     file = "red_flags.yaml"
-    top = Entry(_read_yaml(file, data_dir), file)
-    urgencies = top.child("urgencies")
+    top = Entry(_read_yaml(file, data_dir), file).allow("urgencies", "flags", "concerns")
+    urgencies = top.child("urgencies").allow(*URGENCY_KEYS)
     advice = {}
     for key in URGENCY_KEYS:
-        entry = urgencies.child(key)
+        entry = urgencies.child(key).allow("rank", "title", "advice", "source")
         source = entry.source(sources)
         urgency = Urgency.from_key(key)
         advice[urgency] = UrgencyAdvice(urgency, entry.text("title"), entry.text("advice"), source)
-    flags_entry = top.child("flags")
+    flags = _flags(top.child("flags"), sources, concepts)
+    concerns = _flags(top.child("concerns"), sources, concepts) if "concerns" in top.data else {}
+    clash = sorted(set(flags) & set(concerns))
+    if clash:
+        top.fail(f"{clash[0]!r} is both a flag and a concern")
+    for concern in concerns.values():
+        if concern.explained_by:
+            top.fail(f"concerns.{concern.id}: 'explained_by' is for flags only")
+    return flags, concerns, advice
+
+
+def _flags(group: Entry, sources: Mapping[str, str], concepts: Mapping[str, Concept]) -> dict[str, RedFlag]:
+    """The red flags (or concerns) of one section of red_flags.yaml."""
     flags = {}
-    for flag_id in flags_entry.data:
-        entry = flags_entry.child(flag_id)
+    for flag_id in group.data:
+        entry = group.child(flag_id).allow(*FLAG_KEYS)
         urgency_key = entry.text("urgency")
         if urgency_key not in URGENCY_KEYS or urgency_key == "self_care":
             entry.fail(f"field 'urgency' must be emergency, urgent or soon, found {urgency_key!r}")
+        detect = entry.ids("detect", concepts, "concept", required=False)
+        rules = []
+        for path, rule in entry.items("detect_all", required=False):
+            if not isinstance(rule, list) or not rule:
+                Entry({}, entry.file, path).fail("a rule must be a list of slots, each a list of concepts")
+            slots = []
+            for index, slot in enumerate(rule):
+                where = Entry({"slot": slot}, entry.file, f"{path}[{index}]")
+                slots.append(where.ids("slot", concepts, "concept"))
+                if not slots[-1]:
+                    where.fail("a slot needs at least one concept")
+            rules.append(tuple(slots))
+        if not detect and not rules:
+            entry.fail("needs 'detect' or 'detect_all' to be recognised")
+        explanations = []
+        for path, item in entry.items("explained_by", required=False):
+            explanation = Entry(item, entry.file, path).allow("sign", "context", "together_with")
+            sign = explanation.text("sign")
+            if sign not in detect:
+                explanation.fail(f"sign {sign!r} is not one of this flag's 'detect' concepts")
+            explanations.append(
+                Explanation(
+                    sign,
+                    explanation.ids("context", concepts, "concept"),
+                    explanation.ids("together_with", concepts, "concept", required=False),
+                )
+            )
         flags[flag_id] = RedFlag(
             id=flag_id,
             urgency=Urgency.from_key(urgency_key),
             name=entry.text("name"),
             question=entry.text("question"),
             meaning=entry.text("meaning"),
-            detect=entry.ids("detect", concepts, "concept"),
+            detect=detect,
             sources=entry.ids("sources", sources, "source"),
+            detect_all=tuple(rules),
+            unless=entry.ids("unless", concepts, "concept", required=False),
+            explained_by=tuple(explanations),
+            advice=entry.optional_text("advice"),
+            withhold_exercises=entry.flag("withhold_exercises"),
         )
-    return flags, advice
+    return flags
 
 
 def _load_prevention(
     data_dir: Path, sources: Mapping[str, str], exercises: Mapping[str, Exercise]
 ) -> Prevention:
     file = "prevention.yaml"
-    top = Entry(_read_yaml(file, data_dir), file)
+    top = Entry(_read_yaml(file, data_dir), file).allow("title", "groups")
     groups = []
     for path, item in top.items("groups"):
-        entry = Entry(item, file, path)
+        entry = Entry(item, file, path).allow("id", "title", "exercises", "items")
         groups.append(
             PreventionGroup(
                 id=entry.text("id"),
@@ -355,7 +482,7 @@ def _load_prevention(
 
 def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
     file = "education.yaml"
-    top = Entry(_read_yaml(file, data_dir), file)
+    top = Entry(_read_yaml(file, data_dir), file).allow(*EDUCATION_KEYS)
 
     def one(key: str) -> Fact:
         return _fact(top.raw(key), file, key, sources)
@@ -366,18 +493,24 @@ def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
         seek_help=_facts(top, "seek_help", sources),
         return_to_running=_facts(top, "return_to_running", sources),
         about_accuracy=one("about_accuracy"),
+        load_and_recovery=_optional_fact(top, "load_and_recovery", sources),
+        interim_self_care=_facts(top, "interim_self_care", sources, required=False),
     )
 
 
 def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Mapping[str, RedFlag]) -> Triage:
     file = "triage.yaml"
-    top = Entry(_read_yaml(file, data_dir), file)
+    top = Entry(_read_yaml(file, data_dir), file).allow(
+        "regions", "locations", "triggers", "screen", "region_only"
+    )
 
     def options(key: str, follow_ups: Mapping[str, TriageOption] | None) -> dict[str, TriageOption]:
         group = top.child(key)
         found = {}
         for option_id in group.data:
-            entry = group.child(option_id)
+            entry = group.child(option_id).allow(
+                "label", "concepts", *(("triggers",) if follow_ups is not None else ())
+            )
             found[option_id] = TriageOption(
                 id=option_id,
                 label=entry.text("label"),
@@ -388,14 +521,14 @@ def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Map
 
     triggers = options("triggers", None)
     locations = options("locations", triggers)
-    regions_entry = top.child("regions")
+    regions_entry = top.child("regions").allow("hip", "lower_back")
     regions = {}
     for region_id in ("hip", "lower_back"):
-        entry = regions_entry.child(region_id)
+        entry = regions_entry.child(region_id).allow("label", "locations")
         regions[region_id] = Region(
             region_id, entry.text("label"), entry.ids("locations", locations, "location")
         )
-    screen = top.child("screen")
+    screen = top.child("screen").allow("emergency", "together", "duration", "labels")
     for key in ("emergency", "duration"):
         if screen.text(key) not in red_flags:
             screen.fail(f"field '{key}': unknown red flag {screen.data[key]!r}")
@@ -426,7 +559,7 @@ def _load_other_conditions(
     top = Entry(_read_yaml(file, data_dir), file)
     found = {}
     for condition_id in top.data:
-        entry = top.child(condition_id)
+        entry = top.child(condition_id).allow("name", "about", "detect", "source")
         source = entry.source(sources)
         detect = entry.ids("detect", concepts, "concept")
         found[condition_id] = OtherCondition(
@@ -559,7 +692,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     if unknown:
         raise KnowledgeError(f"conditions/{unknown[0]}.yaml: unknown condition id {unknown[0]!r}")
     conditions = {cid: _load_condition(cid, data_dir, sources, exercises, concepts) for cid in CONDITION_IDS}
-    red_flags, urgency_advice = _load_red_flags(data_dir, sources, concepts)
+    red_flags, concerns, urgency_advice = _load_red_flags(data_dir, sources, concepts)
     return Knowledge(
         sources=frozen_mapping(sources),
         conditions=frozen_mapping(conditions),
@@ -576,6 +709,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         messages=frozen_mapping(_load_messages(data_dir)),
         questions=_load_questions(data_dir),
         answers=frozen_mapping({t: frozen_mapping(a) for t, a in _load_answers(data_dir, sources).items()}),
+        concerns=frozen_mapping(concerns),
     )
 
 

@@ -3,7 +3,11 @@
 The matcher reads a message as *concepts* (data/lexicon.yaml): where it hurts, what sets it off,
 what it feels like, names, and warning signs. Conditions are scored the way the guide tells them
 apart — location and trigger first — from the concepts they list in their `recognise` block.
-Red flags are the concepts each flag `detect`s, unless the runner negated them ("no numbness").
+Red flags are the concepts each flag `detect`s (or the clue combinations of its `detect_all`
+rules), unless the runner negated them ("no numbness"). A negation reaches back over its clause
+only, and never past a turn: "no numbness except around my bottom" and "no bladder problems
+until this week" are admissions. Context that may explain a sign innocently ("numb from the
+cold") holds the flag back and is reported in `Reading.explained` instead.
 
 `Matcher` builds its index once; `match`, `read` and `assess` are pure functions of their input.
 """
@@ -44,7 +48,20 @@ NEGATORS = frozenset(
 )
 NOT_NEGATING_NEXT = frozenset("sure know idea certain clue doubt ".split())  # "not sure if ..."
 CLAUSE_WORDS = frozenset(
-    "but though although however and except yet so because now then which while whereas plus also ".split()
+    "but though although however and except yet so because now then which while whereas plus also "
+    "actually until till ".split()
+)
+NOT_NEGATING_NEXT |= {"only"}  # "not only my back but ..."
+HEDGES = frozenset("say recall remember".split())  # after "cannot": a denial
+# A hit that reaches over one of these ("no numbness except around my bottom") admits what
+# comes after it, whatever negation stood before.
+EXCEPTION_WORDS = frozenset("except excepting besides".split())
+# "no bladder problems until this week": a negation followed by until/till and a time is a
+# change, so what was denied is now there.
+TURN_WORDS = frozenset("until till".split())
+TIME_WORDS = frozenset(
+    "this last yesterday today tonight recently lately a the few couple monday tuesday "
+    "wednesday thursday friday saturday sunday weekend morning week month".split()
 )
 
 
@@ -58,15 +75,23 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What a message says, as concept ids: the ones it affirms and the ones it denies."""
+    """What a message says, as concept ids: the ones it affirms and the ones it denies.
+
+    `explained` holds red-flag ids whose sign the message mentions together with context that
+    may explain it innocently — rolling onto the sore hip at night, toes numb on a freezing run,
+    numbness from a bike saddle that has passed, heavy legs after a race. The sign's concept
+    is then left out of `concepts`, so the flag is not raised; the conversation should ask one
+    short question to make sure (or simply keep the flag's question in its screen).
+    """
 
     concepts: frozenset[str] = frozenset()
     negated: frozenset[str] = frozenset()
+    explained: frozenset[str] = frozenset()
 
     def __or__(self, other: Reading) -> Reading:
         concepts = (self.concepts - other.negated) | other.concepts
         negated = (self.negated - other.concepts) | other.negated
-        return Reading(frozenset(concepts), frozenset(negated))
+        return Reading(frozenset(concepts), frozenset(negated), self.explained | other.explained)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +105,7 @@ class MatchResult:
     urgency: Urgency
     reading: Reading = field(default_factory=Reading)
     evidence: tuple[str, ...] = ()
+    concerns: tuple[str, ...] = ()  # ids of Knowledge.concerns: need a clinician, not eval flags
 
     def to_json(self) -> dict:
         """The JSON contract of `runner-bot match` (shared/eval/README.md)."""
@@ -90,6 +116,8 @@ class MatchResult:
             "red_flags": list(self.red_flags),
             "urgency": self.urgency.key,
             "concepts": sorted(self.reading.concepts),
+            "concerns": list(self.concerns),
+            "explained": sorted(self.reading.explained),
         }
 
 
@@ -120,7 +148,14 @@ class Matcher:
             for concept in knowledge.concepts.values()
         )
         self._by_word, self._by_stem = _entry_index(knowledge)
-        self._flag_concepts = frozenset(c for flag in knowledge.red_flags.values() for c in flag.detect)
+        # the single signs stay clause-strict; the clues of detect_all pictures may be joined
+        flags = (*knowledge.red_flags.values(), *knowledge.concerns.values())
+        self._flag_concepts = frozenset(c for flag in flags for c in flag.detect)
+        self._explanations = tuple(
+            (e.sign, (e.context, *((e.together_with,) if e.together_with else ())), flag.id)
+            for flag in knowledge.red_flags.values()
+            for e in flag.explained_by
+        )
         self._weights = {cid: _concept_weights(knowledge, cid) for cid in CONDITION_IDS}
         self._anchors = {
             cid: frozenset(
@@ -143,19 +178,27 @@ class Matcher:
         tokens = self.normaliser.tokens(message if isinstance(message, str) else "")
         if not tokens.words:
             return Reading()
-        affirmed, negated = self._scan(tokens)
+        spans, negated = self._scan(tokens)
+        affirmed = set(spans)
+        explained = self._explained(tokens, spans)
+        for sign, _ in explained:
+            affirmed.discard(sign)
         words = [w for w in tokens.words if w != BREAK]
         if len(words) < len(tokens.words) and len(words) <= SHORT_NOTE_WORDS:
             # A short note in fragments ("Right hip, front, sprinting") is one thought: read it
             # again without the breaks, for where and what only — red flags stay clause-strict.
             joined, _ = self._scan(make_tokens(words))
-            affirmed |= (joined - negated) - self._flag_concepts
-        return Reading(frozenset(affirmed), frozenset(negated - affirmed))
+            affirmed |= (set(joined) - negated) - self._flag_concepts
+        return Reading(
+            frozenset(affirmed),
+            frozenset(negated - affirmed),
+            frozenset(flag for _, flag in explained),
+        )
 
-    def _scan(self, tokens: Tokens) -> tuple[set[str], set[str]]:
-        """The concepts affirmed and those only negated in `tokens`."""
+    def _scan(self, tokens: Tokens) -> tuple[dict[str, list[int]], set[str]]:
+        """The concepts affirmed (with the token index of each affirmed hit) and those only negated."""
         starts = self._possible_starts(tokens.words)
-        affirmed: set[str] = set()
+        affirmed: dict[str, list[int]] = {}
         negated: set[str] = set()
         for entry in self._index:
             if entry.id not in starts:
@@ -163,8 +206,28 @@ class Matcher:
             found = _hits(entry, tokens, starts[entry.id])
             if found is None:
                 continue
-            (affirmed if found else negated).add(entry.id)
+            if found:
+                affirmed[entry.id] = found
+            else:
+                negated.add(entry.id)
         return affirmed, negated
+
+    def _explained(self, tokens: Tokens, spans: dict[str, list[int]]) -> set[tuple[str, str]]:
+        """(sign concept, flag id) pairs whose every mention sits next to explaining context."""
+        found: set[tuple[str, str]] = set()
+        segment: list[int] | None = None
+        for sign, groups, flag in self._explanations:
+            if sign not in spans or not all(any(c in spans for c in group) for group in groups):
+                continue
+            if segment is None:
+                segment = _segments(tokens.words)
+            # every mention of the sign has, for each group, context in its clause or the next one
+            near = [
+                {segment[i] + d for c in group for i in spans.get(c, ()) for d in (0, -1)} for group in groups
+            ]
+            if all(segment[i] in n for i in spans[sign] for n in near):
+                found.add((sign, flag))
+        return found
 
     def _possible_starts(self, words: tuple[str, ...]) -> dict[str, list[int]]:
         """For each concept, the token positions where one of its patterns could start.
@@ -188,7 +251,14 @@ class Matcher:
         ranked = sorted((cid for cid in CONDITION_IDS if raw[cid] > 0), key=lambda c: -raw[c])
         condition = self._decide(ranked, raw)
         flags = self.red_flags(reading.concepts)
-        urgency = max((self.knowledge.red_flags[f].urgency for f in flags), default=Urgency.SELF_CARE)
+        concerns = self.concerns(reading.concepts)
+        urgency = max(
+            (
+                *(self.knowledge.red_flags[f].urgency for f in flags),
+                *(self.knowledge.concerns[c].urgency for c in concerns),
+            ),
+            default=Urgency.SELF_CARE,
+        )
         if condition:
             urgency = max(urgency, self.knowledge.conditions[condition].urgency_floor)
         return MatchResult(
@@ -199,13 +269,25 @@ class Matcher:
             urgency=urgency,
             reading=reading,
             evidence=self.evidence(condition, reading.concepts) if condition else (),
+            concerns=concerns,
         )
 
     def red_flags(self, concepts: Iterable[str]) -> tuple[str, ...]:
         """The red flags these concepts raise, most urgent first."""
         present = set(concepts)
-        flags = [f for f in self.knowledge.red_flags.values() if present.intersection(f.detect)]
+        flags = [f for f in self.knowledge.red_flags.values() if f.present(present)]
         return tuple(f.id for f in sorted(flags, key=lambda f: -f.urgency))
+
+    def concerns(self, concepts: Iterable[str]) -> tuple[str, ...]:
+        """The concerns (Knowledge.concerns) these concepts raise, most urgent first.
+
+        Concerns are pictures that need a clinician but are not red flags of the shared
+        contract — a young athlete's back pain on arching, new back pain after 50,
+        inflammatory back pain — so they never appear among `red_flags`.
+        """
+        present = set(concepts)
+        found = [c for c in self.knowledge.concerns.values() if c.present(present)]
+        return tuple(c.id for c in sorted(found, key=lambda c: -c.urgency))
 
     def evidence(self, condition: str, concepts: Iterable[str]) -> tuple[str, ...]:
         """The concepts that pointed to `condition`, strongest first."""
@@ -260,8 +342,17 @@ def _union(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{compile_pattern(p)})" for p in patterns))
 
 
-def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> bool | None:
-    """None when the concept is absent; True when affirmed at least once; False when only negated."""
+def _segments(words: tuple[str, ...]) -> list[int]:
+    """For each token, the number of the clause it is in (clauses are split by breaks)."""
+    out, number = [], 0
+    for word in words:
+        number += word == BREAK
+        out.append(number)
+    return out
+
+
+def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> list[int] | None:
+    """None when the concept is absent; else the token index of each affirmed hit (empty: only negated)."""
     matches = [m for i in starts if (m := entry.pattern.match(tokens.text, tokens.starts[i]))]
     if not matches:
         return None
@@ -274,31 +365,67 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> bool | Non
             if not any(
                 _negates(tokens.words, i) for i in range(tokens.index_at(e.start()), tokens.index_at(e.end()))
             )
+            and not _turns_after(tokens.words, tokens.index_at(e.end()))
         ]
         matches = [m for m in matches if not any(a < m.end() and m.start() < b for a, b in cancelled)]
         if not matches:
             return None
-    return any(
-        not _negated(tokens, tokens.index_at(m.start()), tokens.index_at(m.end()), entry.own_negators)
+    return [
+        start
         for m in matches
-    )
+        if not _negated(
+            tokens, (start := tokens.index_at(m.start())), tokens.index_at(m.end()), entry.own_negators
+        )
+    ]
 
 
 def _negated(tokens: Tokens, start: int, end: int, own_negators: frozenset[str]) -> bool:
-    """Whether a negation word stands in the hit's clause before it, or inside it ("legs don't feel weak")."""
+    """Whether a negation word stands in the hit's clause before it, or inside it ("legs don't feel weak").
+
+    A negation never reaches past a turn: a hit that spans "except" or "apart from" admits
+    what follows it, and "no ... until this week" says it has started.
+    """
     words = tokens.words
+    turn = max((i for i in range(start, end) if _is_exception(words, i)), default=None)
+    if turn is not None:
+        return any(_negates(words, i) and words[i] not in own_negators for i in range(turn + 1, end))
     if any(_negates(words, i) and words[i] not in own_negators for i in range(start, end)):
         return True
     index = start - 1
     while index >= 0 and words[index] != BREAK and words[index] not in CLAUSE_WORDS:
         if _negates(words, index):
-            return True
+            return not _turns_after(words, end)
         index -= 1
     return False
 
 
+def _is_exception(words: tuple[str, ...], index: int) -> bool:
+    word = words[index]
+    return word in EXCEPTION_WORDS or (
+        word == "apart" and index + 1 < len(words) and words[index + 1] == "from"
+    )
+
+
+def _turns_after(words: tuple[str, ...], end: int) -> bool:
+    """Whether the rest of the clause after `end` takes the denial back: "until <a time>" (it has
+    begun) or "except ..." ("no numbness anywhere except a patch round my bottom")."""
+    index = end
+    while index < len(words) - 1 and words[index] != BREAK:
+        if words[index] in TURN_WORDS and words[index + 1] in TIME_WORDS:
+            return True
+        if _is_exception(words, index):
+            return True
+        if words[index] in CLAUSE_WORDS or _negates(words, index):
+            return False  # a new clause or a new denial: the first one stands
+        index += 1
+    return False
+
+
 def _negates(words: tuple[str, ...], index: int) -> bool:
-    return words[index] in NEGATORS and (index + 1 >= len(words) or words[index + 1] not in NOT_NEGATING_NEXT)
+    word, following = words[index], words[index + 1] if index + 1 < len(words) else ""
+    if word == "cannot":  # "I can't say I've noticed any numbness" denies; "can't feel my foot" does not
+        return following in HEDGES
+    return word in NEGATORS and following not in NOT_NEGATING_NEXT
 
 
 def _percent(raw: float) -> float:

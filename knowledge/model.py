@@ -86,6 +86,10 @@ class Exercise:
     reps: int | None = None
     hold_seconds: tuple[int, int] | None = None
     per_side: bool = False
+    rest_seconds: int | None = None  # rest between sets
+    progression: str | None = None  # when and how to make it harder
+    stop_if: str | None = None  # when to ease off or stop
+    dose_source: str | None = None  # where numbers not given by the guide come from (sources.yaml)
 
     @property
     def dose(self) -> str:
@@ -102,6 +106,12 @@ class Exercise:
         if self.per_side:
             parts.append("each side")
         return " ".join(parts)
+
+    @property
+    def prescription(self) -> str:
+        """The dose with the rest between sets, e.g. ``3 × 12, rest 60 s``."""
+        rest = f"rest {self.rest_seconds} s" if self.rest_seconds else ""
+        return ", ".join(part for part in (self.dose, rest) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,9 @@ class Condition:
     recognise: Recognition
     urgency_floor: Urgency = Urgency.SELF_CARE
     see_a_clinician: Fact | None = None
+    tell_apart: Fact | None = None  # how a clinician tells it from the look-alikes ("can't tell" answers)
+    safety_net: Fact | None = None  # what to watch for, and what to do if it appears
+    outlook: Fact | None = None  # how it usually goes, and how long it takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +168,35 @@ class UrgencyAdvice:
 
 
 @dataclass(frozen=True, slots=True)
+class Explanation:
+    """Context that may explain a warning sign innocently ("numb from the cold").
+
+    When `sign` is said next to one of the `context` concepts (same or next clause), the
+    matcher does not raise the flag; it lists the flag in `Reading.explained` instead, so the
+    conversation can ask one short question to make sure rather than alarm.
+    """
+
+    sign: str
+    context: tuple[str, ...]
+    together_with: tuple[str, ...] = ()  # when given, one of these must be near the sign too
+
+
+@dataclass(frozen=True, slots=True)
 class RedFlag:
-    """A warning sign, its urgency, and the concepts that reveal it in a message."""
+    """A warning sign, its urgency, and the concepts that reveal it in a message.
+
+    The same shape serves the *concerns* (`Knowledge.concerns`): pictures that need a
+    clinician's eye but are not among the eval's red-flag ids (a young athlete's back pain,
+    new back pain after 50, inflammatory back pain).
+
+    - `detect`: any one of these concepts raises it.
+    - `detect_all`: rules; a rule raises it when every slot (a tuple of concepts, any one of
+      which will do) is present — for pictures made of several clues (site + sign + risk).
+    - `unless`: concepts that stop the `detect_all` rules ("for years", "again").
+    - `explained_by`: context that may explain a sign (see `Explanation`).
+    - `advice`: what to do, when the urgency's general advice is not enough.
+    - `withhold_exercises`: do not hand out a stretching or exercise plan before an assessment.
+    """
 
     id: str
     urgency: Urgency
@@ -165,6 +205,19 @@ class RedFlag:
     meaning: str
     detect: tuple[str, ...]
     sources: tuple[str, ...]
+    detect_all: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    unless: tuple[str, ...] = ()
+    explained_by: tuple[Explanation, ...] = ()
+    advice: str | None = None
+    withhold_exercises: bool = False
+
+    def present(self, concepts: frozenset[str] | set[str]) -> bool:
+        """Whether these concepts raise this flag."""
+        if concepts.intersection(self.detect):
+            return True
+        if not self.detect_all or concepts.intersection(self.unless):
+            return False
+        return any(all(concepts.intersection(slot) for slot in rule) for rule in self.detect_all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +258,8 @@ class Education:
     seek_help: tuple[Fact, ...]
     return_to_running: tuple[Fact, ...]
     about_accuracy: Fact
+    load_and_recovery: Fact | None = None  # /about: biomechanics, load and recovery out of balance
+    interim_self_care: tuple[Fact, ...] = ()  # safe for every candidate while the cause is unclear
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +367,7 @@ class Knowledge:
         """The answer for `topic` about `condition`, falling back to the general one."""
         by_condition = self.answers.get(topic, {})
         return (condition and by_condition.get(condition)) or by_condition.get("general")
+    concerns: Mapping[str, RedFlag] = field(default_factory=lambda: MappingProxyType({}))
 
     def message(self, key: str, **values: object) -> str:
         """The user-facing text stored under `key`, with `{placeholders}` filled in."""

@@ -60,10 +60,17 @@ def test_every_treatment_step(knowledge: Knowledge, condition_id: str, index: in
 
 @pytest.mark.parametrize("fact", FACTS["exercises"], ids=lambda f: f["id"])
 def test_exercise_numbers(knowledge: Knowledge, fact: dict) -> None:
+    """The guide's numbers are kept exactly; numbers it does not give must name where they come from."""
     exercise = knowledge.exercises[fact["id"]]
-    assert exercise.sets == fact.get("sets")
-    assert exercise.reps == fact.get("reps")
-    assert exercise.hold_seconds == (tuple(fact["hold_seconds"]) if "hold_seconds" in fact else None)
+    for key in ("sets", "reps"):
+        if key in fact:
+            assert getattr(exercise, key) == fact[key]
+        elif getattr(exercise, key) is not None:
+            assert exercise.dose_source in knowledge.sources and exercise.dose_source != "guide"
+    if "hold_seconds" in fact:
+        assert exercise.hold_seconds == tuple(fact["hold_seconds"])
+    elif exercise.hold_seconds is not None:
+        assert exercise.dose_source in knowledge.sources and exercise.dose_source != "guide"
     assert exercise.per_side == fact.get("per_side", exercise.per_side)
     assert exercise.source == "guide"
 
@@ -98,6 +105,14 @@ def test_disc_irritation_needs_immediate_assessment(knowledge: Knowledge) -> Non
 
 def test_every_fact_names_a_known_source(knowledge: Knowledge) -> None:
     facts = [f for c in knowledge.conditions.values() for f in (c.cause, c.symptoms, *c.treatment)]
+    facts += [
+        f
+        for c in knowledge.conditions.values()
+        for f in (c.see_a_clinician, c.tell_apart, c.safety_net, c.outlook)
+        if f is not None
+    ]
+    facts += [*knowledge.education.interim_self_care]
+    facts += [f for f in (knowledge.education.load_and_recovery,) if f is not None]
     facts += [i for g in knowledge.prevention.groups for i in g.items]
     education = knowledge.education
     facts += [education.why_it_matters, education.closing_thought, education.about_accuracy]
@@ -105,6 +120,7 @@ def test_every_fact_names_a_known_source(knowledge: Knowledge) -> None:
     assert facts and all(f.source in knowledge.sources for f in facts)
     assert all(e.source in knowledge.sources for e in knowledge.exercises.values())
     assert all(set(f.sources) <= set(knowledge.sources) for f in knowledge.red_flags.values())
+    assert all(set(f.sources) <= set(knowledge.sources) for f in knowledge.concerns.values())
     assert all(o.source in knowledge.sources for o in knowledge.other_conditions.values())
 
 

@@ -72,13 +72,13 @@ BAD_DATA = [
     (
         edit("exercises.yaml", "  sets: 3\n  reps: 12", "  sets: three\n  reps: 12"),
         "exercises.yaml",
-        "glute_bridge",
+        "clamshell",
         "field 'sets' must be a whole number",
     ),
     (
         edit("exercises.yaml", "  sets: 3\n  reps: 12", "  sets: 3\n  reps: -4"),
         "exercises.yaml",
-        "glute_bridge",
+        "clamshell",
         "field 'reps' must be a whole number",
     ),
     (
@@ -118,7 +118,12 @@ BAD_DATA = [
         "bad pattern",
     ),
     (edit("lexicon.yaml", "  wen: when", "  wen: no"), "lexicon.yaml", "spelling", "quote them"),
-    (edit("education.yaml", "why_it_matters:", "why_it_matterz:"), "education.yaml", "", "missing field"),
+    (
+        edit("education.yaml", "why_it_matters:", "why_it_matterz:"),
+        "education.yaml",
+        "",
+        "unknown field 'why_it_matterz' (did you mean 'why_it_matters'?)",
+    ),
     (
         edit("messages.yaml", "cancelled: OK, I've stopped that.", "cancelled:"),
         "messages.yaml",
@@ -139,6 +144,84 @@ BAD_DATA = [
         "not valid YAML",
     ),
 ]
+
+
+# A misspelt or unknown key anywhere fails at start-up, naming the file, the entry and the key
+# (issue 9: "urgency_flor:" must not be silently ignored and leave the default in place).
+MISSPELT_KEYS = [
+    (
+        edit("conditions/disc_irritation.yaml", "urgency_floor: urgent", "urgency_flor: urgent"),
+        "conditions/disc_irritation.yaml",
+        "",
+        "unknown field 'urgency_flor' (did you mean 'urgency_floor'?)",
+    ),
+    (
+        edit("conditions/lumbar_strain.yaml", "recognise:\n", "recognise:\n  trigers: [twisting]\n"),
+        "conditions/lumbar_strain.yaml",
+        "recognise",
+        "unknown field 'trigers'",
+    ),
+    (
+        edit("exercises.yaml", "  per_side: true", "  per_sides: true"),
+        "exercises.yaml",
+        "lying_knee_lift_hold",
+        "unknown field 'per_sides' (did you mean 'per_side'?)",
+    ),
+    (
+        edit("red_flags.yaml", "    urgency: emergency", "    urgncy: emergency"),
+        "red_flags.yaml",
+        "flags.cauda_equina",
+        "unknown field 'urgncy'",
+    ),
+    (
+        edit("red_flags.yaml", "    detect: [saddle_numbness,", "    detects: [saddle_numbness,"),
+        "red_flags.yaml",
+        "flags.cauda_equina",
+        "unknown field 'detects' (did you mean 'detect'?)",
+    ),
+    (
+        edit(
+            "lexicon.yaml",
+            "    label: pain at the front of the hip",
+            "    lable: pain at the front of the hip",
+        ),
+        "lexicon.yaml",
+        "concepts.hip_front",
+        "unknown field 'lable'",
+    ),
+    (
+        edit("prevention.yaml", "    title: Strength and stability", "    titel: Strength and stability"),
+        "prevention.yaml",
+        "groups[0]",
+        "unknown field 'titel'",
+    ),
+    (
+        edit("triage.yaml", "    label: Hip pain", "    label: Hip pain\n    colour: red"),
+        "triage.yaml",
+        "regions.hip",
+        "unknown field 'colour'",
+    ),
+    (
+        edit("red_flags.yaml", "    source: cauda_card", "    source: cauda_card\n    sorce: guide"),
+        "red_flags.yaml",
+        "urgencies.emergency",
+        "unknown field 'sorce' (did you mean 'source'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "entry", "problem"), MISSPELT_KEYS, ids=[r[3][15:40] for r in MISSPELT_KEYS]
+)
+def test_misspelt_key_fails_naming_file_entry_and_key(
+    data_dir: Path, change: Callable[[Path], None], file: str, entry: str, problem: str
+) -> None:
+    change(data_dir)
+    with pytest.raises(KnowledgeError) as raised:
+        load_knowledge(data_dir)
+    message = str(raised.value)
+    assert message.startswith(f"{file}: {entry}: " if entry else f"{file}: unknown field")
+    assert problem in message
 
 
 @pytest.mark.parametrize(("change", "file", "entry", "problem"), BAD_DATA, ids=[r[3][:28] for r in BAD_DATA])
@@ -190,9 +273,21 @@ def test_loaded_knowledge_is_frozen() -> None:
         ("glute_bridge", "3 × 12"),
         ("bird_dog", "3 × 10 each side"),
         ("plank", "3 × 30–60 s"),
-        ("lying_knee_lift_hold", "hold 10–15 s each side"),
-        ("cat_cow", ""),
+        ("lying_knee_lift_hold", "5 × 10–15 s each side"),
+        ("cat_cow", "2 × 10"),
     ],
 )
 def test_exercise_dose_reads_naturally(exercise_id: str, dose: str) -> None:
     assert load_knowledge().exercises[exercise_id].dose == dose
+
+
+def test_every_exercise_has_a_dose_rest_and_progression() -> None:
+    """Issue 9: sets, reps or hold, each side, rest, when to make it harder and when to stop."""
+    for exercise in load_knowledge().exercises.values():
+        assert exercise.sets and (exercise.reps or exercise.hold_seconds), exercise.id
+        assert exercise.progression and exercise.stop_if, exercise.id
+        assert exercise.dose_source, exercise.id  # numbers the guide does not give name their source
+
+
+def test_prescription_adds_the_rest() -> None:
+    assert load_knowledge().exercises["glute_bridge"].prescription == "3 × 12, rest 60 s"

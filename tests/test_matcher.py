@@ -155,6 +155,9 @@ NOT_FLAGS = [
     "I can't stand on one leg for long without my outer hip aching",
     "bladder and bowels are normal",
     "I need a wee halfway through long runs",
+    # naming a fear is a question, not a sign (shared questions.jsonl labels these with no flag);
+    # the bone_stress picture is read from symptoms and risks (tests/test_knowledge_warning_signs.py)
+    "could this be a stress fracture in my hip?",
 ]
 
 
@@ -215,7 +218,6 @@ WARNING_SIGNS = [
     ("cannot_bear_weight", "I'm on crutches because I can't bear weight"),
     ("cannot_bear_weight", "hopping on that leg is agony"),
     ("cannot_bear_weight", "I physically can't put my foot down without pain in the hip"),
-    ("cannot_bear_weight", "could this be a stress fracture in my hip?"),
     ("cannot_bear_weight", "even walking hurts now and I can't hop at all"),
     ("cannot_bear_weight", "I can barely walk on it"),
     ("trauma", "I was in a car crash last week and my back hurts"),
