@@ -142,6 +142,13 @@ class Engine:
             problems += [f"unknown red flag {f!r}" for f in (*frame.items, frame.confirm) if f and f not in knowledge.red_flags]
         for name in ("flags", "cleared", "doubtful"):
             problems += [f"unknown flag {f!r} in {name}" for f in getattr(session, name) if f not in knowledge.red_flags]
+        problems += [f"unknown concern {c!r}" for c in session.concerns if c not in knowledge.concerns]
+        problems += [
+            f"unknown other condition {o!r}"
+            for frame in session.stack
+            for o in frame.referred
+            if o not in knowledge.other_conditions
+        ]
         if session.urgency and session.urgency not in {u.key for u in Urgency}:
             problems.append(f"unknown urgency {session.urgency!r}")
         if session.last_condition not in ("", *knowledge.conditions):
@@ -177,6 +184,7 @@ class Turn:
         self.effects: list[Effect] = []
         self.going_back = False
         self.typed_label = ""
+        self.to_confirm: list[str] = []  # signs mentioned with a context that may explain them
 
     # ----- dispatch ------------------------------------------------------------------
     def dispatch(self, event: Event) -> None:
@@ -198,7 +206,9 @@ class Turn:
             raise TypeError(f"not an event: {event!r}")
 
     def close(self, event: Event) -> None:
-        """End the turn: remember the question for /back, and close a keyboard answered by typing."""
+        """End the turn: check any sign the context may explain, remember the question for /back,
+        and close a keyboard answered by typing."""
+        self.confirm_explained()
         self.push_back_step()
         if not isinstance(event, Choice) and self.session.menu != self.before.menu and self.before.menu:
             self.effects.append(CloseKeyboard(self.typed_label))
@@ -383,11 +393,38 @@ class Turn:
             self.flow(frame).on_text(self, frame, message)
 
     def safety(self, message: MessageReading) -> bool:
-        """Warn about new warning signs first. True when that ended the turn (an emergency)."""
+        """Warn about new warning signs first. True when that ended the turn (an emergency).
+
+        A sign the context may explain ("numb from the cold") is not an alarm: it is checked
+        with a short confirm question at the end of the turn, unless already answered.
+        """
+        self.to_confirm = [f for f in message.explained if not self.context.known(self.session, f)]
         new = [f for f in message.flags if f not in self.session.flags]
+        if new and self.raise_flags(new):
+            return True
+        self.raise_concerns(list(message.concerns))
+        return False
+
+    def raise_concerns(self, concern_ids: list[str]) -> None:
+        """Pictures that need a clinician's eye (a young athlete's back pain ...): said once."""
+        new = [c for c in dict.fromkeys(concern_ids) if c in self.knowledge.concerns and c not in self.session.concerns]
         if not new:
-            return False
-        return self.raise_flags(new)
+            return
+        self.session.concerns.extend(new)
+        reply = self.render.concern_warning(new, self.said())
+        self.replies.append(reply)
+        self.note_said(Urgency.from_key(reply.urgency))
+
+    def confirm_explained(self) -> None:
+        """Ask about a sign the context may explain, in place of the turn's own question."""
+        frame = self.session.top
+        flags = [f for f in self.to_confirm if not self.context.known(self.session, f)]
+        if not flags or frame is None or frame.flow == "aftermath" or frame.step == CONFIRM_STEP:
+            return
+        if not any(r.kind == "question" for r in self.replies):
+            return
+        frame.resume, frame.step, frame.confirm = frame.step, CONFIRM_STEP, flags[0]
+        self.ask()
 
     def questions(self, message: MessageReading) -> bool:
         """Questions, small talk and other subjects, answered in any state. True when handled.
@@ -507,8 +544,8 @@ class Turn:
             self.say("two_problems", first=self.region_name(first), second=self.region_name(second))
         else:
             self.session.stack.append(self.frame_for(message, self.region_of(message.concepts)))
-        self.refer(message.concepts)
         self.advance()
+
 
     def frame_for(self, message: MessageReading, region: str, drop: set[str] | frozenset[str] = frozenset()) -> Frame:
         """A new triage frame holding what one message said about one region."""
@@ -530,6 +567,11 @@ class Turn:
 
     def merge(self, frame: Frame, reading: Reading) -> None:
         """Add a message's clues to a frame; the newest message decides the region."""
+        new = reading.concepts - set(frame.concepts)
+        fresh = [o for o in self.other_conditions(new) if o.id not in frame.referred]
+        if fresh:  # said once, when first mentioned; the triage then ends in a referral
+            self.refer(new)
+            frame.referred += [o.id for o in fresh]
         combined = Reading(frozenset(frame.concepts), frozenset(frame.negated)) | reading
         frame.concepts = sorted(combined.concepts)
         frame.negated = sorted(combined.negated)

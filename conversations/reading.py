@@ -23,6 +23,7 @@ class MessageReading:
     reading: Reading  # clinical clues the message reports (not what its questions ask about)
     flags: tuple[str, ...]  # warning signs the message reports (not ones it only asks about)
     intent: Intent
+    concerns: tuple[str, ...] = ()  # pictures that need a clinician but are not red flags (knowledge.concerns)
     topic: str | None = None  # what the message asks about (shared/eval/README.md topics)
     topic_condition: str | None = None  # the condition the question names, if any
     small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
@@ -31,6 +32,11 @@ class MessageReading:
     def answer(self) -> Answer:
         """How the message answers a yes/no question."""
         return self.intent.answer
+
+    @property
+    def explained(self) -> frozenset[str]:
+        """Warning signs mentioned with context that may explain them ("numb from the cold")."""
+        return self.reading.explained
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -56,6 +62,7 @@ class MessageReader:
             text=text,
             reading=asked.match.reading,
             flags=asked.match.red_flags,
+            concerns=asked.match.concerns,
             intent=self.intents.read(text, today, asked_how_long=asked_how_long),
             topic=asked.topic,
             topic_condition=asked.condition if asked.topic else None,

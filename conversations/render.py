@@ -147,7 +147,8 @@ class Renderer:
         flags = self.by_urgency(flag_ids)
         advice = self.knowledge.urgency_advice[Urgency.EMERGENCY]
         meaning = " ".join(dict.fromkeys(f.meaning for f in flags))
-        text = self.say("emergency", title=advice.title, meaning=meaning, advice=advice.advice)
+        action = " ".join(dict.fromkeys(f.advice or advice.advice for f in flags)) or advice.advice
+        text = self.say("emergency", title=advice.title, meaning=meaning, advice=action)
         buttons = (
             Button(self.say("button_emergency_help"), info_data("emergency_help")),
             Button(self.say("button_start_over"), info_data("cmd", "restart")),
@@ -170,6 +171,16 @@ class Renderer:
             urgency = top
         return Reply(text, kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
 
+    def concern_warning(self, concern_ids: Sequence[str], said: Urgency | None) -> Reply:
+        """A picture that needs a clinician's eye (not a red flag): what it may be and what to do."""
+        concerns = [self.knowledge.concerns[c] for c in concern_ids]
+        top = max(c.urgency for c in concerns)
+        urgency = max(top, said) if said is not None else top
+        title = self.knowledge.urgency_advice[top].title
+        lines = [self.say("concern", name=c.name, meaning=c.meaning, advice=c.advice or "") for c in concerns]
+        text = "\n\n".join([*lines, self.say("concern_title", title=title)])
+        return Reply(text, kind="warning", urgency=urgency.key)
+
     def doubt_advice(self, step: str, urgency: Urgency) -> Reply:
         """Advice when the runner cannot say whether they have a sign: the safer reading."""
         key = "doubt_emergency" if step == EMERGENCY_STEP else "doubt_warning"
@@ -187,16 +198,23 @@ class Renderer:
             if reasons:
                 parts.append(self.say("result_why", reasons="; ".join(reasons)))
         parts.append(self.urgency_text(context))
-        if result.condition:
+        if result.condition and context.withhold_exercises:
+            parts.append(self.say("result_withhold"))
+        elif result.condition:
             condition = self.knowledge.conditions[result.condition]
-            parts.append(self.say("result_now", steps=_numbered(_escape(t.text) for t in condition.treatment)))
+            parts.append(self.say("result_now", steps=_numbered(_escape(t.text) for t in condition.treatment[:3])))
             parts.append(self._runner_up(result))
         else:
             parts.append(self._unclear_text(result))
         if context.duration_unknown:
             parts.append(self.say("result_duration_unknown"))
         parts.append(self.say("disclaimer"))
-        buttons = self.section_buttons(result.condition) if result.condition else self.menu_button()
+        if result.condition and not context.withhold_exercises:
+            buttons = self.section_buttons(result.condition)
+        elif result.condition:
+            buttons = self.section_buttons(result.condition, sections=("seek", "more"))
+        else:
+            buttons = self.unclear_buttons(result)
         return Reply(
             "\n\n".join(p for p in parts if p),
             buttons,
@@ -213,17 +231,27 @@ class Renderer:
             return ""
         advice = self.knowledge.urgency_advice[urgency]
         signs = [self.knowledge.red_flags[f] for f in context.flags if f in self.knowledge.red_flags]
+        signs += [self.knowledge.concerns[c] for c in context.concerns if c in self.knowledge.concerns]
         because = "; ".join(f.name for f in signs if f.urgency == urgency) or context.floor_reason
         if context.said is not None and context.said >= urgency:
             return self.say("result_urgency_as_said", title=advice.title, advice=advice.advice)
         key = "result_urgency_raised" if context.said is not None else "result_urgency"
         return self.say(key, title=advice.title, advice=advice.advice, because=because or advice.title)
 
-    def section_buttons(self, condition: str) -> tuple[Button, ...]:
+    def referral(self, names: Sequence[str], said: Urgency | None) -> Reply:
+        """The end of a triage about a problem the bot refers on rather than treats."""
+        parts = [self.say("referral", names=" or ".join(names))]
+        if said is not None and said > Urgency.SELF_CARE:
+            advice = self.knowledge.urgency_advice[said]
+            parts.append(self.say("result_urgency_as_said", title=advice.title, advice=advice.advice))
+        parts.append(self.say("disclaimer"))
+        return Reply("\n\n".join(parts), self.menu_button(), kind="info", urgency=said.key if said else "")
+
+    def section_buttons(self, condition: str, sections: Sequence[str] = SECTIONS) -> tuple[Button, ...]:
         """The buttons under a result: its sections, a question, the menu."""
-        labels = {s: self.say(f"button_section_{s}") for s in SECTIONS}
+        labels = {s: self.say(f"button_section_{s}") for s in sections}
         return (
-            *(Button(labels[s], info_data("section", s, condition)) for s in SECTIONS),
+            *(Button(labels[s], info_data("section", s, condition)) for s in sections),
             Button(self.say("button_ask"), info_data("ask", condition)),
             *self.menu_button(),
         )
@@ -238,7 +266,9 @@ class Renderer:
         if condition is None or section not in SECTIONS:
             return None
         if section == "exercises":
-            text = self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(condition.exercises)
+            text = self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(
+                condition.exercises, progression=True
+            )
             topic = "exercises"
         elif section == "running":
             steps = _bullets(_escape(f.text) for f in self.knowledge.education.return_to_running)
@@ -258,11 +288,13 @@ class Renderer:
         return Reply(text, buttons, kind="answer", condition=condition_id, topic=topic)
 
     def _more_text(self, condition: Condition) -> str:
+        extra = [f.text for f in (condition.outlook, condition.tell_apart) if f is not None]
         return "\n\n".join(
             [
                 self.say("section_more", name=condition.name, summary=condition.summary),
                 self.say("result_cause", cause=condition.cause.text),
                 self.say("result_symptoms", symptoms=condition.symptoms.text),
+                *(_escape(text) for text in extra),
                 self.say("disclaimer"),
             ]
         )
@@ -283,17 +315,34 @@ class Renderer:
 
     def _unclear_text(self, result: MatchResult) -> str:
         names = [self.knowledge.conditions[c.id] for c in result.candidates[:2]]
+        interim = _bullets(_escape(f.text) for f in self.knowledge.education.interim_self_care)
         if names:
             options = _bullets(f"<b>{_escape(c.name)}</b> — {_escape(c.symptoms.text)}" for c in names)
-            return self.say("result_unclear", options=_Raw(options))
-        return self.say("result_none")
+            return self.say("result_unclear", options=_Raw(options), interim=interim)
+        return self.say("result_none", interim=interim)
 
-    def exercise_list(self, exercises: Iterable[Exercise]) -> str:
-        """Exercises as lines: name, dose, and how to do it."""
+    def unclear_buttons(self, result: MatchResult) -> tuple[Button, ...]:
+        """Under a "can't tell" result: how a clinician tells each candidate apart."""
+        candidates = [self.knowledge.conditions[c.id] for c in result.candidates[:2]]
+        return tuple(
+            Button(self.say("button_tell_apart", name=c.name), info_data("section", "more", c.id)) for c in candidates
+        ) + self.menu_button()
+
+    def exercise_list(self, exercises: Iterable[Exercise], progression: bool = False) -> str:
+        """Exercises as lines: name, dose (with rest), how to do it; and, when asked, how to
+        progress and when to stop, folded away so the list stays short."""
         lines = []
         for exercise in exercises:
-            dose = f" — {_escape(exercise.dose)}" if exercise.dose else ""
+            dose = f" — {_escape(exercise.prescription)}" if exercise.prescription else ""
             lines.append(f"• <b>{_escape(exercise.name)}</b>{dose}. {_escape(exercise.cue)}")
+        if progression:
+            steps = [
+                self.say("exercise_progression", name=e.name, harder=e.progression or "", stop=e.stop_if or "")
+                for e in exercises
+                if e.progression or e.stop_if
+            ]
+            if steps:
+                lines.append("<blockquote expandable>" + "\n".join(steps) + "</blockquote>")
         return "\n".join(lines)
 
     # ----- answers to questions ----------------------------------------------------------
@@ -394,9 +443,11 @@ class Renderer:
     def about(self) -> str:
         """Why the hips and lower back matter, and what this bot is (and is not)."""
         education = self.knowledge.education
+        load = [education.load_and_recovery] if education.load_and_recovery else []
         return "\n\n".join(
             [
                 _escape(education.why_it_matters.text),
+                *(_escape(f.text) for f in load),
                 _escape(education.closing_thought.text),
                 _escape(education.about_accuracy.text),
                 self.say("disclaimer"),
@@ -419,12 +470,16 @@ class ResultContext:
         said: Urgency | None,
         floor_reason: str = "",
         duration_unknown: bool = False,
+        concerns: Sequence[str] = (),
+        withhold_exercises: bool = False,
     ) -> None:
         self.urgency = urgency
         self.flags = list(flags)
         self.said = said
         self.floor_reason = floor_reason
         self.duration_unknown = duration_unknown
+        self.concerns = list(concerns)
+        self.withhold_exercises = withhold_exercises
 
 
 def best_location(knowledge: Knowledge, frame: Frame) -> str:

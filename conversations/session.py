@@ -44,6 +44,7 @@ class Frame:
     items: list[str] = field(default_factory=list)  # warning signs still offered in a checklist
     ticked: list[str] = field(default_factory=list)  # signs ticked in the checklist, said at "Done"
     someone_else: bool = False  # the runner is asking about another person
+    referred: list[str] = field(default_factory=list)  # other problems named and referred on (not the six)
 
     def copy(self) -> Frame:
         """A copy whose lists are its own."""
@@ -62,6 +63,7 @@ class Session:
     flags: list[str] = field(default_factory=list)  # red flags raised in this conversation
     cleared: list[str] = field(default_factory=list)  # red flags the runner said no to
     doubtful: list[str] = field(default_factory=list)  # could not say, asked twice: the safer answer
+    concerns: list[str] = field(default_factory=list)  # pictures that need a clinician (knowledge.concerns)
     urgency: str = ""  # the highest urgency the bot has stated; never quietly lowered
     last_condition: str = ""  # the subject of follow-up questions after a result
     menu: int = 0  # id of the newest question's buttons; older ones have expired
@@ -197,7 +199,7 @@ def _check_types(session: Session) -> None:
     for name in ("urgency", "last_condition"):
         if not isinstance(getattr(session, name), str):
             raise SessionError(f"field {name} must be text")
-    for name in ("flags", "cleared", "doubtful"):
+    for name in ("flags", "cleared", "doubtful", "concerns"):
         _text_list(getattr(session, name), name)
     if not isinstance(session.menu, int) or isinstance(session.menu, bool) or session.menu < 0:
         raise SessionError("field menu must be a whole number")

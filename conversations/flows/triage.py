@@ -127,15 +127,27 @@ class Triage:
         return True
 
     def finish(self, turn: Turn, frame: Frame) -> None:
-        """The result: the likely problem, the one urgency that applies, what to do now."""
+        """The result: the likely problem, the one urgency that applies, what to do now.
+
+        A triage in which the runner described another problem (piriformis, a hamstring
+        tendon ...) ends in a referral instead: the six conditions are not guessed at.
+        """
         session = turn.session
         knowledge = turn.knowledge
+        if frame.referred:
+            turn.replies = [r for r in turn.replies if r.kind != "warning"]
+            names = [knowledge.other_conditions[o].name for o in frame.referred]
+            turn.replies.append(turn.render.referral(names, turn.said()))
+            turn.pop()
+            return
         result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
+        concerns = list(dict.fromkeys([*session.concerns, *result.concerns]))
         said = turn.said()
         urgency = max(
             result.urgency,
             *(knowledge.red_flags[f].urgency for f in flags),
+            *(knowledge.concerns[c].urgency for c in concerns),
             said or Urgency.SELF_CARE,
             self.doubt_urgency(turn),
         )
@@ -144,7 +156,12 @@ class Triage:
             floor_reason = knowledge.conditions[result.condition].name
         # the result restates every warning, so this turn's separate warnings are not repeated
         turn.replies = [r for r in turn.replies if r.kind != "warning"]
-        context = ResultContext(urgency, flags, said, floor_reason, frame.duration == "unknown")
+        withhold = any(knowledge.concerns[c].withhold_exercises for c in concerns) or any(
+            knowledge.red_flags[f].withhold_exercises for f in flags
+        )
+        context = ResultContext(
+            urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, withhold
+        )
         turn.replies.append(turn.render.result(result, context))
         turn.note_said(urgency)
         session.last_condition = result.condition or session.last_condition
