@@ -434,6 +434,9 @@ class Turn:
         """
         topic = message.topic
         frame = self.session.top
+        if message.intent.pause and not self.describes_pain(message) and message.answer.value == "none":
+            self.small_talk("pause")
+            return True
         if topic is None:
             return self.out_of_scope(message)
         if topic == "small_talk":
@@ -486,6 +489,7 @@ class Turn:
             "who": "about_me",
             "ack": "acknowledged",
             "capabilities": "capabilities",
+            "pause": "no_rush",
         }.get(kind, "hello")
         self.say(key, kind="small_talk")
         if self.session.top is not None:

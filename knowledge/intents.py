@@ -22,7 +22,7 @@ import yaml
 from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, pattern_words
 
 INTENT_GROUPS = (
-    "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done",
+    "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done", "pause",
     "pain_words", "someone_else", "emergency_help",
 )  # fmt: skip
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
@@ -51,6 +51,7 @@ class Intent:
     days: int | None = None  # how long it has lasted, when the message says
     also: bool = False  # "too", "also": a second problem rather than a correction
     done: bool = False  # "that's all", "done": a list is finished
+    pause: bool = False  # "one sec", "brb": the runner will be back
     pain: bool = False  # pain in general words ("it hurts"), wherever it is
     someone_else: bool = False  # the runner writes about another person
     emergency_help: bool = False  # a question about acting on an emergency warning
@@ -118,6 +119,7 @@ class IntentReader:
             side=self._side(tokens),
             also=self._found("also", tokens),
             done=self._found("done", tokens),
+            pause=self._found("pause", tokens),
             pain=self._found("pain_words", tokens),
             days=(
                 days_in(tokens.text, today or dt.date.today())

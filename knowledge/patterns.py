@@ -25,6 +25,8 @@ MIN_STEM = 3  # shortest stem before a *: shorter ones would match too much
 _WORD = "[a-z0-9]+"
 _TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?()\[\]{}\n|…–—]| - ")
 _APOSTROPHE_S = re.compile(r"['’‘`]s\b")
+# "what's" is "what is", not a possessive: spelled out before possessive 's is dropped ("hip's")
+_IS_CONTRACTION = re.compile(r"\b(what|where|how|who|there|that|it|he|she|here)['’‘`]s\b")
 _APOSTROPHES = re.compile(r"['’‘`]")
 _DIGIT_LETTER = re.compile(r"(\d)([a-z])")
 _JOINER = re.compile(r"(?<=[a-z0-9])[-/_](?=[a-z0-9])")
@@ -203,7 +205,7 @@ class Normaliser:
 def _clean(message: str) -> str:
     text = unicodedata.normalize("NFKD", message[:MAX_MESSAGE_CHARS])
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", text))
+    text = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", _IS_CONTRACTION.sub(r"\1 is", text)))
     text = text.replace("&", " and ").replace("+", " and ")
     text = _DIGIT_LETTER.sub(r"\1 \2", text)
     return _JOINER.sub(" ", text)
