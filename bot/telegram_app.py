@@ -1,24 +1,30 @@
 """runner-bot on Telegram (python-telegram-bot v22): thin handlers around the conversation engine.
 
-Every handler does the same few things: turn the update into an engine event, load the chat's
-session, run the engine, save the session, send the replies. No medical logic lives here.
+Every handler does the same few things: turn the update into an engine event, run one turn
+(`Bridge.turn`: load the session, run the engine, then in ONE transaction keep the new session,
+queue the replies in the outbox and mark the update done), then deliver the chat's outbox.
+No medical logic lives here.
 
-Updates are processed one at a time (PTB's default, `concurrent_updates(False)`): each turn is a
-fraction of a millisecond of engine work plus one small SQLite write, so ordering comes for free
-and there is nothing to gain from running turns of one chat, or of different chats, in parallel.
+Updates arrive through the inbox (bot/delivery.py): written to SQLite before Telegram is told
+they were received. Chats run concurrently, each chat's updates in order (`ChatOrderProcessor`);
+database work runs on one thread of its own, off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import resource
 import secrets
-from dataclasses import dataclass
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
 )
@@ -44,8 +50,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
 from bot.logs import configure_logging
-from bot.storage import SessionStore, SqliteStore, StorageError
+from bot.storage import KEEP, Outgoing, SessionStore, SqliteStore, StorageBusy, StorageError
+from bot.storage import Message as Queued
 from conversations.engine import Engine
 from conversations.events import Choice, Event, Forget, Reply, Text, Unsupported, parse_command
 from conversations.session import Flow, Session
@@ -61,12 +69,34 @@ NON_TEXT_KINDS = (
 PRIVATE = filters.ChatType.PRIVATE
 
 
+# Said before replies that could not be delivered earlier, when the chat next writes. (Wording
+# belongs in knowledge/data/messages.yaml; it lives here until that file gains the key.)
+LATE_NOTE = "Sorry for the delay — this didn't reach you earlier:"
+GROUP_POINTER_EVERY_S = 600.0  # one "let's talk in private" a group per ten minutes, not thirty
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one turn left for the Telegram side to do."""
+
+    accepted: bool  # a button press that belonged to the current question
+    queued: list[Outgoing]  # the chat's outbox, oldest first (this turn's replies last)
+    effects: tuple[Any, ...] = ()  # engine effects for Telegram to carry out (none yet)
+
+
 @dataclass
 class Bridge:
-    """The chat-independent glue: storage and the engine, shared by all handlers."""
+    """The chat-independent glue: storage and the engine, shared by all handlers.
+
+    `turn` is the ONE place the engine is called. It runs on the database thread. Effects the
+    engine returns are carried out here when they concern storage (`Forget`), passed back in
+    `Turn.effects` when they concern Telegram, and logged and ignored when unknown, so a newer
+    engine never breaks an older adapter.
+    """
 
     engine: Engine
     store: SessionStore
+    group_pointers: dict[int, float] = field(default_factory=dict)
 
     def load(self, chat_id: int) -> Session:
         """The chat's session; a new one for a new chat, or if the stored one no longer fits the data."""
@@ -79,24 +109,31 @@ class Bridge:
             return Session(menu=session.menu)
         return session
 
-    def turn(self, chat_id: int, event: Event) -> list[Reply]:
-        """Run one engine turn for a chat and keep its new session (before anything is sent)."""
-        return self.turn_from(self.load(chat_id), chat_id, event)
-
-    def press(self, chat_id: int, data: str) -> tuple[bool, list[Reply]]:
-        """A button press: whether it belonged to the current question, and the turn's replies."""
+    def turn(self, chat_id: int, event: Event, update_id: int | None = None) -> Turn:
+        """Run one engine turn for a chat; its session, replies and the update's done mark in one transaction."""
         before = self.load(chat_id)
-        return self.engine.accepts(before, data), self.turn_from(before, chat_id, Choice(data))
-
-    def turn_from(self, before: Session, chat_id: int, event: Event) -> list[Reply]:
+        accepted = isinstance(event, Choice) and self.engine.accepts(before, event.data)
         result = self.engine.handle(before, event)
-        after, replies = result.session, result.replies
-        if any(isinstance(effect, Forget) for effect in result.effects):
-            self.store.forget(chat_id)  # and nothing is saved again until the runner writes
-        else:
-            self.store.save(chat_id, after)
-        self.count_outcomes(before, after, replies)
-        return replies
+        after: Session | None = result.session
+        telegram_effects: list[Any] = []
+        for effect in result.effects:
+            if isinstance(effect, Forget):
+                after = None  # the chat's rows go, and nothing is saved again until the runner writes
+            else:
+                telegram_effects.append(effect)
+        revive = LATE_NOTE if self.store.has_failed(chat_id) else ""
+        queued = self.store.commit(chat_id, update_id, after, render(result.replies), revive_with=revive)
+        self.count_outcomes(before, result.session, result.replies)
+        return Turn(accepted, queued, tuple(telegram_effects))
+
+    def group_pointer(self, chat_id: int, update_id: int | None) -> list[Outgoing] | None:
+        """A group command: point to a private chat, at most once per group every ten minutes."""
+        now = time.monotonic()
+        if now - self.group_pointers.get(chat_id, -GROUP_POINTER_EVERY_S) < GROUP_POINTER_EVERY_S:
+            return None
+        self.group_pointers[chat_id] = now
+        text = self.engine.knowledge.message("private_only")
+        return self.store.commit(chat_id, update_id, KEEP, [Queued(text)])
 
     def count_outcomes(self, before: Session, after: Session, replies: list[Reply]) -> None:
         """Anonymous statistics: which results and how many emergency warnings, never who."""
@@ -106,8 +143,33 @@ class Bridge:
             self.store.count("warning", "emergency")
 
 
+def render(replies: list[Reply]) -> list[Queued]:
+    """The engine's replies as Telegram messages: joined, split to fit, buttons on the last piece."""
+    messages = []
+    for reply in coalesce(replies):
+        pieces = split_text(reply.text)
+        for index, piece in enumerate(pieces):
+            buttons = tuple((b.label, b.data) for b in reply.buttons) if index == len(pieces) - 1 else ()
+            messages.append(Queued(piece, buttons))
+    return messages
+
+
 def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> Bridge:
     return context.application.bot_data["bridge"]
+
+
+def runtime_of(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["runtime"]
+
+
+async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event) -> Turn:
+    """One turn on the database thread; the update is then done, whatever happens to the sends."""
+    runtime = runtime_of(context)
+    turn = await runtime.db(runtime.bridge.turn, chat_id, event, update.update_id)
+    runtime.done_in_turn.add(update.update_id)
+    for effect in turn.effects:  # e.g. a future CloseKeyboard or Toast: not carried out yet
+        log.debug("update %s: effect %s is not carried out on Telegram", update.update_id, type(effect).__name__)
+    return turn
 
 
 def coalesce(replies: list[Reply]) -> list[Reply]:
@@ -133,23 +195,6 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
     return joined
 
 
-async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
-    """Send the engine's replies in order; buttons become an inline keyboard on the last piece."""
-    for reply in coalesce(replies):
-        pieces = split_text(reply.text)
-        for index, piece in enumerate(pieces):
-            markup = keyboard(reply) if index == len(pieces) - 1 else None
-            await context.bot.send_message(chat_id, piece, reply_markup=markup)
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in reply.buttons]
-    )
-
-
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     """Split text into messages Telegram accepts, at paragraph or line breaks where possible."""
     pieces, rest = [], text or "…"
@@ -169,22 +214,29 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = message.text or ""
     event: Event = parse_command(text) or Text(text)
-    replies = bridge_of(context).turn(update.effective_chat.id, event)
-    await send_replies(context, update.effective_chat.id, replies)
+    turn = await run_turn(update, context, update.effective_chat.id, event)
+    await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button press: always answered; a used keyboard is edited to show the choice."""
+    """A button press: always answered; a used keyboard is edited to show the choice.
+
+    The press counts even when its acknowledgement fails (say, "query is too old" after a backlog).
+    """
     query = update.callback_query
     if query is None or update.effective_chat is None:
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.info("update %s: could not acknowledge a press (%s); handling it anyway", update.update_id,
+                 type(error).__name__)  # fmt: skip
     chat_id = update.effective_chat.id
     data = query.data or ""
-    accepted, replies = bridge_of(context).press(chat_id, data)
+    turn = await run_turn(update, context, chat_id, Choice(data))
     if isinstance(query.message, Message):
-        await show_choice(query.message, data if accepted else None)
-    await send_replies(context, chat_id, replies)
+        await show_choice(query.message, data if turn.accepted else None)
+    await runtime_of(context).flush(chat_id, turn.queued)
 
 
 async def show_choice(message: Message, data: str | None) -> None:
@@ -202,6 +254,8 @@ async def show_choice(message: Message, data: str | None) -> None:
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as error:  # e.g. the message is too old to edit: the choice still counts
         log.info("could not edit a used keyboard: %s", error.message)
+    except TelegramError as error:  # cosmetic: the turn has happened and its replies are queued
+        log.info("could not edit a used keyboard (%s)", type(error).__name__)
 
 
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,30 +264,37 @@ async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or update.effective_chat is None:
         return
     kind = next((k for k in NON_TEXT_KINDS if getattr(message, k, None)), "other")
-    replies = bridge_of(context).turn(update.effective_chat.id, Unsupported(kind))
-    await send_replies(context, update.effective_chat.id, replies)
+    turn = await run_turn(update, context, update.effective_chat.id, Unsupported(kind))
+    await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the conversation has moved on, so say edits are not re-read."""
     if update.effective_chat is None:
         return
-    replies = bridge_of(context).turn(update.effective_chat.id, Unsupported("edited"))
-    await send_replies(context, update.effective_chat.id, replies)
+    turn = await run_turn(update, context, update.effective_chat.id, Unsupported("edited"))
+    await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 
 async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command in a group: health questions belong in a private chat."""
-    if update.effective_chat is not None:
-        text = bridge_of(context).engine.knowledge.message("private_only")
-        await context.bot.send_message(update.effective_chat.id, text)
+    """A command in a group: health questions belong in a private chat (said once, not thirty times)."""
+    if update.effective_chat is None:
+        return
+    runtime = runtime_of(context)
+    queued = await runtime.db(runtime.bridge.group_pointer, update.effective_chat.id, update.update_id)
+    if queued is not None:
+        runtime.done_in_turn.add(update.update_id)
+        await runtime.flush(update.effective_chat.id, queued)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log any error by kind and update id — never the message text or the token — and carry on."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden):
+    if isinstance(error, StorageBusy) and update_id is not None:  # never an apology for a lock
+        log.warning("update %s: the database stayed locked; trying it again shortly", update_id)
+        runtime_of(context).retry_later.add(update_id)
+    elif isinstance(error, Forbidden):
         log.info("update %s: a runner has blocked the bot or left the chat", update_id)
     elif isinstance(error, RetryAfter | TimedOut | NetworkError):
         log.warning("update %s: Telegram could not be reached (%s)", update_id, type(error).__name__)
@@ -268,16 +329,16 @@ def build_application(
     store: SessionStore | None = None,
     request: BaseRequest | None = None,
 ) -> Application:
-    """Build and wire the PTB Application. Storage opens in post_init and closes in post_shutdown."""
-    builder = (
-        ApplicationBuilder()
-        .token(settings.telegram_token)
-        .concurrent_updates(False)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
-    )
+    """Build and wire the PTB Application. Storage opens in post_init and closes in post_shutdown.
+
+    There is no PTB Updater: `serve` polls (or runs the webhook) itself, through the inbox.
+    """
+    holder: dict[str, Any] = {}
+    processor = ChatOrderProcessor(lambda: holder.get("runtime"))
+    builder = ApplicationBuilder().token(settings.telegram_token).concurrent_updates(processor).updater(None)
     if settings.rate_limit:
-        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
+        # retries are the deliverer's (bot/delivery.py), which honours retry_after and keeps order
+        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=0)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generic builder types
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url).base_file_url(
@@ -286,7 +347,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data.update(settings=settings, engine=engine, store=store)
+    application.bot_data.update(settings=settings, engine=engine, store=store, processor=processor)
+    holder["data"] = application.bot_data
+    application.bot_data["_holder"] = holder
 
     # 1. button presses, in any state
     application.add_handler(CallbackQueryHandler(on_button))
@@ -311,7 +374,10 @@ async def post_init(application: Application) -> None:
         logging.getLogger("telegram.ext").setLevel(data.pop("startup_log_level"))
     engine = data.get("engine") or Engine()
     store = data.get("store") or SqliteStore(data["settings"].database_path)
-    data["bridge"] = Bridge(engine, store)
+    bridge = Bridge(engine, store)
+    runtime = Runtime(bridge, application.bot, processor=data.get("processor"))
+    data["bridge"], data["runtime"] = bridge, runtime
+    data["_holder"]["runtime"] = runtime
     commands = [BotCommand(name, engine.knowledge.message(f"command_{name}")) for name in MENU_COMMANDS]
     try:
         await application.bot.set_my_commands(commands)
@@ -320,7 +386,10 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Close storage."""
+    """Close storage (after the database thread has finished its work)."""
+    runtime: Runtime | None = application.bot_data.get("runtime")
+    if runtime is not None:
+        runtime.close()
     bridge: Bridge | None = application.bot_data.get("bridge")
     if bridge is not None:
         bridge.store.close()
@@ -336,6 +405,7 @@ def run_telegram(settings: Settings) -> int:
     from bot.app import fail
 
     configure_logging(settings)
+    raise_open_files_limit()
     application = build_application(settings)
     # A start-up failure (rejected token, unreachable server) is reported below in one line, so
     # PTB's own log of it is held back until the bot has started (post_init lifts this).
@@ -343,21 +413,11 @@ def run_telegram(settings: Settings) -> int:
     application.bot_data["startup_log_level"] = startup_logger.level
     startup_logger.setLevel(logging.CRITICAL)
     try:
-        if settings.webhook_url:
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                # without a configured secret, a random one for this run: Telegram is told it in
-                # setWebhook, and calls that do not carry it are refused
-                secret_token=settings.webhook_secret_token or secrets.token_urlsafe(32),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        asyncio.run(serve(application, settings))
     except InvalidToken:
         return fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+    except Fatal as error:
+        return fail(str(error))
     except StorageError as error:
         return fail(str(error))
     except NetworkError as error:
@@ -365,3 +425,59 @@ def run_telegram(settings: Settings) -> int:
             f"could not reach the Telegram Bot API ({type(error).__name__}); check the network and TELEGRAM_BASE_URL"
         )
     return 0
+
+
+async def serve(application: Application, settings: Settings) -> None:
+    """Start, carry on with what the last run left unfinished, then poll or serve the webhook until stopped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await application.initialize()  # getMe: a rejected token or an unreachable server stops here
+    started = False
+    stop_webhook = None
+    poller: asyncio.Task[None] | None = None
+    try:
+        await post_init(application)
+        runtime: Runtime = application.bot_data["runtime"]
+        await application.start()
+        started = True
+        _APPLICATIONS.append(application)
+        await runtime.replay(application)  # unfinished updates first, and undelivered replies
+        if settings.webhook_url:
+            secret = settings.webhook_secret_token or secrets.token_urlsafe(32)
+            stop_webhook = await serve_webhook(
+                application, runtime, settings.webhook_listen, settings.webhook_port,
+                urlsplit(settings.webhook_url).path, secret,
+            )  # fmt: skip
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+        else:
+            await application.bot.delete_webhook()
+            poller = asyncio.create_task(poll(application, runtime, ALLOWED_UPDATES))
+        waiter = asyncio.create_task(stop.wait())
+        watched = {waiter} | ({poller} if poller else set())
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if poller in done:
+            poller.result()  # Fatal: the token was rejected while running
+    finally:
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Fatal):
+                await poller
+        if stop_webhook is not None:
+            await stop_webhook()
+        if started:
+            await application.stop()  # handles what is already queued, then stops
+            _APPLICATIONS.remove(application)
+        await post_shutdown(application)
+        await application.shutdown()
+
+
+def raise_open_files_limit() -> None:
+    """Many idle connections (a webhook under a slow-header flood) should not exhaust file handles."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard))
