@@ -162,6 +162,7 @@ class Runtime:
         new = set(await self.db(self.store.receive, entries))
         for raw in raw_updates:
             if isinstance(raw, dict) and raw.get("update_id") in new:
+                new.discard(raw["update_id"])  # the same update twice in one batch: handled once
                 await self.dispatch(application, raw["update_id"], raw)
         return max(ids) + 1 if ids else None
 
@@ -266,6 +267,7 @@ class ChatOrderProcessor(BaseUpdateProcessor):
             runtime.done_in_turn.discard(update_id)
         else:
             await runtime.db(runtime.store.finish, update_id)
+            log.debug("update %s handled", update_id)
 
     async def initialize(self) -> None:
         return None

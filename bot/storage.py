@@ -212,8 +212,11 @@ class MemoryStore:
 
     # the inbox and outbox, in memory (the tests of the Telegram wiring use these)
     def receive(self, updates: Sequence[tuple[int, int | None, str]]) -> list[int]:
-        new = [uid for uid, _, _ in updates if uid not in self._inbox]
-        self._inbox.update({uid: payload for uid, _, payload in updates if uid in new})
+        new = []
+        for uid, _, payload in updates:
+            if uid not in self._inbox:
+                self._inbox[uid] = payload
+                new.append(uid)
         return new
 
     def unfinished(self) -> list[tuple[int, str]]:

@@ -167,6 +167,7 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: 
     runtime = runtime_of(context)
     turn = await runtime.db(runtime.bridge.turn, chat_id, event, update.update_id)
     runtime.done_in_turn.add(update.update_id)
+    log.debug("update %s handled", update.update_id)  # ids only: the fault suite counts these
     for effect in turn.effects:  # e.g. a future CloseKeyboard or Toast: not carried out yet
         log.debug("update %s: effect %s is not carried out on Telegram", update.update_id, type(effect).__name__)
     return turn
@@ -284,6 +285,7 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     queued = await runtime.db(runtime.bridge.group_pointer, update.effective_chat.id, update.update_id)
     if queued is not None:
         runtime.done_in_turn.add(update.update_id)
+        log.debug("update %s handled", update.update_id)
         await runtime.flush(update.effective_chat.id, queued)
 
 
