@@ -340,6 +340,8 @@ class FakeBotApiServer:
                 return None
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a bot opens many connections at once (socketserver's default is 5)
+
             def handle_error(self, request: Any, client_address: Any) -> None:
                 return None  # a bot killed mid-request (the fault suite does it on purpose)
 
