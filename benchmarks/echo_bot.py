@@ -3,6 +3,8 @@
 Run by benchmarks/telegram_pipeline.py with TELEGRAM_BOT_TOKEN and TELEGRAM_BASE_URL set. With
 ECHO_REPLY_CHARS and ECHO_REPLY_BUTTONS set it answers every message with a reply of that many
 characters and buttons instead — the size of runner-bot's replies, with no engine behind them.
+With ECHO_CONCURRENT=1 it handles updates concurrently (PTB's `concurrent_updates(True)`),
+without any per-chat ordering.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def main() -> None:
         Application.builder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_BASE_URL"])
+        .concurrent_updates(os.environ.get("ECHO_CONCURRENT") == "1")
         .build()
     )
     application.add_handler(MessageHandler(filters.TEXT, echo))

@@ -7,7 +7,9 @@ Both bots run as real processes against the same kind of local fake Bot API serv
 getUpdates; then whole conversations of many chats are queued at once and timed until every
 update has been answered (updates a second); and the process's peak RSS (VmHWM).
 
-runner-bot runs twice: with its rate limiter off (the pipeline's own speed, comparable with the
+The echo bot runs sequentially (PTB's default) and concurrently (`concurrent_updates(True)`).
+runner-bot always runs chats concurrently, each chat in order, with every update going through
+the SQLite inbox and every reply through the outbox. It runs twice: with its rate limiter off (the pipeline's own speed, comparable with the
 echo bot, which has none) and at its default of 30 messages a second (what Telegram allows).
 A second echo bot then answers every message with a reply of the same average size as
 runner-bot's (characters and buttons), with no engine or storage behind it: the difference
@@ -134,6 +136,7 @@ def main() -> None:
     python = sys.executable
     configs = [
         ("echo bot (bare PTB)", [python, "-m", "benchmarks.echo_bot"], {}, echoes),
+        ("echo bot, concurrent", [python, "-m", "benchmarks.echo_bot"], {"ECHO_CONCURRENT": "1"}, echoes),
         (
             "runner-bot, limiter off",
             [python, "-m", "bot", "telegram"],
@@ -170,11 +173,13 @@ def main() -> None:
             for r in runs
         ],
     )  # fmt: skip
-    sized = runs[3]
+    by_label = {r.label: r for r in runs}
+    ours, sized = by_label["runner-bot, limiter off"], by_label["echo bot, runner-bot-sized replies"]
     print(
         f"\nrunner-bot (limiter off) against the echo bot with replies of the same size: "
-        f"{runs[1].updates_per_s / sized.updates_per_s:.2f}× the throughput, "
-        f"{runs[1].peak_rss_mb / sized.peak_rss_mb:.2f}× the peak RSS"
+        f"{ours.updates_per_s / sized.updates_per_s:.2f}× the throughput, "
+        f"{ours.peak_rss_mb / sized.peak_rss_mb:.2f}× the peak RSS; against the concurrent echo bot: "
+        f"{ours.updates_per_s / by_label['echo bot, concurrent'].updates_per_s:.2f}×"
     )
 
 

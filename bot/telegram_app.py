@@ -1,25 +1,32 @@
 """runner-bot on Telegram (python-telegram-bot v22): thin handlers around the conversation engine.
 
-Every handler does the same few things: turn the update into an engine event, load the chat's
-session, run the engine, save the session, send the replies. No medical logic lives here.
+Every handler does the same few things: turn the update into an engine event, run one turn
+(`Bridge.turn`: load the session, run the engine, then in ONE transaction keep the new session,
+queue the replies in the outbox and mark the update done), then deliver the chat's outbox.
+No medical logic lives here.
 
-Updates are processed one at a time (PTB's default, `concurrent_updates(False)`): each turn is a
-fraction of a millisecond of engine work plus one small SQLite write, so ordering comes for free
-and there is nothing to gain from running turns of one chat, or of different chats, in parallel.
+Updates arrive through the inbox (bot/delivery.py): written to SQLite before Telegram is told
+they were received. Chats run concurrently, each chat's updates in order (`ChatOrderProcessor`);
+database work runs on one thread of its own, off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import resource
 import secrets
+import signal
+import time
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
+    CallbackQuery,
     LinkPreviewOptions,
     Message,
     Update,
@@ -47,8 +54,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
 from bot.logs import configure_logging
-from bot.storage import SessionStore, SqliteStore, StorageError
+from bot.storage import KEEP, Outgoing, SessionStore, SqliteStore, StorageBusy, StorageError
+from bot.storage import Message as Queued
 from conversations.engine import Engine
 from conversations.events import (
     Choice,
@@ -58,7 +67,6 @@ from conversations.events import (
     Reply,
     Text,
     Toast,
-    TurnResult,
     Unsupported,
     parse_command,
 )
@@ -75,16 +83,37 @@ NON_TEXT_KINDS = (
 PRIVATE = filters.ChatType.PRIVATE
 
 
+GROUP_POINTER_EVERY_S = 600.0  # one "let's talk in private" a group per ten minutes, not thirty
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one turn left for the Telegram side to do."""
+
+    accepted: bool  # a button press that belonged to the current question
+    queued: list[Outgoing]  # the chat's outbox, oldest first (this turn's replies last)
+    effects: tuple[Any, ...] = ()  # engine effects for Telegram to carry out (CloseKeyboard, Toast)
+    edited: bool = False  # the pressed message is re-drawn in place (a ticked checklist)
+
+    @property
+    def toast(self) -> str | None:
+        """The notice to show over the chat for a button press, if the turn decided one."""
+        return next((effect.text for effect in self.effects if isinstance(effect, Toast)), None)
+
+
 @dataclass
 class Bridge:
-    """The chat-independent glue: storage and the engine, shared by all handlers."""
+    """The chat-independent glue: storage and the engine, shared by all handlers.
+
+    `turn` is the ONE place the engine is called. It runs on the database thread. Effects the
+    engine returns are carried out here when they concern storage (`Forget`), passed back in
+    `Turn.effects` when they concern Telegram, and logged and ignored when unknown, so a newer
+    engine never breaks an older adapter.
+    """
 
     engine: Engine
     store: SessionStore
-    # the message that carries each chat's newest question keyboard, to close it when the
-    # question is answered by typing (kept in memory: after a restart an old keyboard simply
-    # stays, and a tap on it gets the "moved on" toast)
-    keyboards: dict[int, int] = field(default_factory=dict)
+    group_pointers: dict[int, float] = field(default_factory=dict)
 
     def load(self, chat_id: int) -> Session:
         """The chat's session; a new one for a new chat, or if the stored one no longer fits the data."""
@@ -97,25 +126,40 @@ class Bridge:
             return Session(menu=session.menu)
         return session
 
-    def turn(self, chat_id: int, event: Event) -> TurnResult:
-        """Run one engine turn for a chat and keep its new session (before anything is sent)."""
-        return self.turn_from(self.load(chat_id), chat_id, event)
+    def turn(
+        self, chat_id: int, event: Event, update_id: int | None = None, pressed_message: int = 0
+    ) -> Turn:
+        """Run one engine turn for a chat; its session, replies and the update's done mark in one transaction.
 
-    def press(self, chat_id: int, data: str) -> tuple[bool, TurnResult]:
-        """A button press: whether it belonged to the current question, and the turn's result."""
+        `pressed_message`: the message whose button was pressed, which a re-drawn question
+        (a ticked checklist) replaces in place.
+        """
         before = self.load(chat_id)
-        return self.engine.accepts(before, data), self.turn_from(before, chat_id, Choice(data))
-
-    def turn_from(self, before: Session, chat_id: int, event: Event) -> TurnResult:
+        accepted = isinstance(event, Choice) and self.engine.accepts(before, event.data)
         result = self.engine.handle(before, event)
-        if any(isinstance(effect, Forget) for effect in result.effects):
-            self.store.forget(chat_id)
-            self.keyboards.pop(chat_id, None)
-        # after /forget this is a fresh session holding only the number of the menu just sent,
-        # so that menu works and every button from before the deletion has expired
-        self.store.save(chat_id, result.session)
+        telegram_effects: list[Any] = []
+        for effect in result.effects:
+            if isinstance(effect, Forget):
+                # every row of the chat goes; the fresh session kept below holds only the number
+                # of the menu just sent, so that menu works and older buttons stay expired
+                self.store.forget(chat_id)
+            else:
+                telegram_effects.append(effect)
+        revive = self.engine.knowledge.message("late_note") if self.store.has_failed(chat_id) else ""
+        messages = render(result.replies, pressed_message if accepted else 0)
+        queued = self.store.commit(chat_id, update_id, result.session, messages, revive_with=revive)
         self.count_outcomes(result.replies)
-        return result
+        edited = any(m.edit for m in messages)
+        return Turn(accepted, queued, tuple(telegram_effects), edited)
+
+    def group_pointer(self, chat_id: int, update_id: int | None) -> list[Outgoing] | None:
+        """A group command: point to a private chat, at most once per group every ten minutes."""
+        now = time.monotonic()
+        if now - self.group_pointers.get(chat_id, -GROUP_POINTER_EVERY_S) < GROUP_POINTER_EVERY_S:
+            return None
+        self.group_pointers[chat_id] = now
+        text = self.engine.knowledge.message("private_only")
+        return self.store.commit(chat_id, update_id, KEEP, [Queued(text)])
 
     def count_outcomes(self, replies: list[Reply]) -> None:
         """Anonymous statistics: which results and how many emergency warnings, never who."""
@@ -126,8 +170,49 @@ class Bridge:
                 self.store.count("warning", "emergency")
 
 
+def render(replies: list[Reply], pressed_message: int = 0) -> list[Queued]:
+    """The engine's replies as Telegram messages: joined, split to fit, buttons on the last piece.
+
+    A question re-drawn in place (a ticked checklist) edits `pressed_message` instead of
+    arriving as a new message.
+    """
+    messages = []
+    for reply in coalesce(replies):
+        pieces = split_text(reply.text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            buttons = tuple((b.label, b.data) for b in reply.buttons) if last else ()
+            edit = pressed_message if reply.in_place and last and len(pieces) == 1 else 0
+            messages.append(Queued(piece, buttons, question=reply.kind == "question" and last, edit=edit))
+    return messages
+
+
 def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> Bridge:
     return context.application.bot_data["bridge"]
+
+
+def runtime_of(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["runtime"]
+
+
+async def run_turn(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message: int = 0
+) -> Turn:
+    """One turn on the database thread; the update is then done, whatever happens to the sends.
+
+    Effects for Telegram are carried out here: a keyboard answered by typing is closed before
+    the replies go out. (A toast belongs to the button press: `on_button` shows it.)
+    """
+    runtime = runtime_of(context)
+    turn = await runtime.db(runtime.bridge.turn, chat_id, event, update.update_id, pressed_message)
+    runtime.done_in_turn.add(update.update_id)
+    log.debug("update %s handled", update.update_id)  # ids only: the fault suite counts these
+    for effect in turn.effects:
+        if isinstance(effect, CloseKeyboard):
+            await runtime.close_keyboard(chat_id, effect.label)
+        elif not isinstance(effect, Toast):  # unknown to this adapter: a newer engine, say
+            log.debug("update %s: effect %s is not carried out on Telegram", update.update_id, type(effect).__name__)
+    return turn
 
 
 def coalesce(replies: list[Reply]) -> list[Reply]:
@@ -147,54 +232,12 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
             and not reply.emergency
             and len(previous.text) + len(reply.text) + 2 <= MessageLimit.MAX_TEXT_LENGTH
         ):
-            joined[-1] = Reply(f"{previous.text}\n\n{reply.text}", reply.buttons, kind=reply.kind)
+            joined[-1] = Reply(
+                f"{previous.text}\n\n{reply.text}", reply.buttons, kind=reply.kind, in_place=reply.in_place
+            )
         else:
             joined.append(reply)
     return joined
-
-
-async def carry_out(context: ContextTypes.DEFAULT_TYPE, chat_id: int, result: TurnResult) -> None:
-    """Do what a turn decided: close a keyboard answered by typing, then send the replies."""
-    bridge = bridge_of(context)
-    for effect in result.effects:
-        if isinstance(effect, CloseKeyboard) and (message_id := bridge.keyboards.pop(chat_id, None)):
-            await close_keyboard(context, chat_id, message_id)
-    await send_replies(context, chat_id, result.replies)
-
-
-async def close_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
-    """Remove the buttons of a question that has been answered by typing."""
-    try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as error:  # already gone, or too old to edit: nothing is lost
-        log.info("could not close an answered keyboard: %s", error.message)
-
-
-async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
-    """Send the engine's replies in order; buttons become an inline keyboard on the last piece."""
-    for reply in coalesce(replies):
-        pieces = split_text(reply.text)
-        for index, piece in enumerate(pieces):
-            markup = keyboard(reply) if index == len(pieces) - 1 else None
-            sent = await context.bot.send_message(chat_id, piece, reply_markup=markup)
-            if markup is not None and reply.kind == "question":
-                bridge_of(context).keyboards[chat_id] = sent.message_id
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """An inline keyboard laid out compactly: short labels two or three to a row."""
-    if not reply.buttons:
-        return None
-    rows: list[list[InlineKeyboardButton]] = []
-    short = all(len(b.label) <= 10 for b in reply.buttons)
-    per_row = 3 if short else 2
-    for button in reply.buttons:
-        if not rows or len(rows[-1]) >= per_row or len(button.label) > 24:
-            rows.append([])
-        rows[-1].append(InlineKeyboardButton(button.label, callback_data=button.data))
-        if len(button.label) > 24:
-            rows.append([])
-    return InlineKeyboardMarkup([row for row in rows if row])
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -216,24 +259,41 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = message.text or ""
     event: Event = parse_command(text) or Text(text)
-    result = bridge_of(context).turn(update.effective_chat.id, event)
-    await carry_out(context, update.effective_chat.id, result)
+    turn = await run_turn(update, context, update.effective_chat.id, event)
+    await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button press: always answered; a used keyboard is edited to show the choice."""
+    """A button press: always answered; a used keyboard is edited to show the choice.
+
+    The press counts even when its acknowledgement fails (say, "query is too old" after a backlog).
+    """
     query = update.callback_query
     if query is None or update.effective_chat is None:
         return
     chat_id = update.effective_chat.id
     data = query.data or ""
-    accepted, result = bridge_of(context).press(chat_id, data)
-    toast = next((effect.text for effect in result.effects if isinstance(effect, Toast)), None)
-    await query.answer(text=toast)
-    if isinstance(query.message, Message) and not (data.startswith("x:") and accepted):
-        await show_choice(query.message, data if accepted else None)
-        bridge_of(context).keyboards.pop(chat_id, None)
-    await carry_out(context, chat_id, result)
+    pressed = query.message.message_id if isinstance(query.message, Message) else 0
+    try:
+        turn = await run_turn(update, context, chat_id, Choice(data), pressed)
+    except Exception:
+        await acknowledge(update, query, None)  # the press is retried later (a locked database)
+        raise
+    await acknowledge(update, query, turn.toast)
+    lasting = data.startswith("x:")  # section and menu buttons never expire: keep them
+    if isinstance(query.message, Message) and not turn.edited and not (lasting and turn.accepted):
+        await show_choice(query.message, data if turn.accepted else None)
+        runtime_of(context).live_keyboards.pop(chat_id, None)
+    await runtime_of(context).flush(chat_id, turn.queued)
+
+
+async def acknowledge(update: Update, query: CallbackQuery, toast: str | None) -> None:
+    """Answer a press (with a toast when the turn decided one); the press counts even if this fails."""
+    try:
+        await query.answer(text=toast)
+    except TelegramError as error:
+        log.info("update %s: could not acknowledge a press (%s); handled it anyway", update.update_id,
+                 type(error).__name__)  # fmt: skip
 
 
 async def show_choice(message: Message, data: str | None) -> None:
@@ -251,6 +311,8 @@ async def show_choice(message: Message, data: str | None) -> None:
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as error:  # e.g. the message is too old to edit: the choice still counts
         log.info("could not edit a used keyboard: %s", error.message)
+    except TelegramError as error:  # cosmetic: the turn has happened and its replies are queued
+        log.info("could not edit a used keyboard (%s)", type(error).__name__)
 
 
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -261,30 +323,38 @@ async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     kind = next((k for k in NON_TEXT_KINDS if getattr(message, k, None)), "other")
     # a photo's caption is read like a message ("here's where it hurts: outside of my hip")
     event: Event = Text(message.caption) if message.caption else Unsupported(kind)
-    result = bridge_of(context).turn(update.effective_chat.id, event)
-    await carry_out(context, update.effective_chat.id, result)
+    turn = await run_turn(update, context, update.effective_chat.id, event)
+    await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the conversation has moved on, so say edits are not re-read."""
     if update.effective_chat is None:
         return
-    result = bridge_of(context).turn(update.effective_chat.id, Unsupported("edited"))
-    await carry_out(context, update.effective_chat.id, result)
+    turn = await run_turn(update, context, update.effective_chat.id, Unsupported("edited"))
+    await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 
 async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command in a group: health questions belong in a private chat."""
-    if update.effective_chat is not None:
-        text = bridge_of(context).engine.knowledge.message("private_only")
-        await context.bot.send_message(update.effective_chat.id, text)
+    """A command in a group: health questions belong in a private chat (said once, not thirty times)."""
+    if update.effective_chat is None:
+        return
+    runtime = runtime_of(context)
+    queued = await runtime.db(runtime.bridge.group_pointer, update.effective_chat.id, update.update_id)
+    if queued is not None:
+        runtime.done_in_turn.add(update.update_id)
+        log.debug("update %s handled", update.update_id)
+        await runtime.flush(update.effective_chat.id, queued)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log any error by kind and update id — never the message text or the token — and carry on."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden):
+    if isinstance(error, StorageBusy) and update_id is not None:  # never an apology for a lock
+        log.warning("update %s: the database stayed locked; trying it again shortly", update_id)
+        runtime_of(context).retry_later.add(update_id)
+    elif isinstance(error, Forbidden):
         log.info("update %s: a runner has blocked the bot or left the chat", update_id)
     elif isinstance(error, RetryAfter | TimedOut | NetworkError):
         log.warning("update %s: Telegram could not be reached (%s)", update_id, type(error).__name__)
@@ -319,18 +389,23 @@ def build_application(
     store: SessionStore | None = None,
     request: BaseRequest | None = None,
 ) -> Application:
-    """Build and wire the PTB Application. Storage opens in post_init and closes in post_shutdown."""
+    """Build and wire the PTB Application. Storage opens in post_init and closes in post_shutdown.
+
+    There is no PTB Updater: `serve` polls (or runs the webhook) itself, through the inbox.
+    """
+    holder: dict[str, Any] = {}
+    processor = ChatOrderProcessor(lambda: holder.get("runtime"))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
-        .concurrent_updates(False)
+        .concurrent_updates(processor)
+        .updater(None)
         # replies are HTML with every data string escaped (conversations/render.py)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
     )
     if settings.rate_limit:
-        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
+        # retries are the deliverer's (bot/delivery.py), which honours retry_after and keeps order
+        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=0)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generic builder types
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url).base_file_url(
@@ -339,7 +414,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data.update(settings=settings, engine=engine, store=store)
+    application.bot_data.update(settings=settings, engine=engine, store=store, processor=processor)
+    holder["data"] = application.bot_data
+    application.bot_data["_holder"] = holder
 
     # 1. button presses, in any state
     application.add_handler(CallbackQueryHandler(on_button))
@@ -364,16 +441,30 @@ async def post_init(application: Application) -> None:
         logging.getLogger("telegram.ext").setLevel(data.pop("startup_log_level"))
     engine = data.get("engine") or Engine()
     store = data.get("store") or SqliteStore(data["settings"].database_path)
-    data["bridge"] = Bridge(engine, store)
-    commands = [BotCommand(name, engine.knowledge.message(f"command_{name}")) for name in MENU_COMMANDS]
+    bridge = Bridge(engine, store)
+    runtime = Runtime(bridge, application.bot, processor=data.get("processor"))
+    data["bridge"], data["runtime"] = bridge, runtime
+    data["_holder"]["runtime"] = runtime
+    await describe_bot(application, engine)
+
+
+async def describe_bot(application: Application, engine: Engine) -> None:
+    """The command menu and the bot's profile texts (with "not for emergencies"), from the data."""
+    message = engine.knowledge.message
+    commands = [BotCommand(name, message(f"command_{name}")) for name in MENU_COMMANDS]
     try:
         await application.bot.set_my_commands(commands)
-    except TelegramError as error:  # the bot works without the menu; try again next start
-        log.warning("could not register the command menu (%s)", type(error).__name__)
+        await application.bot.set_my_description(message("bot_description"))
+        await application.bot.set_my_short_description(message("bot_short_description"))
+    except TelegramError as error:  # the bot works without them; try again next start
+        log.warning("could not register the command menu and profile (%s)", type(error).__name__)
 
 
 async def post_shutdown(application: Application) -> None:
-    """Close storage."""
+    """Close storage (after the database thread has finished its work)."""
+    runtime: Runtime | None = application.bot_data.get("runtime")
+    if runtime is not None:
+        runtime.close()
     bridge: Bridge | None = application.bot_data.get("bridge")
     if bridge is not None:
         bridge.store.close()
@@ -389,6 +480,7 @@ def run_telegram(settings: Settings) -> int:
     from bot.app import fail
 
     configure_logging(settings)
+    raise_open_files_limit()
     application = build_application(settings)
     # A start-up failure (rejected token, unreachable server) is reported below in one line, so
     # PTB's own log of it is held back until the bot has started (post_init lifts this).
@@ -396,21 +488,11 @@ def run_telegram(settings: Settings) -> int:
     application.bot_data["startup_log_level"] = startup_logger.level
     startup_logger.setLevel(logging.CRITICAL)
     try:
-        if settings.webhook_url:
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                # without a configured secret, a random one for this run: Telegram is told it in
-                # setWebhook, and calls that do not carry it are refused
-                secret_token=settings.webhook_secret_token or secrets.token_urlsafe(32),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        asyncio.run(serve(application, settings))
     except InvalidToken:
         return fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+    except Fatal as error:
+        return fail(str(error))
     except StorageError as error:
         return fail(str(error))
     except NetworkError as error:
@@ -418,3 +500,59 @@ def run_telegram(settings: Settings) -> int:
             f"could not reach the Telegram Bot API ({type(error).__name__}); check the network and TELEGRAM_BASE_URL"
         )
     return 0
+
+
+async def serve(application: Application, settings: Settings) -> None:
+    """Start, carry on with what the last run left unfinished, then poll or serve the webhook until stopped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await application.initialize()  # getMe: a rejected token or an unreachable server stops here
+    started = False
+    stop_webhook = None
+    poller: asyncio.Task[None] | None = None
+    try:
+        await post_init(application)
+        runtime: Runtime = application.bot_data["runtime"]
+        await application.start()
+        started = True
+        _APPLICATIONS.append(application)
+        await runtime.replay(application)  # unfinished updates first, and undelivered replies
+        if settings.webhook_url:
+            secret = settings.webhook_secret_token or secrets.token_urlsafe(32)
+            stop_webhook = await serve_webhook(
+                application, runtime, settings.webhook_listen, settings.webhook_port,
+                urlsplit(settings.webhook_url).path, secret,
+            )  # fmt: skip
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+        else:
+            await application.bot.delete_webhook()
+            poller = asyncio.create_task(poll(application, runtime, ALLOWED_UPDATES))
+        waiter = asyncio.create_task(stop.wait())
+        watched = {waiter} | ({poller} if poller else set())
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if poller in done:
+            poller.result()  # Fatal: the token was rejected while running
+    finally:
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Fatal):
+                await poller
+        if stop_webhook is not None:
+            await stop_webhook()
+        if started:
+            await application.stop()  # handles what is already queued, then stops
+            _APPLICATIONS.remove(application)
+        await post_shutdown(application)
+        await application.shutdown()
+
+
+def raise_open_files_limit() -> None:
+    """Many idle connections (a webhook under a slow-header flood) should not exhaust file handles."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard))

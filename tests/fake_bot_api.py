@@ -1,15 +1,18 @@
 """A small fake of the Telegram Bot API, for tests: in-process, and over real HTTP on 127.0.0.1.
 
 `FakeBotApi` holds the logic: it queues updates for getUpdates, answers the methods runner-bot
-uses, records every call, and can be told to fail a method (429, 403, 500 ...). `OfflineRequest`
+uses, records every call, and can be told to fail a method (429, 403, 500 ...), to fail a share
+of its calls at random (`fault_rate`, including connection resets), or to answer slowly (`delay`). `OfflineRequest`
 plugs it into python-telegram-bot as a request object (no network at all); `FakeBotApiServer`
 serves it over HTTP so a real bot process can be pointed at it with TELEGRAM_BASE_URL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import random
 import socket
 import threading
 import time
@@ -19,11 +22,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 424242, "is_bot": True, "first_name": "runner-bot", "username": "runner_test_bot",
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
 LONG_POLL_SECONDS = 0.5
+
+
+RESET = 0  # a "status" that makes the HTTP server drop the connection after doing the work
+RANDOM_FAULTS = [
+    (429, {"description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}),
+    (500, {"description": "Internal Server Error"}),
+    (502, {"description": "Bad Gateway"}),
+    (RESET, {"description": "connection reset"}),
+]
 
 
 class FakeBotApi:
@@ -40,6 +53,10 @@ class FakeBotApi:
         self._changed = threading.Condition()
         self.first_poll: float | None = None  # time.monotonic() of the first getUpdates
         self.tally: dict[str, int] = {}  # calls per method, and "keyboards": messages sent with buttons
+        self.delay: dict[str, float] = {}  # method -> seconds before answering (chat_id -> seconds: "chat:<id>")
+        self.fault_rate: dict[str, float] = {}  # method -> share of calls that fail at random
+        self.random = random.Random(12)
+        self.faults_injected = 0
 
     # ----- what tests do -----------------------------------------------------------------
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +64,14 @@ class FakeBotApi:
         with self._changed:
             update = {"update_id": next(self._update_ids), **update}
             self._updates.append(update)
+            self._changed.notify_all()
+        return update
+
+    def push_raw(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update exactly as given (its own update_id: a re-send, or one PTB cannot read)."""
+        with self._changed:
+            self._updates.append(update)
+            self._updates.sort(key=lambda u: u["update_id"])
             self._changed.notify_all()
         return update
 
@@ -110,6 +135,17 @@ class FakeBotApi:
                 self._changed.notify_all()
         if self.failures.get(method):
             status, payload = self.failures[method].pop(0)
+            return status, {"ok": False, "error_code": status, **payload}
+        pause = self.delay.get(method, 0.0) + self.delay.get(f"chat:{params.get('chat_id')}", 0.0)
+        if pause:
+            time.sleep(pause)
+        if self.fault_rate.get(method) and self.random.random() < self.fault_rate[method]:
+            self.faults_injected += 1
+            status, payload = self.random.choice(RANDOM_FAULTS)
+            if status != RESET:  # a reset is decided here but done by the transport
+                with self._changed:
+                    self.calls[-1] = (f"failed:{method}", params)
+                    self.tally[method] -= 1
             return status, {"ok": False, "error_code": status, **payload}
         handler = getattr(self, f"_{method}", None)
         if handler is None:
@@ -257,6 +293,8 @@ class OfflineRequest(BaseRequest):
         token, _, api_method = url.rpartition("/bot")[2].partition("/")
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         status, payload = self.api.call(token, api_method, params)
+        if status == RESET:
+            raise NetworkError("connection reset (injected)")
         return status, json.dumps(payload).encode()
 
 
@@ -281,6 +319,11 @@ class FakeBotApiServer:
                 params = parse_params(self.headers.get("Content-Type", ""), self.rfile.read(length))
                 token, _, method = self.path.partition("/bot")[2].partition("/")
                 status, payload = fake.call(token, method.split("?")[0], params)
+                if status == RESET:  # the call went through, but the answer never arrives
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 body = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -296,7 +339,13 @@ class FakeBotApiServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a bot opens many connections at once (socketserver's default is 5)
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                return None  # a bot killed mid-request (the fault suite does it on purpose)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import MIGRATIONS, MemoryStore, SessionStore, SqliteStore, StorageError
+from bot.storage import (
+    KEEP,
+    MIGRATIONS,
+    MemoryStore,
+    Message,
+    SessionStore,
+    SqliteStore,
+    StorageBusy,
+    StorageError,
+)
 from conversations.session import Session, State
 
 
@@ -70,7 +79,7 @@ def test_sqlite_survives_reopening_and_uses_wal(tmp_path: Path) -> None:
     second = SqliteStore(path)
     assert second.load(5) == Session(menu=9, concepts=["snapping"])
     assert second.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [m.name for m in MIGRATIONS.applied(second.db)] == ["m001_sessions_and_counts"]
+    assert [m.name for m in MIGRATIONS.applied(second.db)] == ["m001_sessions_and_counts", "m002_inbox_and_outbox"]
     second.close()
 
 
@@ -102,3 +111,77 @@ def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
 
 def test_sqlite_error_type_is_not_leaked() -> None:
     assert not issubclass(StorageError, sqlite3.Error)
+
+
+# ----- the inbox and the outbox (issue 12) ---------------------------------------------------
+
+
+class TestDeliveryContract:
+    def test_an_update_is_received_once(self, store: SessionStore) -> None:
+        assert store.receive([(1, 5, '{"a": 1}'), (2, 5, '{"b": 2}')]) == [1, 2]
+        assert store.receive([(2, 5, '{"b": 2}'), (3, 6, "{}")]) == [3]
+        assert [uid for uid, _ in store.unfinished()] == [1, 2, 3]
+
+    def test_a_done_update_keeps_no_text_and_is_still_recognised(self, store: SessionStore) -> None:
+        store.receive([(1, 5, '{"text": "my hip"}')])
+        store.commit(5, 1, Session(menu=1))
+        assert store.unfinished() == []
+        assert store.receive([(1, 5, '{"text": "my hip"}')]) == []
+
+    def test_a_turn_queues_its_messages_in_order(self, store: SessionStore) -> None:
+        store.receive([(1, 5, "{}")])
+        queued = store.commit(5, 1, Session(menu=2), [Message("one"), Message("two", (("Yes", "1:y"),))])
+        assert [(m.text, m.buttons) for m in queued] == [("one", ()), ("two", (("Yes", "1:y"),))]
+        assert store.load(5).menu == 2  # type: ignore[union-attr]
+        store.delivered(queued[0].id)
+        assert [m.text for m in store.queued(5)] == ["two"] and store.chats_with_queued() == [5]
+
+    def test_failed_messages_wait_and_come_back_with_a_note(self, store: SessionStore) -> None:
+        first, _second = store.commit(5, None, KEEP, [Message("q1"), Message("q2")])
+        store.give_up(5, first.id)
+        assert store.queued(5) == [] and store.has_failed(5)
+        queued = store.commit(5, None, KEEP, [Message("q3")], revive_with="Sorry")
+        assert [m.text for m in queued] == ["Sorry\n\nq1", "q2", "q3"] and not store.has_failed(5)
+
+    def test_forget_deletes_the_chats_outbox(self, store: SessionStore) -> None:
+        store.commit(5, None, Session(menu=1), [Message("q1")])
+        store.commit(6, None, Session(menu=1), [Message("other")])
+        queued = store.commit(5, None, None, [Message("deleted")])
+        assert [m.text for m in queued] == ["deleted"] and store.load(5) is None
+        assert [m.text for m in store.queued(6)] == ["other"]
+
+
+def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE sessions (chat_id INTEGER PRIMARY KEY, session TEXT)")
+        old.execute("INSERT INTO sessions VALUES (5, ?)", [Session(menu=4).to_json()])
+    store = SqliteStore(path)
+    assert store.load(5) == Session(menu=4)
+    store.save(5, Session(menu=5))
+    store.close()
+
+
+def test_a_read_only_database_is_refused_at_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "runner.sqlite3"
+    SqliteStore(path).close()
+    connect = sqlite3.connect
+    # chmod cannot make a file read-only for root, so open it read-only the way SQLite would
+    monkeypatch.setattr(sqlite3, "connect", lambda p, **kw: connect(f"file:{p}?mode=ro", uri=True, **kw))
+    with pytest.raises(StorageError, match=r"cannot use the database at .*readonly"):
+        SqliteStore(path)
+
+
+def test_a_lock_is_waited_for_then_reported_as_busy(tmp_path: Path) -> None:
+    path = tmp_path / "runner.sqlite3"
+    store = SqliteStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    store.LOCK_WAIT_S = 0.5
+    with pytest.raises(StorageBusy):
+        store.save(1, Session(menu=1))
+    other.execute("ROLLBACK")
+    store.save(1, Session(menu=1))  # and it works again once the lock is gone
+    assert store.load(1) == Session(menu=1)
+    other.close()
+    store.close()
