@@ -152,7 +152,7 @@ class Matcher:
         flags = (*knowledge.red_flags.values(), *knowledge.concerns.values())
         self._flag_concepts = frozenset(c for flag in flags for c in flag.detect)
         self._explanations = tuple(
-            (e.sign, (e.context, *((e.together_with,) if e.together_with else ())), flag.id)
+            (e.sign, (e.context, *((e.together_with,) if e.together_with else ())), e.unless, flag.id)
             for flag in knowledge.red_flags.values()
             for e in flag.explained_by
         )
@@ -216,14 +216,18 @@ class Matcher:
         """(sign concept, flag id) pairs whose every mention sits next to explaining context."""
         found: set[tuple[str, str]] = set()
         segment: list[int] | None = None
-        for sign, groups, flag in self._explanations:
+        for sign, groups, unless, flag in self._explanations:
             if sign not in spans or not all(any(c in spans for c in group) for group in groups):
+                continue
+            if any(c in spans for c in unless):
                 continue
             if segment is None:
                 segment = _segments(tokens.words)
-            # every mention of the sign has, for each group, context in its clause or the next one
+            # every mention of the sign has, for each group, context in its clause or a neighbouring
+            # one ("Ran a marathon yesterday! Both legs feel like lead")
             near = [
-                {segment[i] + d for c in group for i in spans.get(c, ()) for d in (0, -1)} for group in groups
+                {segment[i] + d for c in group for i in spans.get(c, ()) for d in (-1, 0, 1)}
+                for group in groups
             ]
             if all(segment[i] in n for i in spans[sign] for n in near):
                 found.add((sign, flag))

@@ -36,6 +36,7 @@ CUE, BROAD, STRONG = 2, 1, 6  # a topic's cue; a broad topic's cue ("help", "why
 # A question about what it is, when the message also reports an urgent sign, asks whether it is serious.
 QUESTION_WHAT_IT_IS = frozenset({None, "what_is", "symptoms", "cause"})
 SERIOUS = frozenset({Urgency.EMERGENCY, Urgency.URGENT})
+RELATIVE_WORDS = frozenset("which when where who whose whom".split())
 NAME_ONLY_MAX_WORDS = 3  # "hip flexor??", "still tendinopathy?"
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
 
@@ -178,7 +179,13 @@ class QuestionReader:
                 else:
                     parts[-1].append(word)
             parts = [p for p in parts if p]
-            opens = [self._opens(p) for p in parts]
+            # "..., which was weird, and ..." / "..., when I wiped": a relative word after a
+            # comma opens no question in a sentence that does not end in one
+            asked = "?" in sentence
+            opens = [
+                self._opens(p) and (asked or index == 0 or p[0] not in RELATIVE_WORDS)
+                for index, p in enumerate(parts)
+            ]
             is_question = "?" in sentence or any(opens)
             clauses.extend(_Clause(tuple(p), o, is_question) for p, o in zip(parts, opens, strict=True))
         return clauses
