@@ -178,6 +178,7 @@ class Matcher:
         tokens = self.normaliser.tokens(message if isinstance(message, str) else "")
         if not tokens.words:
             return Reading()
+        tokens = _resolve_of_it(tokens)
         spans, negated = self._scan(tokens)
         affirmed = set(spans)
         explained = self._explained(tokens, spans)
@@ -344,6 +345,34 @@ def _entry_index(
 
 def _union(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{compile_pattern(p)})" for p in patterns))
+
+
+# "my hip as well — the front of it nags": "of it" after a part of a place is that place
+PARTS_OF_A_PLACE = frozenset(
+    "front side sides outside outer inside top bottom middle back center base".split()
+)
+PLACES = frozenset("hip hips back groin thigh thighs bum pelvis spine".split())
+
+
+def _resolve_of_it(tokens: Tokens) -> Tokens:
+    """Tokens with "the front of it" read as "the front of <the place last named>"."""
+    words = list(tokens.words)
+    place = None
+    changed = False
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in PLACES and following != "of":  # "the back of my hip" names the hip
+            place = word
+        elif (
+            word == "it"
+            and place
+            and index >= 2
+            and words[index - 1] == "of"
+            and words[index - 2] in PARTS_OF_A_PLACE
+        ):
+            words[index] = place
+            changed = True
+    return make_tokens(words) if changed else tokens
 
 
 def _segments(words: tuple[str, ...]) -> list[int]:

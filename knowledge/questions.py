@@ -141,8 +141,15 @@ class QuestionReader:
         if not anchored and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
         topic = self._topic(clauses)
-        if not asks and topic not in ASKED_WITHOUT_QUESTION_WORDS and match.reading.concepts:
-            topic = None  # a description ("my hip hurts when I run") is not a question
+        describes = bool((match.reading.concepts - self._name_concepts.keys()) & self._anchors)
+        if (
+            not asks
+            and match.reading.concepts
+            and (topic not in ASKED_WITHOUT_QUESTION_WORDS or (match.condition and describes))
+        ):
+            # a description ("my hip hurts when I run") is not a question, even when it names a
+            # treatment tried ("the side of my hip hurts lying on it; stretching hasn't helped")
+            topic = None
         if (
             topic in ("what_is", "symptoms")
             and not named

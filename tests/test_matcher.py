@@ -435,6 +435,40 @@ def test_heart_racing_or_near_fainting_on_a_run(matcher: Matcher, message: str) 
     assert "chest_pain" in matcher.match(message).red_flags
 
 
+# where and what, in other words: another person's body, "the front of it", treatments tried
+OTHER_WORDS = [
+    ("my wife's hip is sore on the outside and she can't lie on that side", "gluteal_tendinopathy"),
+    ("Dad gets pain at the side of his hip when he lies on it or climbs the stairs", "gluteal_tendinopathy"),
+    ("hip hurts round the side when I sleep on it", "gluteal_tendinopathy"),
+    ("her hip aches down the side whenever she lays on it, and going up steps", "gluteal_tendinopathy"),
+    ("and my hip too - the front of it twinges when I lift my leg to put socks on", "hip_flexor_strain"),
+    ("My hip's the problem. The side of it aches when I lie on it and on stairs.", "gluteal_tendinopathy"),
+    ("left hip again; the outside of it snaps when I'm running", "it_band_syndrome"),
+    ("my hip as well, at the front of it, whenever I drive my knee up hills", "hip_flexor_strain"),
+    (
+        "I'm 61 and the outside of my hip is tender, worse lying on it and standing up from a chair; "
+        "I've been foam rolling my IT band with no luck",
+        "gluteal_tendinopathy",
+    ),
+    (
+        "foam rolling the ITB hasn't done a thing, the bony bit at the side of my hip aches on stairs "
+        "and when I lie on that side",
+        "gluteal_tendinopathy",
+    ),
+    (
+        "physio had me stretching my IT band for weeks but it's the side of my hip that hurts getting "
+        "out of the car and lying on it",
+        "gluteal_tendinopathy",
+    ),
+    ("my IT band snaps over the outside of my hip on every run", "it_band_syndrome"),
+]
+
+
+@pytest.mark.parametrize(("message", "condition"), OTHER_WORDS)
+def test_where_and_what_in_other_words(matcher: Matcher, message: str, condition: str) -> None:
+    assert matcher.match(message).condition == condition
+
+
 # A question at the end of a long description must not drop what the description reports.
 DESCRIPTION_THEN_QUESTION = [
     "Back's been grim for days. Yesterday I realised I couldn't feel the toilet paper when I wiped, "
