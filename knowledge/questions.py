@@ -310,8 +310,8 @@ class QuestionReader:
             return None
         if kind in ("who", "capabilities"):
             return None if anchored else kind
-        if kind == "ack" and len(words) > ACK_MAX_WORDS:
-            return None
+        if kind == "ack" and len(words) > ACK_MAX_WORDS and (asks or match.reading.concepts - {"small_talk"}):
+            return None  # "lol sorry, one sec, my kid's shouting" says nothing more; "ok so my hip..." does
         if (asks or kind in ("greeting", "ack")) and any(p.search(text) for _, p, _, _ in self._topics):
             return None
         return kind
