@@ -28,7 +28,9 @@ def figure(spec: ChartSpec) -> Figure:
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    # fixed margins rather than a layout engine: constrained layout doubled the drawing time
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.08, hspace=0.08)
     pain_ax, run_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     fig.suptitle(spec.title)
     if spec.pain:

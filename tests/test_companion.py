@@ -416,3 +416,27 @@ def test_every_companion_message_key_used_exists() -> None:
     assert used - set(default_companion().messages) == set()
     used_facts = set(re.findall(r'fact\("([a-z_]+)"\)', source))
     assert used_facts <= set(default_companion().facts)
+
+
+# ----- the console -----------------------------------------------------------------------------------
+def test_the_console_saves_charts_and_prints_reminders_once_when_due(tmp_path: Path) -> None:
+    from bot.console import Console
+
+    clock = [NOW]
+    out = io.StringIO()
+    store = SqliteRecordStore(tmp_path / "bot.sqlite3")
+    console = Console(Engine(today=lambda: START), out, colour=False, records=store, files_dir=tmp_path, now=lambda: clock[0])
+    console.start()
+    for line in ("/log ran 8k pain 3", "OK", "/progress", "/export", "/remind 13:00", "UTC"):
+        console.send(line)
+    text = out.getvalue()
+    assert f"(saved {tmp_path / 'progress.png'})" in text
+    assert (tmp_path / "progress.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "runner-bot-log.csv").exists() and (tmp_path / "runner-bot-data.json").exists()
+    assert console.remind_due() == 0  # 12:00: not yet
+    clock[0] = NOW + dt.timedelta(hours=1, seconds=1)
+    assert console.remind_due() == 1
+    assert console.remind_due() == 0  # once
+    again = Console(Engine(today=lambda: START), out, colour=False, records=SqliteRecordStore(tmp_path / "bot.sqlite3"), now=lambda: clock[0])
+    assert again.remind_due() == 0  # a restart does not send it again
+    assert out.getvalue().count("Time for today's session") == 1
