@@ -38,7 +38,7 @@ from conversations.events import (
     Unsupported,
     parse_command,
 )
-from conversations.flows import FLOWS, Flow
+from conversations.flows import FLOWS, Flow, companion
 from conversations.machine import (
     CHECKLIST_STEP,
     CONFIRM_STEP,
@@ -51,6 +51,7 @@ from conversations.machine import (
     step_token,
 )
 from conversations.reading import MessageReader, MessageReading
+from conversations.records import EMPTY, ChatRecords
 from conversations.render import INFO, Renderer
 from conversations.session import MAX_BACK_STEPS, Frame, Session, SessionError
 from knowledge import Knowledge, Matcher, Reading, Urgency, default_knowledge
@@ -98,20 +99,22 @@ class Engine:
         """What a new chat sees first (the same as /start)."""
         return self.handle(session, Command("start"))
 
-    def handle(self, session: Session, event: Event) -> TurnResult:
+    def handle(self, session: Session, event: Event, records: ChatRecords = EMPTY) -> TurnResult:
         """Apply one event to a copy of `session`; return the new session, replies and effects.
 
+        `records` is the chat's log, plans and reminder as the adapter loaded them (the
+        companion's flows read them; changes come back as effects for the adapter to keep).
         A bug must not cost the runner their conversation: on any error the session is kept as
         it was and the runner gets an apology and the current question again.
         """
-        turn = Turn(self, session)
+        turn = Turn(self, session, records)
         try:
             turn.dispatch(event)
             turn.close(event)
         except Exception:
             top = session.top
             log.exception("engine error in flow %s handling %s", top.flow if top else "menu", type(event).__name__)
-            turn = Turn(self, session)
+            turn = Turn(self, session, records)
             turn.say("internal_error")
             turn.ask()
         return TurnResult(turn.session, turn.replies, tuple(turn.effects))
@@ -173,8 +176,9 @@ def _split_data(data: str) -> tuple[str, str, str]:
 class Turn:
     """One event's worth of work: the session being changed, the replies and effects so far."""
 
-    def __init__(self, engine: Engine, before: Session) -> None:
+    def __init__(self, engine: Engine, before: Session, records: ChatRecords = EMPTY) -> None:
         self.engine = engine
+        self.records = records  # the chat's records, as updated by this turn's effects
         self.knowledge = engine.knowledge
         self.render = engine.renderer
         self.context = engine.context
@@ -228,6 +232,14 @@ class Turn:
             "privacy": lambda: self.inform(self.say_text("privacy")),
             "prevent": lambda: self.info_card(self.render.prevention()),
             "redflags": self.start_check,
+            # the recovery companion (flows/companion.py)
+            "plan": lambda: companion.plan_command(self, command.argument),
+            "log": lambda: companion.log_command(self, command.argument),
+            "progress": lambda: companion.progress_command(self),
+            "mileage": lambda: companion.mileage_command(self, command.argument),
+            "summary": lambda: companion.summary_command(self),
+            "export": lambda: companion.export_command(self),
+            "remind": lambda: companion.remind_command(self, command.argument),
         }
         handler = handlers.get(name)
         if handler is None:
@@ -260,6 +272,7 @@ class Turn:
 
     def forget(self) -> None:
         self.effects.append(Forget())
+        self.records = EMPTY
         self.reset("forgotten")
 
     def cancel(self) -> None:
@@ -327,7 +340,7 @@ class Turn:
             self.replies.append(self.render.prevention(args[0]))
         elif kind == "menu":
             self.ask()
-        elif kind == "cmd" and args and args[0] in ("back", "restart"):
+        elif kind == "cmd" and args and args[0] in ("back", "restart", "plan"):
             self.on_command(Command(args[0]))
         elif kind == "emergency_help":
             self.emergency_help()
@@ -385,6 +398,9 @@ class Turn:
         )
         if self.safety(message):
             return
+        read_first = getattr(self.flow(frame), "read_first", None) if frame is not None else None
+        if read_first is not None and read_first(self, frame, message):
+            return  # a companion answer in words ("ran 8k, pain 3") before questions and small talk
         if self.questions(message):
             return
         if frame is None:

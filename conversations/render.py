@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
+from typing import TYPE_CHECKING
 
 from conversations.events import Button, Reply
 from conversations.machine import (
@@ -21,6 +22,9 @@ from conversations.machine import (
     step_token,
 )
 from conversations.session import Frame, Session
+
+if TYPE_CHECKING:
+    from conversations.flows import AsksItself
 from knowledge import Condition, Exercise, Knowledge, MatchResult, RedFlag, Urgency
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
@@ -59,6 +63,8 @@ class Renderer:
         """The current question's options, as option id -> button label."""
         triage = self.knowledge.triage
         frame = session.top
+        if (asker := _asks_itself(frame)) is not None and frame is not None:
+            return asker.options(self, frame)
         if frame is None:
             return {
                 "hip": triage.regions["hip"].label,
@@ -114,6 +120,8 @@ class Renderer:
     def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
         if frame is None:
             return self.say("menu_prompt")
+        if (asker := _asks_itself(frame)) is not None:
+            return asker.prompt(self, frame, explain)
         step = frame.step
         if step == "location":
             return self.say(f"ask_location_{frame.region or 'any'}")
@@ -211,6 +219,7 @@ class Renderer:
         parts.append(self.say("disclaimer"))
         if result.condition and not context.withhold_exercises:
             buttons = self.section_buttons(result.condition)
+            buttons = (*buttons[:-1], Button(self.say("button_start_plan"), info_data("cmd", "plan")), buttons[-1])
         elif result.condition:
             buttons = self.section_buttons(result.condition, sections=("seek", "more"))
         else:
@@ -480,6 +489,16 @@ class ResultContext:
         self.duration_unknown = duration_unknown
         self.concerns = list(concerns)
         self.withhold_exercises = withhold_exercises
+
+
+def _asks_itself(frame: Frame | None) -> AsksItself | None:
+    """The flow on top, when it names its own questions (the companion's flows)."""
+    if frame is None:
+        return None
+    from conversations.flows import FLOWS  # flows import this module: look them up late
+
+    flow = FLOWS.get(frame.flow)
+    return flow if hasattr(flow, "prompt") else None  # type: ignore[return-value]
 
 
 def best_location(knowledge: Knowledge, frame: Frame) -> str:
