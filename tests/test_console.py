@@ -42,7 +42,7 @@ def test_numbers_and_labels_pick_buttons_and_a_triage_reaches_a_result() -> None
     assert "  1. Hip pain" in proc.stdout and "  2. No" in proc.stdout
     assert "🩺 Most likely: Hip flexor strain" in proc.stdout
     assert "<b>" not in proc.stdout and "&amp;" not in proc.stdout, "replies are printed plain"
-    assert proc.stdout.rstrip().endswith("  6. ☰ Menu"), "the result's section buttons, numbered"
+    assert proc.stdout.rstrip().endswith("  8. ☰ Menu"), "the result's section buttons, numbered"
 
 
 def test_prevent_during_the_check_shows_the_routine_then_the_question_again() -> None:
