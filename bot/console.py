@@ -7,13 +7,19 @@ exits cleanly. Buttons are shown as numbered options: type the number, the label
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
-from collections.abc import Iterable
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TextIO
 
+from bot.records import MemoryRecordStore, RecordStore, apply_effects
 from conversations.engine import Engine
-from conversations.events import Button, Choice, Event, Reply, Text, Toast
+from conversations.events import Button, Choice, Event, Reply, SendChart, SendFiles, Text, Toast
+from conversations.flows.companion import companion_of
 from conversations.session import Session
 
 RED, DIM, BOLD, RESET = "\033[31m", "\033[2m", "\033[1m", "\033[0m"
@@ -23,13 +29,28 @@ PROMPT = "you> "
 class Console:
     """Runs one conversation between the engine and a text stream."""
 
-    def __init__(self, engine: Engine, out: TextIO, colour: bool, trace: bool = False) -> None:
+    CHAT_ID = 0  # the console is one chat
+
+    def __init__(
+        self,
+        engine: Engine,
+        out: TextIO,
+        colour: bool,
+        trace: bool = False,
+        records: RecordStore | None = None,
+        files_dir: Path | None = None,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.engine = engine
         self.out = out
         self.colour = colour
         self.trace = trace  # `chat --jsonl`: one JSON line per line in, for scripts and scoring
         self.session: Session = engine.new_session()
         self.buttons: tuple[Button, ...] = ()
+        self.records: RecordStore = records if records is not None else MemoryRecordStore()
+        self.files_dir = files_dir  # where charts and exports are written (a temporary folder if None)
+        self.now = now
+        self.lock = threading.Lock()  # the reminder loop writes to `out` too
 
     def start(self) -> None:
         """Show the welcome and the main menu."""
@@ -38,10 +59,49 @@ class Console:
         self.show(None, result.replies, ())
 
     def send(self, line: str) -> None:
-        """Handle one line the runner typed."""
-        result = self.engine.handle(self.session, self.event_for(line))
-        self.session = result.session
-        self.show(line, result.replies, result.effects)
+        """Handle one line the runner typed: the chat's records go in, effects are carried out."""
+        with self.lock:
+            records = self.records.records(self.CHAT_ID)
+            result = self.engine.handle(self.session, self.event_for(line), records)
+            self.session = result.session
+            apply_effects(self.records, self.CHAT_ID, result.effects, self.now())
+            self.show(line, result.replies, result.effects)
+            self.deliver(result.effects)
+
+    def deliver(self, effects: Iterable[object]) -> None:
+        """Charts and exports become files; the path is shown."""
+        for effect in effects:
+            if isinstance(effect, SendChart):
+                from bot.charts import render_png  # matplotlib only when a chart is drawn
+
+                self.write_file("progress.png", render_png(effect.spec))
+            elif isinstance(effect, SendFiles):
+                for file in effect.files:
+                    self.write_file(file.name, file.data)
+
+    def write_file(self, name: str, data: bytes) -> None:
+        if self.files_dir is None:
+            self.files_dir = Path(tempfile.mkdtemp(prefix="runner-bot-"))
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / name
+        path.write_bytes(data)
+        if not self.trace:  # the trace stays one JSON line per line read
+            self.out.write(f"bot> (saved {path})\n")
+            self.out.flush()
+
+    def remind_due(self) -> int:
+        """Print every reminder that is due (claimed first, so each occurrence prints once)."""
+        sent = 0
+        now = self.now()
+        for reminder in self.records.due_reminders(now):
+            if self.records.claim(reminder, now) is None:
+                continue
+            with self.lock:
+                text = companion_of(self.engine.knowledge).message("reminder_due")
+                self.out.write(f"\nbot> {text}\n")
+                self.out.flush()
+            sent += 1
+        return sent
 
     def event_for(self, line: str) -> Event:
         """A button's number (on a terminal) or its label presses it; anything else is text."""
@@ -83,17 +143,34 @@ def wants_colour(stream: TextIO, env: dict[str, str] | os._Environ[str]) -> bool
     return stream.isatty() and "NO_COLOR" not in env
 
 
-def run_console(engine: Engine, stdin: TextIO, stdout: TextIO, hint: str = "", trace: bool = False) -> int:
+def _remind_loop(console: Console, stop: threading.Event, every: float = 20.0) -> None:
+    while not stop.wait(every):
+        console.remind_due()
+
+
+def run_console(
+    engine: Engine,
+    stdin: TextIO,
+    stdout: TextIO,
+    hint: str = "",
+    trace: bool = False,
+    records: RecordStore | None = None,
+) -> int:
     """Chat until end of input (or Ctrl-C / Ctrl-D on a terminal); returns the exit status.
 
     With `trace` (``runner-bot chat --jsonl``) every reply is written as JSON, one line per
     line read plus one for the welcome, as shared/eval/README.md describes.
     """
     interactive = stdin.isatty() and not trace
-    console = Console(engine, stdout, colour=not trace and wants_colour(stdout, os.environ), trace=trace)
+    console = Console(
+        engine, stdout, colour=not trace and wants_colour(stdout, os.environ), trace=trace, records=records
+    )
     if hint and interactive:
         stdout.write(f"{hint}\n")
     console.start()
+    stop = threading.Event()
+    if interactive:  # reminders print when due while the console runs
+        threading.Thread(target=_remind_loop, args=(console, stop), daemon=True, name="reminders").start()
     try:
         while True:
             if interactive:
@@ -105,6 +182,8 @@ def run_console(engine: Engine, stdin: TextIO, stdout: TextIO, hint: str = "", t
             console.send(line.rstrip("\r\n"))
     except KeyboardInterrupt:
         pass
+    finally:
+        stop.set()
     if interactive:
         stdout.write("\nBye — look after yourself.\n")
     return 0

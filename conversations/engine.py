@@ -38,7 +38,7 @@ from conversations.events import (
     Unsupported,
     parse_command,
 )
-from conversations.flows import FLOWS, Flow
+from conversations.flows import FLOWS, Flow, companion
 from conversations.machine import (
     CHECKLIST_STEP,
     CONFIRM_STEP,
@@ -51,6 +51,7 @@ from conversations.machine import (
     step_token,
 )
 from conversations.reading import MessageReader, MessageReading
+from conversations.records import EMPTY, ChatRecords
 from conversations.render import INFO, Renderer
 from conversations.session import MAX_BACK_STEPS, Frame, Session, SessionError
 from knowledge import Knowledge, Matcher, Reading, Urgency, default_knowledge
@@ -98,20 +99,22 @@ class Engine:
         """What a new chat sees first (the same as /start)."""
         return self.handle(session, Command("start"))
 
-    def handle(self, session: Session, event: Event) -> TurnResult:
+    def handle(self, session: Session, event: Event, records: ChatRecords = EMPTY) -> TurnResult:
         """Apply one event to a copy of `session`; return the new session, replies and effects.
 
+        `records` is the chat's log, plans and reminder as the adapter loaded them (the
+        companion's flows read them; changes come back as effects for the adapter to keep).
         A bug must not cost the runner their conversation: on any error the session is kept as
         it was and the runner gets an apology and the current question again.
         """
-        turn = Turn(self, session)
+        turn = Turn(self, session, records)
         try:
             turn.dispatch(event)
             turn.close(event)
         except Exception:
             top = session.top
             log.exception("engine error in flow %s handling %s", top.flow if top else "menu", type(event).__name__)
-            turn = Turn(self, session)
+            turn = Turn(self, session, records)
             turn.say("internal_error")
             turn.ask()
         return TurnResult(turn.session, turn.replies, tuple(turn.effects))
@@ -173,8 +176,9 @@ def _split_data(data: str) -> tuple[str, str, str]:
 class Turn:
     """One event's worth of work: the session being changed, the replies and effects so far."""
 
-    def __init__(self, engine: Engine, before: Session) -> None:
+    def __init__(self, engine: Engine, before: Session, records: ChatRecords = EMPTY) -> None:
         self.engine = engine
+        self.records = records  # the chat's records, as updated by this turn's effects
         self.knowledge = engine.knowledge
         self.render = engine.renderer
         self.context = engine.context
@@ -184,11 +188,13 @@ class Turn:
         self.effects: list[Effect] = []
         self.going_back = False
         self.typed_label = ""
+        self.finished = False  # a flow ended in this turn (a result, a verdict)
         self.to_confirm: list[str] = []  # signs mentioned with a context that may explain them
 
     # ----- dispatch ------------------------------------------------------------------
     def dispatch(self, event: Event) -> None:
         """Route one event through the chain."""
+        self.settle()
         if isinstance(event, Text):
             command = parse_command(event.text)
             if command is not None:
@@ -204,6 +210,15 @@ class Turn:
             self.ask(reminder=True)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"not an event: {event!r}")
+
+    def settle(self) -> None:
+        """A flow restored without a pending question (an upgraded session) gets its next one."""
+        frame = self.session.top
+        if frame is not None and not frame.step and frame.flow in ("triage", "check"):
+            step = next_step(self.session, frame, self.context)
+            frame.step = step if step != DONE else frame.step
+            if step == WARNING_STEP:
+                frame.items = self.context.pending_signs(self.session)
 
     def close(self, event: Event) -> None:
         """End the turn: check any sign the context may explain, remember the question for /back,
@@ -224,10 +239,18 @@ class Turn:
             "cancel": self.cancel,
             "back": self.go_back,
             "help": lambda: self.inform(self.say_text("help"), topic="small_talk"),
-            "about": lambda: self.inform(self.render.about()),
+            "about": lambda: self.aftermath_reminder() if self.in_aftermath() else self.inform(self.render.about()),
             "privacy": lambda: self.inform(self.say_text("privacy")),
-            "prevent": lambda: self.info_card(self.render.prevention()),
+            "prevent": lambda: self.aftermath_reminder() if self.in_aftermath() else self.info_card(self.render.prevention()),
             "redflags": self.start_check,
+            # the recovery companion (flows/companion.py)
+            "plan": lambda: companion.plan_command(self, command.argument),
+            "log": lambda: companion.log_command(self, command.argument),
+            "progress": lambda: companion.progress_command(self),
+            "mileage": lambda: companion.mileage_command(self, command.argument),
+            "summary": lambda: companion.summary_command(self),
+            "export": lambda: companion.export_command(self),
+            "remind": lambda: companion.remind_command(self, command.argument),
         }
         handler = handlers.get(name)
         if handler is None:
@@ -260,6 +283,7 @@ class Turn:
 
     def forget(self) -> None:
         self.effects.append(Forget())
+        self.records = EMPTY
         self.reset("forgotten")
 
     def cancel(self) -> None:
@@ -321,13 +345,15 @@ class Turn:
 
     def on_info_button(self, parts: list[str]) -> None:
         kind, args = (parts[0] if parts else ""), parts[1:]
-        if kind == "section" and len(args) == 2 and (reply := self.render.section(args[0], args[1])):
+        if self.in_aftermath() and kind not in ("emergency_help", "cmd"):
+            self.aftermath_reminder()  # after an emergency, only help to act on it
+        elif kind == "section" and len(args) == 2 and (reply := self.render.section(args[0], args[1])):
             self.replies.append(reply)
         elif kind == "prevent" and args:
             self.replies.append(self.render.prevention(args[0]))
         elif kind == "menu":
             self.ask()
-        elif kind == "cmd" and args and args[0] in ("back", "restart"):
+        elif kind == "cmd" and args and args[0] in ("back", "restart", "plan"):
             self.on_command(Command(args[0]))
         elif kind == "emergency_help":
             self.emergency_help()
@@ -385,6 +411,9 @@ class Turn:
         )
         if self.safety(message):
             return
+        read_first = getattr(self.flow(frame), "read_first", None) if frame is not None else None
+        if read_first is not None and read_first(self, frame, message):
+            return  # a companion answer in words ("ran 8k, pain 3") before questions and small talk
         if self.questions(message):
             return
         if frame is None:
@@ -439,6 +468,8 @@ class Turn:
             return True
         if topic is None:
             return self.out_of_scope(message)
+        if frame is not None and frame.step and message.answer.value == "unsure":
+            return False  # "not sure", "what do you mean?": the flow explains its question
         if topic == "small_talk":
             if frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no"):
                 return False  # "no thanks" to a safety question is an answer
@@ -465,6 +496,16 @@ class Turn:
         elif message.concepts & self.engine.in_scope_concepts:
             self.start_triage(message=message)  # a question that also describes pain
         return True
+
+    def typed_label_pressed(self, message: MessageReading) -> bool:
+        """A button's label typed out ("Prevention routine") presses that button."""
+        stripped = message.text.strip().rstrip(".!").lower()
+        for key, label in self.current_options().items():
+            if fuzz.ratio(stripped, label.lower()) >= LABEL_MATCH:
+                self.typed_label = label
+                self.choose(key)
+                return True
+        return False
 
     def describes_pain(self, message: MessageReading) -> bool:
         """Whether a message says something about pain (a place, a sign, or just "it hurts")."""
@@ -576,10 +617,22 @@ class Turn:
         if fresh:  # said once, when first mentioned; the triage then ends in a referral
             self.refer(new)
             frame.referred += [o.id for o in fresh]
+        self.clear(self.denied_signs(reading))
         combined = Reading(frozenset(frame.concepts), frozenset(frame.negated)) | reading
         frame.concepts = sorted(combined.concepts)
         frame.negated = sorted(combined.negated)
         frame.region = self.region_of(reading.concepts) or frame.region or self.region_of(combined.concepts)
+
+    def denied_signs(self, reading: Reading) -> list[str]:
+        """Warning signs a message rules out ("no numbness, it doesn't wake me"): every sign the
+        flag looks for is denied (so "no bladder trouble" alone does not answer the emergency
+        question, which asks about four things)."""
+        denied = []
+        for flag in self.knowledge.red_flags.values():
+            signs = [c for c in flag.detect if not c.endswith("_name")]
+            if signs and all(c in reading.negated for c in signs) and flag.id not in self.session.flags:
+                denied.append(flag.id)
+        return denied
 
     def regions_in(self, concepts: frozenset[str] | set[str]) -> list[str]:
         """The regions a message places pain in, in the order hip, lower back."""
@@ -616,11 +669,27 @@ class Turn:
     def pop(self) -> None:
         """End the top flow; a paused one below resumes with its question."""
         self.session.stack.pop()
+        self.finished = True  # /back from the result returns to the flow's last question
         frame = self.session.top
-        if frame is not None:
-            if frame.flow == "triage" and frame.region and not frame.step:
-                self.say("now_the_other", region=self.region_name(frame.region))
-            self.advance() if not frame.step else self.ask(reminder=True)
+        if frame is None:
+            return
+        if frame.flow == "triage" and frame.region and not frame.step:
+            self.say("now_the_other", region=self.region_name(frame.region))
+        if self.still_open(frame):
+            self.ask(reminder=True)
+        else:
+            self.advance()  # what the paused flow was asking has been answered meanwhile
+
+    def still_open(self, frame: Frame) -> bool:
+        """Whether a paused flow's pending question still needs an answer."""
+        if not frame.step:
+            return False
+        if frame.step == CONFIRM_STEP:
+            return not self.context.known(self.session, frame.confirm)
+        if frame.step in (WARNING_STEP, CHECKLIST_STEP):
+            frame.items = [f for f in frame.items if not self.context.known(self.session, f)]
+            return bool(frame.items)
+        return next_step(self.session, frame, self.context) == frame.step
 
     # ----- red flags ---------------------------------------------------------------------
     def raise_flags(self, flag_ids: list[str]) -> bool:
@@ -635,6 +704,8 @@ class Turn:
         if emergencies:
             self.emergency(emergencies)
             return True
+        if self.in_aftermath():
+            return False  # the emergency advice already covers it; nothing may lower or crowd it
         said = self.said()
         reply = self.render.warning(new, said)
         self.replies.append(reply)
@@ -699,7 +770,7 @@ class Turn:
 
     def push_back_step(self) -> None:
         before, now = self.before, self.session
-        if self.going_back or self.in_aftermath() or now.top is None:
+        if self.going_back or self.in_aftermath() or (now.top is None and not self.finished):
             return
         if _position(before) == _position(now):
             return

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conversations.records import LogEntry, Plan
+
 if TYPE_CHECKING:
     from conversations.session import Session
 
@@ -140,7 +142,76 @@ class Toast:
     text: str
 
 
-Effect = Forget | CloseKeyboard | Toast
+# ----- the recovery companion's effects: records to keep, charts and files to send -------------
+@dataclass(frozen=True, slots=True)
+class SaveLog:
+    """Keep a pain / run log entry (add, or replace the entry with the same id)."""
+
+    entry: LogEntry
+
+
+@dataclass(frozen=True, slots=True)
+class SavePlan:
+    """Keep a plan and its progress (add, or replace the plan with the same id)."""
+
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class SetReminder:
+    """Remind the runner daily at `time` (HH:MM) in the IANA time zone `tz`; replaces any other."""
+
+    time: str
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReminders:
+    """Turn the chat's reminders off (their time zone is kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    """The data of a progress chart; an adapter draws it (bot/charts.py) and sends it as a photo.
+
+    pain:   (date, 0–10) for every logged pain score
+    runs:   (date, km) for every logged run
+    weekly: (Monday of the week, km) for each week from the first log to the last
+    """
+
+    title: str
+    pain: tuple[tuple[str, int], ...] = ()
+    runs: tuple[tuple[str, float], ...] = ()
+    weekly: tuple[tuple[str, float], ...] = ()
+    limit: int = 3  # the pain-monitoring "safe" line
+    caption: str = ""  # the one-line reading of the trend, sent with the picture
+
+
+@dataclass(frozen=True, slots=True)
+class SendChart:
+    """Draw the chart and send it (a photo on Telegram, a PNG file on the console)."""
+
+    spec: ChartSpec
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    """A file to send: its name, media type and content."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SendFiles:
+    """Send these files (documents on Telegram, files written on the console)."""
+
+    files: tuple[OutFile, ...]
+    caption: str = ""
+
+
+Effect = Forget | CloseKeyboard | Toast | SaveLog | SavePlan | SetReminder | CancelReminders | SendChart | SendFiles
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("check", None, "next", DONE),  # the verdict
     # answers that open a question of their own, in either flow
     Transition("*", WARNING_STEP, "which", CHECKLIST_STEP),  # "yes", or some signs named
+    Transition("*", CHECKLIST_STEP, "which", CHECKLIST_STEP),  # more named: any of the others?
     Transition("*", None, "explained_sign", CONFIRM_STEP),  # a sign the context may explain
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
+from typing import TYPE_CHECKING
 
 from conversations.events import Button, Reply
 from conversations.machine import (
@@ -21,12 +22,17 @@ from conversations.machine import (
     step_token,
 )
 from conversations.session import Frame, Session
+
+if TYPE_CHECKING:
+    from conversations.flows import AsksItself
 from knowledge import Condition, Exercise, Knowledge, MatchResult, RedFlag, Urgency
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
+CARD_BUDGET = 600  # characters of a result card before its treatment steps stop (a phone screen)
 INFO = "x"  # button data prefix of buttons that never expire: sections, topics, the menu
 
-SECTIONS = ("exercises", "running", "seek", "more")
+SECTIONS = ("exercises", "helps", "running", "seek", "more")
+HIDDEN_SECTIONS = ("progress",)  # opened from another section, not from the result card
 # topics answered from a condition's own data (summary, cause, symptoms, treatment, exercises)
 CONDITION_TOPICS = frozenset({"what_is", "cause", "symptoms", "treatment", "exercises"})
 # topics where a runner already told to see someone hears that first
@@ -59,6 +65,8 @@ class Renderer:
         """The current question's options, as option id -> button label."""
         triage = self.knowledge.triage
         frame = session.top
+        if (asker := _asks_itself(frame)) is not None and frame is not None:
+            return asker.options(self, frame)
         if frame is None:
             return {
                 "hip": triage.regions["hip"].label,
@@ -114,6 +122,8 @@ class Renderer:
     def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
         if frame is None:
             return self.say("menu_prompt")
+        if (asker := _asks_itself(frame)) is not None:
+            return asker.prompt(self, frame, explain)
         step = frame.step
         if step == "location":
             return self.say(f"ask_location_{frame.region or 'any'}")
@@ -202,15 +212,21 @@ class Renderer:
             parts.append(self.say("result_withhold"))
         elif result.condition:
             condition = self.knowledge.conditions[result.condition]
-            parts.append(self.say("result_now", steps=_numbered(_escape(t.text) for t in condition.treatment[:3])))
+            if condition.safety_net is not None:
+                parts.append(self.say("result_safety_net", text=condition.safety_net.text))
+            steps = self._first_steps(condition, parts)
+            parts.append(self.say("result_now", steps=_numbered(_escape(t) for t in steps)))
+            if len(steps) < len(condition.treatment):
+                parts.append(self.say("result_more_steps"))
             parts.append(self._runner_up(result))
         else:
             parts.append(self._unclear_text(result))
         if context.duration_unknown:
             parts.append(self.say("result_duration_unknown"))
-        parts.append(self.say("disclaimer"))
+        parts.append(self.say("disclaimer_short"))
         if result.condition and not context.withhold_exercises:
             buttons = self.section_buttons(result.condition)
+            buttons = (*buttons[:-1], Button(self.say("button_start_plan"), info_data("cmd", "plan")), buttons[-1])
         elif result.condition:
             buttons = self.section_buttons(result.condition, sections=("seek", "more"))
         else:
@@ -223,6 +239,17 @@ class Renderer:
             flags=tuple(context.flags),
             condition=result.condition,
         )
+
+    def _first_steps(self, condition: Condition, card: list[str]) -> list[str]:
+        """As many of the treatment steps as fit the card (the rest are behind "More about it")."""
+        budget = CARD_BUDGET - sum(len(p) for p in card)
+        steps: list[str] = []
+        for step in condition.treatment:
+            if steps and len(step.text) + 4 > budget:
+                break
+            steps.append(step.text)
+            budget -= len(step.text) + 4
+        return steps
 
     def urgency_text(self, context: ResultContext) -> str:
         """The one line on urgency a result carries, and why when it has gone up."""
@@ -263,13 +290,20 @@ class Renderer:
     def section(self, section: str, condition_id: str) -> Reply | None:
         """One section of a result, as a message of its own (None for an unknown one)."""
         condition = self.knowledge.conditions.get(condition_id)
-        if condition is None or section not in SECTIONS:
+        if condition is None or section not in (*SECTIONS, *HIDDEN_SECTIONS):
             return None
+        extra: tuple[Button, ...] = ()
         if section == "exercises":
-            text = self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(
-                condition.exercises, progression=True
-            )
+            text = self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(condition.exercises)
             topic = "exercises"
+            extra = (Button(self.say("button_section_progress"), info_data("section", "progress", condition_id)),)
+        elif section == "progress":
+            text = self.say("section_progress", name=condition.name) + "\n" + self.progression_list(condition.exercises)
+            topic = "exercises"
+        elif section == "helps":
+            steps = _numbered(_escape(t.text) for t in condition.treatment)
+            text = self.say("section_helps", name=condition.name, steps=steps)
+            topic = "treatment"
         elif section == "running":
             steps = _bullets(_escape(f.text) for f in self.knowledge.education.return_to_running)
             text = self.say("section_running", steps=steps)
@@ -280,7 +314,7 @@ class Renderer:
         else:
             text = self._more_text(condition)
             topic = "what_is"
-        buttons = tuple(
+        buttons = extra + tuple(
             Button(self.say(f"button_section_{s}"), info_data("section", s, condition_id))
             for s in SECTIONS
             if s != section
@@ -295,7 +329,6 @@ class Renderer:
                 self.say("result_cause", cause=condition.cause.text),
                 self.say("result_symptoms", symptoms=condition.symptoms.text),
                 *(_escape(text) for text in extra),
-                self.say("disclaimer"),
             ]
         )
 
@@ -328,22 +361,21 @@ class Renderer:
             Button(self.say("button_tell_apart", name=c.name), info_data("section", "more", c.id)) for c in candidates
         ) + self.menu_button()
 
-    def exercise_list(self, exercises: Iterable[Exercise], progression: bool = False) -> str:
-        """Exercises as lines: name, dose (with rest), how to do it; and, when asked, how to
-        progress and when to stop, folded away so the list stays short."""
+    def exercise_list(self, exercises: Iterable[Exercise]) -> str:
+        """Exercises as lines: name, dose (with rest), and how to do it."""
         lines = []
         for exercise in exercises:
             dose = f" — {_escape(exercise.prescription)}" if exercise.prescription else ""
             lines.append(f"• <b>{_escape(exercise.name)}</b>{dose}. {_escape(exercise.cue)}")
-        if progression:
-            steps = [
-                self.say("exercise_progression", name=e.name, harder=e.progression or "", stop=e.stop_if or "")
-                for e in exercises
-                if e.progression or e.stop_if
-            ]
-            if steps:
-                lines.append("<blockquote expandable>" + "\n".join(steps) + "</blockquote>")
         return "\n".join(lines)
+
+    def progression_list(self, exercises: Iterable[Exercise]) -> str:
+        """For each exercise: when to make it harder, and when to ease off or stop."""
+        return "\n".join(
+            self.say("exercise_progression", name=e.name, harder=e.progression or "—", stop=e.stop_if or "—")
+            for e in exercises
+            if e.progression or e.stop_if
+        )
 
     # ----- answers to questions ----------------------------------------------------------
     def answer(self, topic: str, condition: str | None, said: Urgency | None) -> Reply:
@@ -480,6 +512,16 @@ class ResultContext:
         self.duration_unknown = duration_unknown
         self.concerns = list(concerns)
         self.withhold_exercises = withhold_exercises
+
+
+def _asks_itself(frame: Frame | None) -> AsksItself | None:
+    """The flow on top, when it names its own questions (the companion's flows)."""
+    if frame is None:
+        return None
+    from conversations.flows import FLOWS  # flows import this module: look them up late
+
+    flow = FLOWS.get(frame.flow)
+    return flow if hasattr(flow, "prompt") else None  # type: ignore[return-value]
 
 
 def best_location(knowledge: Knowledge, frame: Frame) -> str:

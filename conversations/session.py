@@ -45,6 +45,7 @@ class Frame:
     ticked: list[str] = field(default_factory=list)  # signs ticked in the checklist, said at "Done"
     someone_else: bool = False  # the runner is asking about another person
     referred: list[str] = field(default_factory=list)  # other problems named and referred on (not the six)
+    values: dict[str, str] = field(default_factory=dict)  # a companion flow's answers so far (numbers, ids)
 
     def copy(self) -> Frame:
         """A copy whose lists are its own."""
@@ -182,6 +183,9 @@ def _frame(data: Any) -> Frame:
         value, default = getattr(frame, name), getattr(Frame("x"), name)
         if isinstance(default, list):
             _text_list(value, f"frame.{name}")
+        elif isinstance(default, dict):
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise SessionError(f"frame field {name} must map text to text")
         elif not isinstance(value, type(default)):
             raise SessionError(f"frame field {name} must be {type(default).__name__}")
     return frame
@@ -219,12 +223,18 @@ def _text_list(value: Any, name: str) -> None:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
     return list(value) if isinstance(value, list) else value
 
 
 def _copied(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of a mapping with its lists (and lists of mappings) copied too."""
     return {
-        key: [_copied(v) if isinstance(v, dict) else v for v in value] if isinstance(value, list) else value
+        key: [_copied(v) if isinstance(v, dict) else v for v in value]
+        if isinstance(value, list)
+        else dict(value)
+        if isinstance(value, dict)
+        else value
         for key, value in data.items()
     }

@@ -111,6 +111,8 @@ class IntentReader:
         if not tokens.words:
             return Intent()
         answer, hedged, rest = self._answer(tokens)
+        if message.strip().strip(".!").lower() == "n":  # text-speak reads a lone "n" as "and"
+            answer = Answer.NO
         return Intent(
             answer=answer,
             hedged=hedged,
@@ -153,14 +155,38 @@ class IntentReader:
         return ""
 
 
+# how long someone has been running (or training, or cycling) is not how long it has hurt: a span
+# whose nearest telling word before it is an activity, not a pain word, is skipped
+ACTIVITY_WORDS = frozenset(
+    "running run runs ran jogging jog training trained racing raced cycling riding swimming lifting runner marathons".split()
+)
+PAIN_WORDS = frozenset(
+    "pain hurt hurts hurting hurted ache aches aching sore niggle niggling injured injury since started began".split()
+)
+LOOK_BACK = 8
+
+
+def _about_activity(text: str, start: int) -> bool:
+    for word in reversed(text[:start].split()[-LOOK_BACK:]):
+        if word in PAIN_WORDS:
+            return False
+        if word in ACTIVITY_WORDS:
+            return True
+    return False
+
+
 def days_in(text: str, today: dt.date) -> int | None:
     """How many days a normalised message says the pain has lasted, or None.
 
     "3 days", "a couple of weeks", "since Sunday", "over a week", "since yesterday", "ages".
-    When several are said, the longest counts (the safer reading).
+    When several are said, the longest counts (the safer reading). How long someone has been
+    running ("I've been running for years") is not counted.
     """
     found: list[float] = []
-    for amount, unit in _SPAN.findall(text):
+    for span in _SPAN.finditer(text):
+        if _about_activity(text, span.start()):
+            continue
+        amount, unit = span.groups()
         number = float(amount) if amount[0].isdigit() else NUMBER_WORDS[amount]
         found.append(number * UNIT_DAYS[unit])
     for unit in _MORE_THAN.findall(text):
@@ -168,7 +194,10 @@ def days_in(text: str, today: dt.date) -> int | None:
     for weekday in _SINCE_WEEKDAY.findall(text):
         back = (today.weekday() - WEEKDAYS.index(weekday)) % WEEK_DAYS
         found.append(back or WEEK_DAYS)
-    found += [days for words, days in RELATIVE_DAYS.items() if re.search(rf"(?<![a-z]){words}(?![a-z])", text)]
+    for words, days in RELATIVE_DAYS.items():
+        hit = re.search(rf"(?<![a-z]){words}(?![a-z])", text)
+        if hit and not _about_activity(text, hit.start()):
+            found.append(days)
     return round(max(found)) if found else None
 
 

@@ -433,7 +433,7 @@ def _flags(group: Entry, sources: Mapping[str, str], concepts: Mapping[str, Conc
             entry.fail("needs 'detect' or 'detect_all' to be recognised")
         explanations = []
         for path, item in entry.items("explained_by", required=False):
-            explanation = Entry(item, entry.file, path).allow("sign", "context", "together_with")
+            explanation = Entry(item, entry.file, path).allow("sign", "context", "together_with", "unless")
             sign = explanation.text("sign")
             if sign not in detect:
                 explanation.fail(f"sign {sign!r} is not one of this flag's 'detect' concepts")
@@ -442,6 +442,7 @@ def _flags(group: Entry, sources: Mapping[str, str], concepts: Mapping[str, Conc
                     sign,
                     explanation.ids("context", concepts, "concept"),
                     explanation.ids("together_with", concepts, "concept", required=False),
+                    explanation.ids("unless", concepts, "concept", required=False),
                 )
             )
         flags[flag_id] = RedFlag(

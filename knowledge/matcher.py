@@ -152,7 +152,7 @@ class Matcher:
         flags = (*knowledge.red_flags.values(), *knowledge.concerns.values())
         self._flag_concepts = frozenset(c for flag in flags for c in flag.detect)
         self._explanations = tuple(
-            (e.sign, (e.context, *((e.together_with,) if e.together_with else ())), flag.id)
+            (e.sign, (e.context, *((e.together_with,) if e.together_with else ())), e.unless, flag.id)
             for flag in knowledge.red_flags.values()
             for e in flag.explained_by
         )
@@ -178,6 +178,7 @@ class Matcher:
         tokens = self.normaliser.tokens(message if isinstance(message, str) else "")
         if not tokens.words:
             return Reading()
+        tokens = _resolve_of_it(tokens)
         spans, negated = self._scan(tokens)
         affirmed = set(spans)
         explained = self._explained(tokens, spans)
@@ -216,14 +217,18 @@ class Matcher:
         """(sign concept, flag id) pairs whose every mention sits next to explaining context."""
         found: set[tuple[str, str]] = set()
         segment: list[int] | None = None
-        for sign, groups, flag in self._explanations:
+        for sign, groups, unless, flag in self._explanations:
             if sign not in spans or not all(any(c in spans for c in group) for group in groups):
+                continue
+            if any(c in spans for c in unless):
                 continue
             if segment is None:
                 segment = _segments(tokens.words)
-            # every mention of the sign has, for each group, context in its clause or the next one
+            # every mention of the sign has, for each group, context in its clause or a neighbouring
+            # one ("Ran a marathon yesterday! Both legs feel like lead")
             near = [
-                {segment[i] + d for c in group for i in spans.get(c, ()) for d in (0, -1)} for group in groups
+                {segment[i] + d for c in group for i in spans.get(c, ()) for d in (-1, 0, 1)}
+                for group in groups
             ]
             if all(segment[i] in n for i in spans[sign] for n in near):
                 found.add((sign, flag))
@@ -340,6 +345,34 @@ def _entry_index(
 
 def _union(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{compile_pattern(p)})" for p in patterns))
+
+
+# "my hip as well — the front of it nags": "of it" after a part of a place is that place
+PARTS_OF_A_PLACE = frozenset(
+    "front side sides outside outer inside top bottom middle back center base".split()
+)
+PLACES = frozenset("hip hips back groin thigh thighs bum pelvis spine".split())
+
+
+def _resolve_of_it(tokens: Tokens) -> Tokens:
+    """Tokens with "the front of it" read as "the front of <the place last named>"."""
+    words = list(tokens.words)
+    place = None
+    changed = False
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in PLACES and following != "of":  # "the back of my hip" names the hip
+            place = word
+        elif (
+            word == "it"
+            and place
+            and index >= 2
+            and words[index - 1] == "of"
+            and words[index - 2] in PARTS_OF_A_PLACE
+        ):
+            words[index] = place
+            changed = True
+    return make_tokens(words) if changed else tokens
 
 
 def _segments(words: tuple[str, ...]) -> list[int]:

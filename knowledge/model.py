@@ -171,14 +171,15 @@ class UrgencyAdvice:
 class Explanation:
     """Context that may explain a warning sign innocently ("numb from the cold").
 
-    When `sign` is said next to one of the `context` concepts (same or next clause), the
-    matcher does not raise the flag; it lists the flag in `Reading.explained` instead, so the
-    conversation can ask one short question to make sure rather than alarm.
+    When `sign` is said next to one of the `context` concepts (same or a neighbouring clause),
+    the matcher does not raise the flag; it lists the flag in `Reading.explained` instead, so
+    the conversation can ask one short question to make sure rather than alarm.
     """
 
     sign: str
     context: tuple[str, ...]
     together_with: tuple[str, ...] = ()  # when given, one of these must be near the sign too
+    unless: tuple[str, ...] = ()  # any of these anywhere in the message: no explanation
 
 
 @dataclass(frozen=True, slots=True)

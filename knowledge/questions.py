@@ -36,6 +36,7 @@ CUE, BROAD, STRONG = 2, 1, 6  # a topic's cue; a broad topic's cue ("help", "why
 # A question about what it is, when the message also reports an urgent sign, asks whether it is serious.
 QUESTION_WHAT_IT_IS = frozenset({None, "what_is", "symptoms", "cause"})
 SERIOUS = frozenset({Urgency.EMERGENCY, Urgency.URGENT})
+RELATIVE_WORDS = frozenset("which when where who whose whom".split())
 NAME_ONLY_MAX_WORDS = 3  # "hip flexor??", "still tendinopathy?"
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
 
@@ -140,8 +141,15 @@ class QuestionReader:
         if not anchored and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
         topic = self._topic(clauses)
-        if not asks and topic not in ASKED_WITHOUT_QUESTION_WORDS and match.reading.concepts:
-            topic = None  # a description ("my hip hurts when I run") is not a question
+        describes = bool((match.reading.concepts - self._name_concepts.keys()) & self._anchors)
+        if (
+            not asks
+            and match.reading.concepts
+            and (topic not in ASKED_WITHOUT_QUESTION_WORDS or (match.condition and describes))
+        ):
+            # a description ("my hip hurts when I run") is not a question, even when it names a
+            # treatment tried ("the side of my hip hurts lying on it; stretching hasn't helped")
+            topic = None
         if (
             topic in ("what_is", "symptoms")
             and not named
@@ -178,7 +186,13 @@ class QuestionReader:
                 else:
                     parts[-1].append(word)
             parts = [p for p in parts if p]
-            opens = [self._opens(p) for p in parts]
+            # "..., which was weird, and ..." / "..., when I wiped": a relative word after a
+            # comma opens no question in a sentence that does not end in one
+            asked = "?" in sentence
+            opens = [
+                self._opens(p) and (asked or index == 0 or p[0] not in RELATIVE_WORDS)
+                for index, p in enumerate(parts)
+            ]
             is_question = "?" in sentence or any(opens)
             clauses.extend(_Clause(tuple(p), o, is_question) for p, o in zip(parts, opens, strict=True))
         return clauses
@@ -296,8 +310,8 @@ class QuestionReader:
             return None
         if kind in ("who", "capabilities"):
             return None if anchored else kind
-        if kind == "ack" and len(words) > ACK_MAX_WORDS:
-            return None
+        if kind == "ack" and len(words) > ACK_MAX_WORDS and (asks or match.reading.concepts - {"small_talk"}):
+            return None  # "lol sorry, one sec, my kid's shouting" says nothing more; "ok so my hip..." does
         if (asks or kind in ("greeting", "ack")) and any(p.search(text) for _, p, _, _ in self._topics):
             return None
         return kind

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -34,11 +35,82 @@ def test_scripted_prevent_prints_the_routine_and_exits_0_at_end_of_input() -> No
     assert proc.stderr == ""
 
 
-def test_numbers_pick_buttons_and_a_triage_reaches_a_result() -> None:
-    proc = chat("1\n1\n1\n2\n2\n2\n", "chat")
-    assert "  1. Hip pain" in proc.stdout
-    assert "Most likely: Hip flexor strain" in proc.stdout
+def test_numbers_and_labels_pick_buttons_and_a_triage_reaches_a_result() -> None:
+    # Hip pain, Front of the hip / groin, Lifting the knee, No, then labels typed
+    proc = chat("1\n1\n1\n2\nnone of these\nUnder a week\n", "chat")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "  1. Hip pain" in proc.stdout and "  2. No" in proc.stdout
+    assert "🩺 Most likely: Hip flexor strain" in proc.stdout
+    assert "<b>" not in proc.stdout and "&amp;" not in proc.stdout, "replies are printed plain"
+    assert proc.stdout.rstrip().endswith("  8. ☰ Menu"), "the result's section buttons, numbered"
+
+
+def test_prevent_during_the_check_shows_the_routine_then_the_question_again() -> None:
+    proc = chat("/redflags\nNo\n/prevent\n", "chat")
     assert proc.returncode == 0
+    assert "Strength and stability" in proc.stdout and "Back to where we were:" in proc.stdout
+
+
+def jsonl(stdin: str) -> list[dict]:
+    proc = chat(stdin, "chat", "--jsonl")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "\033[" not in proc.stdout
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_chat_jsonl_traces_one_line_for_the_welcome_and_one_per_line_in() -> None:
+    lines = [
+        "my hip hurts at the front when I sprint",
+        "1",  # in the trace a number is text, not a button
+        "No",  # a button's label presses it
+        "☐ Wakes me at night",  # a checklist box, ticked by its label (as text it would be a warning)
+        "☑ Wakes me at night",  # and unticked
+        "None of these",
+        "",
+        "under a week",
+        "💪 Exercises",
+        "I can't control my bladder",
+    ]
+    trace = jsonl("\n".join(lines) + "\n")
+    assert [entry["in"] for entry in trace] == [None, *lines]
+    for entry in trace:
+        assert set(entry) == {"in", "replies"} and entry["replies"], entry
+        for reply in entry["replies"]:
+            assert {"kind", "text", "buttons"} <= set(reply)
+            assert "<b>" not in reply["text"] and "</i>" not in reply["text"]
+            assert all(isinstance(label, str) for label in reply["buttons"])
+            if reply["kind"] == "question":
+                assert reply["asks"], reply
+            if reply["kind"] in ("emergency", "warning", "result"):
+                assert "urgency" in reply and isinstance(reply["flags"], list)
+    welcome = trace[0]["replies"]
+    assert welcome[-1]["asks"] == "menu" and welcome[-1]["buttons"][:2] == ["Hip pain", "Lower-back pain"]
+    kinds = [[r["kind"] for r in entry["replies"]] for entry in trace]
+    assert trace[1]["replies"][-1]["asks"] == "emergency_screen"
+    assert trace[2]["replies"][-1]["asks"] == "emergency_screen", "'1' is not the Yes button"
+    assert trace[3]["replies"][-1]["asks"] == "warning_screen"
+    assert kinds[4] == ["question"] and "☑ Wakes me at night" in trace[4]["replies"][0]["buttons"]
+    assert "☐ Wakes me at night" in trace[5]["replies"][0]["buttons"]
+    assert trace[6]["replies"][-1]["asks"] == "duration"
+    assert "empty" in trace[7]["replies"][0]["text"]
+    result = trace[8]["replies"][-1]
+    assert result["kind"] == "result" and result["condition"] == "hip_flexor_strain"
+    assert result["urgency"] == "self_care" and result["flags"] == []
+    assert result["buttons"][0] == "💪 Exercises"
+    exercises = trace[9]["replies"][0]
+    assert exercises["kind"] == "answer" and exercises["condition"] == "hip_flexor_strain"
+    assert exercises["topic"] == "exercises"
+    assert kinds[10] == ["emergency"], "the emergency, and nothing after it"
+    emergency = trace[10]["replies"][0]
+    assert emergency["urgency"] == "emergency" and emergency["flags"] == ["cauda_equina"]
+    assert emergency["buttons"] == ["What should I do now?", "Start over"]
+
+
+def test_chat_jsonl_presses_the_emergency_buttons_by_label() -> None:
+    trace = jsonl("I can't control my bladder and my back hurts\nWhat should I do now?\nStart over\n")
+    assert [r["kind"] for r in trace[1]["replies"]] == ["emergency"]
+    assert trace[2]["replies"][0]["topic"] == "see_clinician"
+    assert trace[3]["replies"][-1]["asks"] == "menu"
 
 
 def test_bare_runner_bot_without_a_token_is_the_console() -> None:

@@ -350,3 +350,140 @@ def test_project_labelled_messages(matcher: Matcher) -> None:
     assert right / len(rows) >= 0.95
     assert caught == len(flagged)
     assert alarms / len(clean) <= 0.03
+
+
+# ----- single-message misreadings found in whole conversations ----------------------------
+# Written before the fixes, in words unlike the conversations they came from; each table is
+# one pattern. A sign that context may explain is held back and named in Reading.explained.
+EXPLAINED_AFTER_A_RACE = [
+    ("did a half on Sunday and today both my legs are weak and wobbly, lower back stiff too", "cauda_equina"),
+    ("legs like jelly and weak since the 10k race this morning", "leg_weakness"),
+    ("Finished my first ultra two days ago. Both legs still feel dead and weak as anything", "cauda_equina"),
+    ("after the marathon my legs felt weak and heavy for a day, back a bit sore", "leg_weakness"),
+]
+EXPLAINED_AFTER_A_RIDE = [
+    ("long ride on the turbo yesterday and my crotch went numb for about 20 minutes, it's fine now", "cauda_equina"),
+    ("Did a 100 km sportive, my bits were numb from the saddle for an hour afterwards, normal now", "cauda_equina"),
+    ("always get a numb groin on my road bike but it wears off once I'm off the saddle", "cauda_equina"),
+    ("after spin class I was tingly down there for a few minutes (it always happens on those bikes)", "cauda_equina"),
+]
+STILL_ALARMS_AFTER_RACE_OR_RIDE = [
+    ("numb between my legs since my bike ride yesterday and it hasn't gone", "cauda_equina"),
+    ("my saddle area has been numb for three days and I haven't been on the bike", "cauda_equina"),
+    ("ran a marathon last month and now both legs are numb and weak", "cauda_equina"),
+    ("two weeks after the marathon my right foot still drags and catches the kerb", "leg_weakness"),
+]
+
+
+@pytest.mark.parametrize(("message", "flag"), EXPLAINED_AFTER_A_RACE + EXPLAINED_AFTER_A_RIDE)
+def test_race_or_ride_explains_the_sign(matcher: Matcher, message: str, flag: str) -> None:
+    result = matcher.match(message)
+    assert flag in result.reading.explained
+    assert not {"cauda_equina", "leg_weakness", "numbness_tingling"} & set(result.red_flags)
+
+
+@pytest.mark.parametrize(("message", "flag"), STILL_ALARMS_AFTER_RACE_OR_RIDE)
+def test_race_or_ride_does_not_explain_away_a_lasting_sign(matcher: Matcher, message: str, flag: str) -> None:
+    assert flag in matcher.match(message).red_flags
+
+
+# a denial through "normal / fine / OK" covers every subject it is said of
+BLADDER_BOWEL_DENIALS = [
+    "bladder and bowels are completely fine",
+    "bowel and bladder both totally normal",
+    "waterworks and bowels OK, nothing odd there",
+    "my bladder and bowel are working normally",
+]
+# everyday bladder and bowel changes, including urgency with leaking and a turn after "before"
+BLADDER_BOWEL_ADMISSIONS = [
+    "waterworks never gave me trouble before, but this week I've had to dash to the loo and once I didn't make it in time",
+    "since my back went I keep having to rush to the toilet and yesterday I didn't make it",
+    "twice now I haven't made it to the loo in time, and my back is aching",
+    "never had bladder problems before but since Friday I keep needing to rush and I've wet myself once",
+    "bladder and bowels were normal until yesterday, now I can't hold it",
+    "I couldn't feel the toilet paper when I wiped this morning",
+    "had to strain for ages to get my wee started today",
+    "it takes me forever to start peeing now and my back hurts",
+]
+CHEST_AND_HEART = [
+    "my heart started pounding out of nowhere on a slow jog and I felt really odd",
+    "felt like I was about to pass out near the top of the climb",
+    "during my long run my heartbeat went all irregular and jumpy for a minute",
+    "had to stop mid run because my heart was going really fast and fluttering",
+    "twice my pulse went crazy on easy runs and I thought I was going to faint",
+]
+NOT_CHEST = [
+    "my heart rate was in zone 2 the whole run",
+    "my heart rate goes up really fast on hills",
+    "my heart was set on racing this spring",
+]
+
+
+@pytest.mark.parametrize("message", BLADDER_BOWEL_DENIALS + NOT_CHEST)
+def test_these_are_not_flags(matcher: Matcher, message: str) -> None:
+    assert matcher.match(message).red_flags == ()
+
+
+@pytest.mark.parametrize("message", BLADDER_BOWEL_ADMISSIONS)
+def test_bladder_and_bowel_changes_are_an_emergency(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "cauda_equina" in result.red_flags and result.urgency is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize("message", CHEST_AND_HEART)
+def test_heart_racing_or_near_fainting_on_a_run(matcher: Matcher, message: str) -> None:
+    assert "chest_pain" in matcher.match(message).red_flags
+
+
+# where and what, in other words: another person's body, "the front of it", treatments tried
+OTHER_WORDS = [
+    ("my wife's hip is sore on the outside and she can't lie on that side", "gluteal_tendinopathy"),
+    ("Dad gets pain at the side of his hip when he lies on it or climbs the stairs", "gluteal_tendinopathy"),
+    ("hip hurts round the side when I sleep on it", "gluteal_tendinopathy"),
+    ("her hip aches down the side whenever she lays on it, and going up steps", "gluteal_tendinopathy"),
+    ("and my hip too - the front of it twinges when I lift my leg to put socks on", "hip_flexor_strain"),
+    ("My hip's the problem. The side of it aches when I lie on it and on stairs.", "gluteal_tendinopathy"),
+    ("left hip again; the outside of it snaps when I'm running", "it_band_syndrome"),
+    ("my hip as well, at the front of it, whenever I drive my knee up hills", "hip_flexor_strain"),
+    (
+        "I'm 61 and the outside of my hip is tender, worse lying on it and standing up from a chair; "
+        "I've been foam rolling my IT band with no luck",
+        "gluteal_tendinopathy",
+    ),
+    (
+        "foam rolling the ITB hasn't done a thing, the bony bit at the side of my hip aches on stairs "
+        "and when I lie on that side",
+        "gluteal_tendinopathy",
+    ),
+    (
+        "physio had me stretching my IT band for weeks but it's the side of my hip that hurts getting "
+        "out of the car and lying on it",
+        "gluteal_tendinopathy",
+    ),
+    ("my IT band snaps over the outside of my hip on every run", "it_band_syndrome"),
+]
+
+
+@pytest.mark.parametrize(("message", "condition"), OTHER_WORDS)
+def test_where_and_what_in_other_words(matcher: Matcher, message: str, condition: str) -> None:
+    assert matcher.match(message).condition == condition
+
+
+# A question at the end of a long description must not drop what the description reports.
+DESCRIPTION_THEN_QUESTION = [
+    "Back's been grim for days. Yesterday I realised I couldn't feel the toilet paper when I wiped, "
+    "and this morning peeing took forever to get going. Is it just a trapped nerve?",
+    "Lower back sore since Tuesday, and since last night I've had trouble starting to wee. Could that just be sciatica?",
+    "Sciatica down my left leg for a fortnight, now my bum feels numb when I sit on the loo and I had "
+    "to strain to pee this morning. Should I just rest it?",
+    "Hurt my back lifting on Monday, which was annoying, and now I can't tell if I've finished peeing. "
+    "What exercises should I do?",
+]
+
+
+@pytest.mark.parametrize("message", DESCRIPTION_THEN_QUESTION)
+def test_a_question_at_the_end_keeps_the_reported_signs(matcher: Matcher, message: str) -> None:
+    from knowledge.questions import QuestionReader
+
+    got = QuestionReader(matcher.knowledge, matcher).read(message)
+    assert "cauda_equina" in got.match.red_flags and got.match.urgency is Urgency.EMERGENCY

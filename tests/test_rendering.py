@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conversations.events import Reply
-from conversations.render import SECTIONS, ResultContext
+from conversations.render import HIDDEN_SECTIONS, SECTIONS, ResultContext
 from conversations.session import Frame, Session
 from knowledge import CONDITION_IDS, Knowledge, Matcher, Reading, Urgency
 from knowledge.model import TOPIC_IDS
@@ -63,7 +63,7 @@ def every_card(knowledge: Knowledge, matcher: Matcher) -> list[tuple[str, Reply]
             flags = [f.id for f in knowledge.red_flags.values() if f.urgency == urgency][:3]
             context = ResultContext(urgency, flags, None, knowledge.conditions[condition].name)
             cards.append((f"result {condition} {urgency.key}", render.result(result, context)))
-        for section in SECTIONS:
+        for section in (*SECTIONS, *HIDDEN_SECTIONS):
             reply = render.section(section, condition)
             assert reply is not None
             cards.append((f"section {section} {condition}", reply))

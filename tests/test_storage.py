@@ -18,7 +18,7 @@ from bot.storage import (
     StorageBusy,
     StorageError,
 )
-from conversations.session import Session, State
+from conversations.session import Frame, Session
 
 
 @pytest.fixture(params=["memory", "sqlite-file", "sqlite-in-memory"])
@@ -38,7 +38,13 @@ class TestStoreContract:
 
     def test_saved_session_comes_back_equal(self, store: SessionStore) -> None:
         session = Session(
-            state=State.IDLE, menu=7, concepts=["hip_front"], last_condition="hip_flexor_strain"
+            stack=[Frame("triage", step="trigger", region="hip", concepts=["hip_front"])],
+            flags=["night_pain"],
+            cleared=["cauda_equina"],
+            urgency="soon",
+            menu=7,
+            last_condition="hip_flexor_strain",
+            back=[{"stack": [{"flow": "triage", "step": "location"}], "cleared": [], "doubtful": []}],
         )
         store.save(1, session)
         assert store.load(1) == session
@@ -74,10 +80,10 @@ class TestStoreContract:
 def test_sqlite_survives_reopening_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "runner.sqlite3"
     first = SqliteStore(path)
-    first.save(5, Session(menu=9, concepts=["snapping"]))
+    first.save(5, Session(menu=9, stack=[Frame("triage", concepts=["snapping"])]))
     first.close()
     second = SqliteStore(path)
-    assert second.load(5) == Session(menu=9, concepts=["snapping"])
+    assert second.load(5) == Session(menu=9, stack=[Frame("triage", concepts=["snapping"])])
     assert second.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert [m.name for m in MIGRATIONS.applied(second.db)] == ["m001_sessions_and_counts", "m002_inbox_and_outbox"]
     second.close()
@@ -88,6 +94,16 @@ def test_an_unreadable_stored_session_starts_the_chat_afresh(tmp_path: Path) -> 
     store = SqliteStore(path)
     store.db.execute("INSERT INTO sessions (chat_id, session, updated) VALUES (1, '{not json', 'x')")
     assert store.load(1) is None
+    store.close()
+
+
+def test_a_version_1_session_stored_before_a_deploy_is_read_as_version_2(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "runner.sqlite3")
+    v1 = '{"state":"location","flow":"triage","region":"hip","concepts":[],"menu":4,"version":1}'
+    store.db.execute("INSERT INTO sessions (chat_id, session, updated) VALUES (1, ?, 'x')", [v1])
+    loaded = store.load(1)
+    assert loaded is not None and loaded.version == 2
+    assert [(f.flow, f.region) for f in loaded.stack] == [("triage", "hip")] and loaded.menu == 4
     store.close()
 
 

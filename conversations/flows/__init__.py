@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from conversations.engine import Turn
     from conversations.reading import MessageReading
+    from conversations.render import Renderer
     from conversations.session import Frame
 
 
@@ -34,12 +35,33 @@ class Flow(Protocol):
         ...
 
 
+class AsksItself(Protocol):
+    """A flow whose questions the renderer cannot know from the triage data (the companion's):
+    it names its own buttons and prompt, and may read an answer in words before the chain's
+    question and small-talk step (never before safety)."""
+
+    def options(self, render: Renderer, frame: Frame) -> dict[str, str]: ...
+
+    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str: ...
+
+    def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool: ...
+
+
 def _registry() -> dict[str, Flow]:
     from conversations.flows.aftermath import Aftermath
     from conversations.flows.check import Check
+    from conversations.flows.companion import Log, Mileage, PlanFlow, Remind
     from conversations.flows.triage import Triage
 
-    return {"triage": Triage(), "check": Check(), "aftermath": Aftermath()}
+    return {
+        "triage": Triage(),
+        "check": Check(),
+        "aftermath": Aftermath(),
+        "log": Log(),
+        "plan": PlanFlow(),
+        "remind": Remind(),
+        "mileage": Mileage(),
+    }
 
 
 FLOWS: dict[str, Flow] = _registry()

@@ -1,0 +1,330 @@
+"""Where a runner's records live: log entries, plans and reminders, apart from the session.
+
+One small interface (`RecordStore`), two implementations — `MemoryRecordStore` (tests, the
+console) and `SqliteRecordStore` (its own tables, created by its own migration set, so it can
+share the bot's database file) — and one contract test class run against both. Callers use only
+the interface: no SQL, no rowids, no SQLite-only behaviour, so a server-backed store can follow.
+
+Every write is one transaction. Reminders are claimed with a compare-and-set on `next_due`, so
+two senders (or a sender restarted after `kill -9`) never both send the same occurrence: the one
+whose update matched the old `next_due` owns it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from bot.storage import StorageError  # also imports sqlite-utils without numpy, once
+from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
+from conversations.records import (
+    ChatRecords,
+    LogEntry,
+    Plan,
+    RecordError,
+    Reminder,
+    iso,
+    make_reminder,
+    next_due,
+)
+
+
+class RecordStore(Protocol):
+    """What the bot needs from record storage. Times in and out are UTC."""
+
+    def records(self, chat_id: int) -> ChatRecords:
+        """Everything recorded for the chat (empty for a new or forgotten chat)."""
+        ...
+
+    def save_log(self, chat_id: int, entry: LogEntry) -> None:
+        """Add a log entry, or replace the one with the same id."""
+        ...
+
+    def save_plan(self, chat_id: int, plan: Plan) -> None:
+        """Add or replace a plan (by id); an active plan ends the chat's other active plans."""
+        ...
+
+    def set_reminder(self, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
+        """Set (or replace) the chat's daily reminder; it is next due after `now`."""
+        ...
+
+    def cancel_reminders(self, chat_id: int) -> None:
+        """Turn the chat's reminder off (its time zone is kept, so it is not asked again)."""
+        ...
+
+    def active_reminders(self) -> list[Reminder]:
+        """Every reminder that is on, soonest first (what a scheduler loads at start-up)."""
+        ...
+
+    def due_reminders(self, now: dt.datetime, limit: int = 1000) -> list[Reminder]:
+        """Reminders on and due at or before `now`, soonest first."""
+        ...
+
+    def claim(self, reminder: Reminder, now: dt.datetime) -> Reminder | None:
+        """Take one due occurrence for sending: move it to its next day and return the updated
+        reminder — or None if someone else claimed it, it changed or it was turned off."""
+        ...
+
+    def forget(self, chat_id: int) -> None:
+        """Delete every record of the chat, reminders included."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def apply_effects(store: RecordStore, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> None:
+    """Carry out the effects that change records (the adapter's part; it decides nothing)."""
+    for effect in effects:
+        if isinstance(effect, SaveLog):
+            store.save_log(chat_id, effect.entry)
+        elif isinstance(effect, SavePlan):
+            store.save_plan(chat_id, effect.plan)
+        elif isinstance(effect, SetReminder):
+            store.set_reminder(chat_id, effect.time, effect.tz, now)
+        elif isinstance(effect, CancelReminders):
+            store.cancel_reminders(chat_id)
+        elif isinstance(effect, Forget):
+            store.forget(chat_id)
+
+
+# ----- in memory ----------------------------------------------------------------------------------
+class MemoryRecordStore:
+    """Records in dicts, behind a lock: for tests and the console."""
+
+    def __init__(self) -> None:
+        self._chats: dict[int, ChatRecords] = {}
+        self._lock = threading.Lock()
+
+    def records(self, chat_id: int) -> ChatRecords:
+        with self._lock:
+            return self._chats.get(chat_id, ChatRecords())
+
+    def save_log(self, chat_id: int, entry: LogEntry) -> None:
+        with self._lock:
+            self._chats[chat_id] = self._chats.get(chat_id, ChatRecords()).with_log(entry)
+
+    def save_plan(self, chat_id: int, plan: Plan) -> None:
+        with self._lock:
+            self._chats[chat_id] = self._chats.get(chat_id, ChatRecords()).with_plan(plan)
+
+    def set_reminder(self, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
+        reminder = make_reminder(time, tz, now, chat_id)
+        with self._lock:
+            self._chats[chat_id] = replace(self._chats.get(chat_id, ChatRecords()), reminder=reminder)
+        return reminder
+
+    def cancel_reminders(self, chat_id: int) -> None:
+        with self._lock:
+            records = self._chats.get(chat_id)
+            if records is not None and records.reminder is not None:
+                self._chats[chat_id] = replace(records, reminder=replace(records.reminder, active=False))
+
+    def active_reminders(self) -> list[Reminder]:
+        with self._lock:
+            found = [r.reminder for r in self._chats.values() if r.reminder and r.reminder.active]
+        return sorted(found, key=lambda r: (r.due, r.chat_id))
+
+    def due_reminders(self, now: dt.datetime, limit: int = 1000) -> list[Reminder]:
+        return [r for r in self.active_reminders() if r.due <= now][:limit]
+
+    def claim(self, reminder: Reminder, now: dt.datetime) -> Reminder | None:
+        with self._lock:
+            records = self._chats.get(reminder.chat_id)
+            current = records.reminder if records else None
+            if records is None or current is None or not current.active or current.next_due != reminder.next_due:
+                return None
+            claimed = replace(current, next_due=iso(next_due(current.time, current.tz, max(now, current.due))))
+            self._chats[reminder.chat_id] = replace(records, reminder=claimed)
+            return claimed
+
+    def forget(self, chat_id: int) -> None:
+        with self._lock:
+            self._chats.pop(chat_id, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._chats.clear()
+
+
+# ----- SQLite ----------------------------------------------------------------------------------
+MIGRATIONS = Migrations("runner-bot-records")
+
+
+@MIGRATIONS()
+def r001_logs_plans_reminders(db: Database) -> None:
+    """Log entries and plans by id; one reminder row per chat. Times are UTC ISO text."""
+    db.table("record_logs").create(
+        {
+            "id": str,
+            "chat_id": int,
+            "at": str,
+            "day": str,
+            "pain": int,
+            "distance_km": float,
+            "minutes": float,
+            "feel": str,
+        },
+        pk="id",
+    )
+    db.table("record_logs").create_index(["chat_id", "day"])
+    db.table("record_plans").create(
+        {"id": str, "chat_id": int, "active": int, "data": str, "updated": str}, pk="id"
+    )
+    db.table("record_plans").create_index(["chat_id"])
+    db.table("record_reminders").create(
+        {"chat_id": int, "time": str, "tz": str, "next_due": str, "active": int, "updated": str},
+        pk="chat_id",
+    )
+    db.table("record_reminders").create_index(["active", "next_due"])
+
+
+class SqliteRecordStore:
+    """Records in a SQLite file (WAL), one transaction per write.
+
+    Several processes may share the file: writes take the write lock up front (BEGIN
+    IMMEDIATE) and wait up to `busy_timeout` for it, and a reminder is claimed by an UPDATE
+    that matches its old `next_due`, so only one claimant wins. Within a process a lock
+    serialises use of the one connection.
+    """
+
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self.db = Database(connection)
+            if self.path != ":memory:":
+                self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            MIGRATIONS.apply(self.db)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(f"cannot use the records database at {path}: {error}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
+    def records(self, chat_id: int) -> ChatRecords:
+        logs = tuple(
+            LogEntry(id=i, at=at, day=day, pain=pain, distance_km=km, minutes=minutes, feel=feel or "")
+            for i, at, day, pain, km, minutes, feel in self._rows(
+                "SELECT id, at, day, pain, distance_km, minutes, feel FROM record_logs "
+                "WHERE chat_id = ? ORDER BY day, at",
+                [chat_id],
+            )
+        )
+        plans = tuple(
+            Plan.from_dict(json.loads(data))
+            for (data,) in self._rows("SELECT data FROM record_plans WHERE chat_id = ? ORDER BY updated, rowid", [chat_id])
+        )
+        rows = self._rows("SELECT time, tz, next_due, active FROM record_reminders WHERE chat_id = ?", [chat_id])
+        reminder = Reminder(rows[0][0], rows[0][1], rows[0][2], bool(rows[0][3]), chat_id) if rows else None
+        return ChatRecords(logs=logs, plans=plans, reminder=reminder)
+
+    def save_log(self, chat_id: int, entry: LogEntry) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO record_logs (id, chat_id, at, day, pain, distance_km, minutes, feel) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [entry.id, chat_id, entry.at, entry.day, entry.pain, entry.distance_km, entry.minutes, entry.feel],
+            )
+
+    def save_plan(self, chat_id: int, plan: Plan) -> None:
+        with self._write() as conn:
+            if plan.active:
+                for (other_id, data) in conn.execute(
+                    "SELECT id, data FROM record_plans WHERE chat_id = ? AND active = 1 AND id != ?", [chat_id, plan.id]
+                ).fetchall():
+                    ended = replace(Plan.from_dict(json.loads(data)), active=False)
+                    conn.execute(
+                        "UPDATE record_plans SET active = 0, data = ? WHERE id = ?", [json.dumps(ended.to_dict()), other_id]
+                    )
+            updated = plan.updated or iso(dt.datetime.now(dt.UTC))
+            conn.execute(
+                "INSERT INTO record_plans (id, chat_id, active, data, updated) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET active = excluded.active, data = excluded.data",
+                [plan.id, chat_id, int(plan.active), json.dumps(plan.to_dict()), updated],
+            )
+
+    def set_reminder(self, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
+        reminder = make_reminder(time, tz, now, chat_id)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO record_reminders (chat_id, time, tz, next_due, active, updated) VALUES (?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT(chat_id) DO UPDATE SET time = excluded.time, tz = excluded.tz, "
+                "next_due = excluded.next_due, active = 1, updated = excluded.updated",
+                [chat_id, reminder.time, reminder.tz, reminder.next_due, iso(now)],
+            )
+        return reminder
+
+    def cancel_reminders(self, chat_id: int) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE record_reminders SET active = 0 WHERE chat_id = ?", [chat_id])
+
+    def _reminders(self, where: str, params: list[Any]) -> list[Reminder]:
+        return [
+            Reminder(time, tz, due, bool(active), chat_id)
+            for chat_id, time, tz, due, active in self._rows(
+                f"SELECT chat_id, time, tz, next_due, active FROM record_reminders WHERE {where}", params
+            )
+        ]
+
+    def active_reminders(self) -> list[Reminder]:
+        return self._reminders("active = 1 ORDER BY next_due, chat_id", [])
+
+    def due_reminders(self, now: dt.datetime, limit: int = 1000) -> list[Reminder]:
+        return self._reminders("active = 1 AND next_due <= ? ORDER BY next_due, chat_id LIMIT ?", [iso(now), limit])
+
+    def claim(self, reminder: Reminder, now: dt.datetime) -> Reminder | None:
+        following = iso(next_due(reminder.time, reminder.tz, max(now, reminder.due)))
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE record_reminders SET next_due = ? WHERE chat_id = ? AND next_due = ? AND active = 1 "
+                "AND time = ? AND tz = ?",
+                [following, reminder.chat_id, reminder.next_due, reminder.time, reminder.tz],
+            )
+            won = cursor.rowcount == 1
+        return replace(reminder, next_due=following) if won else None
+
+    def forget(self, chat_id: int) -> None:
+        with self._write() as conn:
+            for table in ("record_logs", "record_plans", "record_reminders"):
+                conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+
+__all__ = [
+    "MemoryRecordStore",
+    "RecordError",
+    "RecordStore",
+    "SqliteRecordStore",
+    "apply_effects",
+]
