@@ -52,7 +52,7 @@ from conversations.machine import (
 )
 from conversations.reading import MessageReader, MessageReading
 from conversations.records import EMPTY, ChatRecords
-from conversations.render import INFO, Renderer
+from conversations.render import CONDITION_TOPICS, INFO, Renderer
 from conversations.session import MAX_BACK_STEPS, Frame, Session, SessionError
 from knowledge import Knowledge, Matcher, Reading, Urgency, default_knowledge
 from knowledge.model import OtherCondition
@@ -486,7 +486,11 @@ class Turn:
             self.flow(frame).on_text(self, frame, message)
             if self.in_aftermath():
                 return True
-        reply = self.render.answer(topic, message.topic_condition or self.subject(), self.said())
+        condition = message.topic_condition or self.subject()
+        if condition is None and topic in CONDITION_TOPICS and any(f.flow == "triage" for f in self.session.stack):
+            reply = Reply(self.say_text("answer_after_triage"), kind="answer", topic=topic)
+        else:
+            reply = self.render.answer(topic, condition, self.said())
         question = [r for r in self.replies if r.kind == "question"]
         self.replies = [r for r in self.replies if r.kind != "question"] + [reply]
         if answers_too:
@@ -513,13 +517,13 @@ class Turn:
         return bool(clues & self.engine.in_scope_concepts or message.flags or message.intent.pain or clues & self.engine.trigger_concepts)
 
     def subject(self) -> str | None:
-        """The condition a question without one is about: this triage's best guess, or the last result."""
-        frame = self.session.top
-        if frame is not None and frame.flow == "triage":
-            reading = Reading(frozenset(frame.concepts), frozenset(frame.negated))
-            condition = self.engine.matcher.assess(reading).condition
-            if condition:
-                return condition
+        """The condition a question without one is about: the last result's.
+
+        In the middle of a triage there is no subject yet: the safety questions come before any
+        condition is named, so a question is answered in general until the result.
+        """
+        if any(frame.flow == "triage" for frame in self.session.stack):
+            return None
         return self.session.last_condition or None
 
     def small_talk(self, kind: str) -> None:

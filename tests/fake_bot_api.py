@@ -129,6 +129,7 @@ class FakeBotApi:
         if method != "getUpdates":
             with self._changed:
                 self.calls.append((method, params))
+                index = len(self.calls) - 1  # this call's record (other threads may append after it)
                 self.tally[method] = self.tally.get(method, 0) + 1
                 if method == "sendMessage" and params.get("reply_markup"):
                     self.tally["keyboards"] = self.tally.get("keyboards", 0) + 1
@@ -142,9 +143,9 @@ class FakeBotApi:
         if self.fault_rate.get(method) and self.random.random() < self.fault_rate[method]:
             self.faults_injected += 1
             status, payload = self.random.choice(RANDOM_FAULTS)
-            if status != RESET:  # a reset is decided here but done by the transport
+            if status != RESET and method != "getUpdates":  # a reset is done by the transport
                 with self._changed:
-                    self.calls[-1] = (f"failed:{method}", params)
+                    self.calls[index] = (f"failed:{method}", params)
                     self.tally[method] -= 1
             return status, {"ok": False, "error_code": status, **payload}
         handler = getattr(self, f"_{method}", None)

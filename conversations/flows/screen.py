@@ -136,6 +136,9 @@ def grouped(turn: Turn, frame: Frame, message: MessageReading) -> None:
     note(turn, frame, message)
     if frame.ticked and (answer is Answer.NO or message.intent.done):
         done_ticking(turn, frame)  # "that's all", "no others" after ticking some
+    elif message.intent.done and not named:
+        turn.clear(remaining)  # "done", "that's it": the rest are a no
+        turn.advance()
     elif answer is Answer.UNSURE and not named:
         unsure(turn, frame, frame.step)
     elif answer is Answer.NO:
