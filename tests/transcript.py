@@ -12,6 +12,7 @@ A transcript is a list of steps. Each step does one thing —
   offers: [..]         the last reply offers these buttons (among others)
   asks: NAME           the turn's last question is this one     kinds: [..]  the kinds of the replies, in order
   toast: TEXT          the turn shows this toast (a stale button)
+  offers: [..]         the last reply's buttons include these     lacks: [..]  and do not include these
 A button stays pressable after later turns (a result's section buttons never expire), so `tap`
 looks in the newest replies first, then in earlier ones. A transcript with a top-level
 `xfail: REASON` describes the right behaviour for a known engine bug: it must fail (strictly).
@@ -42,7 +43,7 @@ from conversations.events import (
 from conversations.session import Session
 
 ACTIONS = ("say", "tap", "command", "data", "send")
-CHECKS = ("expect", "not", "first", "emergency", "buttons", "offers", "state", "asks", "kinds", "toast")
+CHECKS = ("expect", "not", "first", "emergency", "buttons", "offers", "lacks", "state", "asks", "kinds", "toast")
 SAFETY = {"emergency_screen", "warning_screen", "warning_item", "duration", "confirm"}
 
 
@@ -108,6 +109,11 @@ def check(step: dict[str, Any], result: TurnResult, where: str) -> None:
         labels = [b.label for b in replies[-1].buttons] if replies else []
         missing = [label for label in step["offers"] if label not in labels]
         assert not missing, f"{where}: {missing} not among the buttons {labels}"
+    if "lacks" in step:
+        labels = [b.label for b in replies[-1].buttons] if replies else []
+        assert labels, f"{where}: the last reply has no buttons to check"
+        present = [label for label in step["lacks"] if label in labels]
+        assert not present, f"{where}: {present} should not be among the buttons {labels}"
     if "state" in step:
         assert state_of(session) == step["state"], f"{where}: state is {state_of(session)}"
     if "asks" in step:
