@@ -117,7 +117,9 @@ class Renderer:
         buttons = tuple(Button(label, f"{session.menu}:{step_token(frame)}:{key}") for key, label in self.options(session).items())
         if frame is not None and frame.flow != "aftermath":
             buttons += (Button(self.say("button_back"), info_data("cmd", "back")),) if session.back else ()
-        return Reply(text, buttons, kind="question", asks=frame.step if frame else "menu", in_place=in_place)
+        # "Which ones?" is the same checklist question, asked again with what is left
+        asks = WARNING_STEP if frame is not None and frame.step == CHECKLIST_STEP else frame.step if frame else "menu"
+        return Reply(text, buttons, kind="question", asks=asks, in_place=in_place)
 
     def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
         if frame is None:

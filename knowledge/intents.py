@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, pattern_words
+from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, make_tokens, pattern_words
 
 INTENT_GROUPS = (
-    "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done", "pause",
+    "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done", "pause", "reported",
     "pain_words", "someone_else", "emergency_help",
 )  # fmt: skip
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
@@ -78,7 +78,8 @@ RELATIVE_DAYS = {
 # Outside an answer to "how long?", a span counts only when the message says it is how long the
 # pain has lasted ("for 3 weeks", "since Sunday"), not when it is about running ("3 days a week").
 DURATION_CUES = re.compile(
-    r"(?<![a-z])(since|for|started|starting|began|begun|ago|been|lasted|lasting|past|last|over|nearly|almost|about)(?![a-z])"
+    r"(?<![a-z])(since|for|started|starting|began|begun|ago|been|lasted|lasting|past|last|over|nearly|almost|about|"
+    r"only|just|around|roughly|few|couple)(?![a-z])"
 )
 _AMOUNT = r"(\d+(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + ")"
 _UNIT = "(" + "|".join(UNIT_DAYS) + ")"
@@ -133,6 +134,9 @@ class IntentReader:
         )
 
     def _answer(self, tokens: Tokens) -> tuple[Answer, bool, tuple[str, ...]]:
+        reported = self._groups["reported"].match(tokens.text)
+        if reported:  # "he says no": the answer is what follows
+            tokens = make_tokens(tokens.words[tokens.index_at(reported.end()) :])
         if self._found("unsure", tokens):
             return Answer.UNSURE, False, ()
         for kind in ("answer_no", "answer_yes", "hedged_yes"):
@@ -158,7 +162,8 @@ class IntentReader:
 # how long someone has been running (or training, or cycling) is not how long it has hurt: a span
 # whose nearest telling word before it is an activity, not a pain word, is skipped
 ACTIVITY_WORDS = frozenset(
-    "running run runs ran jogging jog training trained racing raced cycling riding swimming lifting runner marathons".split()
+    "running run runs ran jogging jog training trained racing raced cycling riding swimming lifting runner marathons "
+    "sit sitting sat stand standing stood work working driving drive desk waiting queue".split()
 )
 PAIN_WORDS = frozenset(
     "pain hurt hurts hurting hurted ache aches aching sore niggle niggling injured injury since started began".split()

@@ -91,10 +91,14 @@ def confirm(turn: Turn, frame: Frame, message: MessageReading) -> None:
 
 
 def goes_on_about_something_else(turn: Turn, message: MessageReading, flag: str) -> bool:
-    """ "yes, stairs too": a yes followed by clues that are not about the sign asked."""
+    """ "yes, stairs too", "yeah and also when I sit for ages": a yes followed by something that
+    is not about the sign asked (read on its own, so a question-like tail cannot hide it)."""
     detect = set(turn.knowledge.red_flags[flag].detect)
-    clues = message.concepts - NEUTRAL_CONCEPTS
-    return bool(clues) and not clues & detect
+    rest = turn.engine.matcher.read(" ".join(message.intent.rest)).concepts if message.intent.rest else frozenset()
+    clues = (message.concepts | rest) - NEUTRAL_CONCEPTS
+    if clues & detect:
+        return False
+    return bool(clues) or (message.intent.also and len(message.intent.rest) >= 3)
 
 
 def ask_confirm(turn: Turn, frame: Frame, flag: str) -> None:

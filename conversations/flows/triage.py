@@ -72,8 +72,12 @@ class Triage:
             turn.advance()
             if frame.step == before:
                 turn.replies.insert(-1, turn.render_info("noted_more"))
+        elif frame.step == "location" and message.answer is Answer.UNSURE and "location" not in frame.unsure:
+            frame.unsure.append("location")  # "not sure": say what is meant, once
+            turn.say("explain_location")
+            turn.ask()
         elif message.answer in (Answer.NO, Answer.UNSURE) or (frame.step == "trigger" and message.answer is Answer.YES):
-            # "not sure", "nothing really", "kind of both": not a trap — move on without it
+            # "not sure" again, "nothing really", "kind of both": not a trap — move on without it
             self.on_choice(turn, frame, "elsewhere" if frame.step == "location" else "none")
         elif message.concepts - screen.NEUTRAL_CONCEPTS:
             turn.merge(frame, message.reading)
