@@ -316,6 +316,7 @@ class Renderer:
         else:
             text = self._more_text(condition)
             topic = "what_is"
+        text = f"{text}\n\n{self.say('disclaimer_short')}"  # every card that names a condition
         buttons = extra + tuple(
             Button(self.say(f"button_section_{s}"), info_data("section", s, condition_id))
             for s in SECTIONS

@@ -136,3 +136,16 @@ def test_data_is_escaped(knowledge: Knowledge) -> None:
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "x"
+
+
+def test_every_card_that_names_a_condition_says_it_is_not_a_diagnosis(
+    cards: list[tuple[str, Reply]], knowledge: Knowledge
+) -> None:
+    naming = [
+        (name, reply)
+        for name, reply in cards
+        if reply.condition or any(c.name in reply.plain for c in knowledge.conditions.values())
+    ]
+    assert naming, "some cards name a condition"
+    missing = [name for name, reply in naming if "general information, not a diagnosis" not in reply.plain]
+    assert not missing
