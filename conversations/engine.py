@@ -189,6 +189,7 @@ class Turn:
         self.going_back = False
         self.typed_label = ""
         self.finished = False  # a flow ended in this turn (a result, a verdict)
+        self.said_before = Urgency.from_key(before.urgency) if before.urgency else None
         self.to_confirm: list[str] = []  # signs mentioned with a context that may explain them
 
     # ----- dispatch ------------------------------------------------------------------
@@ -481,6 +482,8 @@ class Turn:
             return False  # after an emergency, only help to act on it
         if topic == "out_of_scope":
             return self.out_of_scope(message, certain=True)
+        if frame is not None and frame.step and not asks_something(message.text):
+            return False  # mid-flow, a statement ("bending forward to tie my shoes") is an answer
         answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
         if answers_too and frame is not None:
             self.flow(frame).on_text(self, frame, message)
@@ -570,9 +573,21 @@ class Turn:
             self.start_triage(message=message)  # "it hurts": where?
         elif message.answer.value in ("yes", "no") and not concepts:
             self.say("acknowledged", kind="small_talk")  # a "no" or "ok" with nothing pending
+        elif asks_something(message.text):
+            self.unread_question(message)
         else:
             self.say("not_understood", kind="not_understood")
             self.ask()
+
+    def unread_question(self, message: MessageReading) -> None:
+        """A question the topic reader could not place: about a named condition, say what it is;
+        otherwise say honestly that it is not one the bot can answer, and what it can."""
+        named = self.engine.matcher.assess(self.engine.matcher.read(message.text)).condition
+        condition = named or self.session.last_condition or None
+        if named or (condition and self.subject()):
+            self.replies.append(self.render.answer("what_is", condition, self.said()))
+        else:
+            self.say("question_not_known", kind="answer")
 
     # ----- triage --------------------------------------------------------------------------
     def start_triage(self, region: str = "", message: MessageReading | None = None) -> None:
@@ -814,12 +829,17 @@ class Turn:
         return best or self.option_by_keyword(text, options)
 
     def option_by_keyword(self, text: str, options: dict[str, str]) -> str | None:
-        """The one option whose label shares a telling word with a short answer ("side", "stairs")."""
+        """The one option whose label shares a telling word with a short answer ("side", "stairs"),
+        and says nothing against it ("bending forward" is not "Bending or leaning back")."""
         normalise = self.engine.matcher.normaliser.tokens
         words = set(normalise(text).words) - GENERIC_LABEL_WORDS - {BREAK}
         if not words or len(words) > 4:
             return None
-        overlaps = {key: len(words & set(normalise(label).words)) for key, label in options.items()}
+        opposed = {OPPOSITES[w] for w in words if w in OPPOSITES}
+        overlaps = {
+            key: 0 if opposed & set(normalise(label).words) else len(words & set(normalise(label).words))
+            for key, label in options.items()
+        }
         best = max(overlaps.values(), default=0)
         winners = [key for key, overlap in overlaps.items() if overlap == best]
         return winners[0] if best and len(winners) == 1 else None
@@ -830,12 +850,33 @@ class Turn:
         words = set(normalise(text).words) - GENERIC_LABEL_WORDS - {BREAK}
         if not words or len(words) > 12:
             return []
+        opposed = {OPPOSITES[w] for w in words if w in OPPOSITES}
         options = self.current_options()
-        return [key for key, label in options.items() if words & (set(normalise(label).words) - GENERIC_LABEL_WORDS)]
+        return [
+            key
+            for key, label in options.items()
+            if words & (set(normalise(label).words) - GENERIC_LABEL_WORDS) and not opposed & set(normalise(label).words)
+        ]
 
     def render_info(self, key: str, **values: object) -> Reply:
         """An informational reply by message key."""
         return Reply(self.render.say(key, **values), kind="info")
+
+
+# a direction that contradicts an option's label
+OPPOSITES = {
+    "forward": "back", "forwards": "back", "front": "back", "backward": "forward", "uphill": "downhill",
+    "downhill": "uphill", "up": "down", "down": "up",
+}  # fmt: skip
+QUESTION_OPENERS = frozenset(
+    "what whats how why can could should would will is isnt are do does did when which who where any".split()
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message is put as a question: a question mark, or a question word first."""
+    first = text.strip().lower().split(maxsplit=1)[:1]
+    return "?" in text or bool(first and first[0].strip(",.!'’") in QUESTION_OPENERS)
 
 
 def _position(session: Session) -> tuple[tuple[str, str], ...]:

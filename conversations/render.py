@@ -80,7 +80,13 @@ class Renderer:
             return {i: triage.locations[i].label for i in ids} | {"elsewhere": self.say("option_elsewhere")}
         if frame.step == "trigger":
             chosen = triage.locations.get(best_location(self.knowledge, frame))
-            ids = chosen.follow_ups if chosen else tuple(triage.triggers)
+            region = triage.regions.get(frame.region)
+            if chosen:
+                ids = chosen.follow_ups
+            elif region:  # the region's triggers, not all of them
+                ids = tuple(dict.fromkeys(t for loc in region.locations for t in triage.locations[loc].follow_ups))
+            else:
+                ids = tuple(triage.triggers)
             return {i: triage.triggers[i].label for i in ids} | {"none": self.say("option_no_trigger")}
         if frame.step in (WARNING_STEP, CHECKLIST_STEP):
             boxes = {f: f"{'☑' if f in frame.ticked else '☐'} {self.sign_label(f)}" for f in frame.items}

@@ -231,10 +231,12 @@ def give_doubt_advice(turn: Turn, step: str, urgency: Urgency) -> None:
 def not_an_answer(turn: Turn, frame: Frame, message: MessageReading) -> None:
     """Something other than an answer: keep what it says, and ask the same question again."""
     if note(turn, frame, message):
-        turn.say("noted_more")
+        if not any(r.kind == "warning" for r in turn.replies):  # a warning has said it is noted
+            turn.say("noted_more")
         turn.ask()
     elif "?" in message.text:
-        turn.say("question_not_known", kind="answer")
+        in_triage = any(f.flow == "triage" for f in turn.session.stack)
+        turn.say("answer_after_triage" if in_triage else "question_not_known", kind="answer")
         turn.ask(reminder=True)
     else:
         turn.say("need_an_answer", kind="not_understood")

@@ -147,12 +147,12 @@ class Triage:
         result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
         concerns = list(dict.fromkeys([*session.concerns, *result.concerns]))
-        said = turn.said()
+        said = turn.said_before  # what earlier turns said; this turn's warnings are folded into the card
         urgency = max(
             result.urgency,
             *(knowledge.red_flags[f].urgency for f in flags),
             *(knowledge.concerns[c].urgency for c in concerns),
-            said or Urgency.SELF_CARE,
+            turn.said() or Urgency.SELF_CARE,
             self.doubt_urgency(turn),
         )
         floor_reason = ""
