@@ -159,6 +159,11 @@ class FakeBotApi:
                     self.calls[-1] = (f"failed:{method}", params)
                     self.tally[method] -= 1
             return status, {"ok": False, "error_code": status, **payload}
+        if self._not_modified(method, params):
+            with self._changed:
+                self.calls[-1] = (f"failed:{method}", params)
+            return HTTPStatus.BAD_REQUEST, {"ok": False, "error_code": 400, "description":
+                                            "Bad Request: message is not modified"}  # fmt: skip
         problem = self._html_problem(method, params)
         if problem:
             with self._changed:
@@ -264,6 +269,17 @@ class FakeBotApi:
                 "parse_mode": params.get("parse_mode"), "reply_markup": params.get("reply_markup") or None,
             })  # fmt: skip
         return message
+
+    def _not_modified(self, method: str, params: dict[str, Any]) -> bool:
+        """An edit that would change nothing the chat shows: Telegram refuses it."""
+        if method not in ("editMessageText", "editMessageReplyMarkup") or "message_id" not in params:
+            return False
+        with self._changed:
+            shown = self.screens.get(int(params.get("chat_id", 0)), {}).get(int(params["message_id"]))
+        if shown is None:
+            return False
+        same_markup = (params.get("reply_markup") or {}) == (shown.get("reply_markup") or {})
+        return same_markup and (method == "editMessageReplyMarkup" or params.get("text") == shown["html"])
 
     def _html_problem(self, method: str, params: dict[str, Any]) -> str:
         if method not in ("sendMessage", "editMessageText") or params.get("parse_mode") != "HTML":
