@@ -215,7 +215,7 @@ def index(chats: dict[str, Chat]) -> str:
 def generate() -> dict[str, str]:
     """Run every flow through a fresh bot process; the transcript files' contents, by file name."""
     api = FakeBotApi(TOKEN)
-    api.strict_html = True
+    api.strict_html = api.strict_edits = True
     with tempfile.TemporaryDirectory() as folder, FakeBotApiServer(api) as server:
         bot = BotProcess(bot_env(server, Path(folder) / "bot.sqlite3"), Path(folder) / "bot.log")
         try:

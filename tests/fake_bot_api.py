@@ -65,6 +65,7 @@ class FakeBotApi:
         self.callback_chats: dict[str, int] = {}  # callback query id -> chat, for toasts
         self.html_errors: list[tuple[str, str]] = []  # (method, problem) for text Telegram would refuse
         self.strict_html = False  # refuse text that is not valid Telegram HTML (400), as Telegram does
+        self.strict_edits = False  # refuse an edit that changes nothing (400 "not modified"), as Telegram does
         self.profile: dict[str, str] = {}  # the description and short description set by the bot
 
     # ----- what tests do -----------------------------------------------------------------
@@ -159,7 +160,7 @@ class FakeBotApi:
                     self.calls[-1] = (f"failed:{method}", params)
                     self.tally[method] -= 1
             return status, {"ok": False, "error_code": status, **payload}
-        if self._not_modified(method, params):
+        if self.strict_edits and self._not_modified(method, params):
             with self._changed:
                 self.calls[-1] = (f"failed:{method}", params)
             return HTTPStatus.BAD_REQUEST, {"ok": False, "error_code": 400, "description":

@@ -41,7 +41,7 @@ SECRET_WORDS = "zebra-striped-secret"
 @pytest.fixture(scope="module")
 def api() -> FakeBotApi:
     api = FakeBotApi(TOKEN)
-    api.strict_html = True  # HTML Telegram would refuse is refused here too
+    api.strict_html = api.strict_edits = True  # what Telegram would refuse is refused here too
     return api
 
 

@@ -28,7 +28,7 @@ TOAST = "That question has moved on — use the newest buttons."
 @pytest.fixture(scope="module")
 def api() -> FakeBotApi:
     api = FakeBotApi(TOKEN)
-    api.strict_html = True
+    api.strict_html = api.strict_edits = True
     return api
 
 
