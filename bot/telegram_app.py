@@ -70,6 +70,7 @@ from conversations.events import (
     Unsupported,
     parse_command,
 )
+from conversations.machine import step_token
 from conversations.session import Session
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ NON_TEXT_KINDS = (
 PRIVATE = filters.ChatType.PRIVATE
 
 
+JOIN_LIMIT = 1000  # replies are joined into one message only while it stays a phone screen (issue 11)
 GROUP_POINTER_EVERY_S = 600.0  # one "let's talk in private" a group per ten minutes, not thirty
 
 
@@ -145,6 +147,11 @@ class Bridge:
                 self.store.forget(chat_id)
             else:
                 telegram_effects.append(effect)
+        answered = isinstance(event, Choice) and accepted and not event.data.startswith("x:")  # the pressed keyboard shows the choice
+        if not answered and question_ended(before, result.session, telegram_effects):
+            # the live question takes no more taps, and the engine closed nothing: a typed answer
+            # that ended the flow (its menu number stays), or a late "yes" taken as a report
+            telegram_effects.append(CloseKeyboard())
         revive = self.engine.knowledge.message("late_note") if self.store.has_failed(chat_id) else ""
         messages = render(result.replies, pressed_message if accepted else 0)
         queued = self.store.commit(chat_id, update_id, result.session, messages, revive_with=revive)
@@ -168,6 +175,13 @@ class Bridge:
                 self.store.count("result", reply.condition or "unclear")
             elif reply.emergency:
                 self.store.count("warning", "emergency")
+
+
+def question_ended(before: Session, after: Session, effects: list[Any]) -> bool:
+    """The question shown before a turn takes no more taps after it, and no effect closes it yet."""
+    if any(isinstance(effect, CloseKeyboard) for effect in effects):
+        return False
+    return (before.menu, step_token(before.top)) != (after.menu, step_token(after.top))
 
 
 def render(replies: list[Reply], pressed_message: int = 0) -> list[Queued]:
@@ -220,7 +234,8 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
 
     A reply without buttons runs on into the next one ("That menu has expired" + the question),
     so a turn is usually one message with its keyboard; the emergency warning always stands
-    alone, and nothing is joined past Telegram's length limit.
+    alone, and nothing is joined past a phone screen (`JOIN_LIMIT`: the welcome and the routine
+    of `/start prevent` are two cards, not one of 1,264 characters).
     """
     joined: list[Reply] = []
     for reply in replies:
@@ -230,7 +245,7 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
             and not previous.buttons
             and not previous.emergency
             and not reply.emergency
-            and len(previous.text) + len(reply.text) + 2 <= MessageLimit.MAX_TEXT_LENGTH
+            and len(previous.text) + len(reply.text) + 2 <= JOIN_LIMIT
         ):
             joined[-1] = Reply(
                 f"{previous.text}\n\n{reply.text}", reply.buttons, kind=reply.kind, in_place=reply.in_place
@@ -283,7 +298,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lasting = data.startswith("x:")  # section and menu buttons never expire: keep them
     if isinstance(query.message, Message) and not turn.edited and not (lasting and turn.accepted):
         await show_choice(query.message, data if turn.accepted else None)
-        runtime_of(context).live_keyboards.pop(chat_id, None)
+        live = runtime_of(context).live_keyboards
+        if live.get(chat_id, (0, ""))[0] == pressed:  # a stale tap on an older message leaves it open
+            live.pop(chat_id, None)
     await runtime_of(context).flush(chat_id, turn.queued)
 
 

@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import random
+import re
 import socket
 import threading
 import time
@@ -57,12 +58,24 @@ class FakeBotApi:
         self.fault_rate: dict[str, float] = {}  # method -> share of calls that fail at random
         self.random = random.Random(12)
         self.faults_injected = 0
+        # what each chat shows, as Telegram would: message_id -> the message (plain text and
+        # entities parsed from the HTML, its keyboard); and the chat's calls in order (`record`)
+        self.screens: dict[int, dict[int, dict[str, Any]]] = {}
+        self.records: dict[int, list[dict[str, Any]]] = {}
+        self.callback_chats: dict[str, int] = {}  # callback query id -> chat, for toasts
+        self.html_errors: list[tuple[str, str]] = []  # (method, problem) for text Telegram would refuse
+        self.strict_html = False  # refuse text that is not valid Telegram HTML (400), as Telegram does
+        self.strict_edits = False  # refuse an edit that changes nothing (400 "not modified"), as Telegram does
+        self.profile: dict[str, str] = {}  # the description and short description set by the bot
 
     # ----- what tests do -----------------------------------------------------------------
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update (without update_id; one is given) for getUpdates."""
         with self._changed:
             update = {"update_id": next(self._update_ids), **update}
+            if "callback_query" in update:
+                query = update["callback_query"]
+                self.callback_chats[query["id"]] = int(query["message"]["chat"]["id"])
             self._updates.append(update)
             self._changed.notify_all()
         return update
@@ -148,6 +161,18 @@ class FakeBotApi:
                     self.calls[index] = (f"failed:{method}", params)
                     self.tally[method] -= 1
             return status, {"ok": False, "error_code": status, **payload}
+        if self.strict_edits and self._not_modified(method, params):
+            with self._changed:
+                self.calls[-1] = (f"failed:{method}", params)
+            return HTTPStatus.BAD_REQUEST, {"ok": False, "error_code": 400, "description":
+                                            "Bad Request: message is not modified"}  # fmt: skip
+        problem = self._html_problem(method, params)
+        if problem:
+            with self._changed:
+                self.html_errors.append((method, problem))
+            if self.strict_html:
+                return HTTPStatus.BAD_REQUEST, {"ok": False, "error_code": 400,
+                                                "description": f"Bad Request: can't parse entities: {problem}"}  # fmt: skip
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return HTTPStatus.NOT_FOUND, {
@@ -174,16 +199,37 @@ class FakeBotApi:
                 self._changed.wait(remaining)
 
     def _sendMessage(self, params: dict[str, Any]) -> Any:
-        return self._message(params, next(self._message_ids))
+        return self._shown("sendMessage", params, self._message(params, next(self._message_ids)))
 
     def _editMessageText(self, params: dict[str, Any]) -> Any:
-        return self._message(params, int(params["message_id"]))
+        return self._shown("editMessageText", params, self._message(params, int(params["message_id"])))
 
     def _editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
-        return self._message({**params, "text": "(edited)"}, int(params["message_id"]))
+        message = self._message({**params, "text": "(edited)"}, int(params["message_id"]))
+        return self._shown("editMessageReplyMarkup", params, message)
 
     def _answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        chat_id = self.callback_chats.get(str(params.get("callback_query_id")))
+        if chat_id is not None:
+            with self._changed:
+                self.records.setdefault(chat_id, []).append(
+                    {"method": "answerCallbackQuery", "toast": params.get("text") or ""}
+                )
         return True
+
+    def _setMyDescription(self, params: dict[str, Any]) -> Any:
+        self.profile["description"] = params.get("description", "")
+        return True
+
+    def _setMyShortDescription(self, params: dict[str, Any]) -> Any:
+        self.profile["short_description"] = params.get("short_description", "")
+        return True
+
+    def _getMyDescription(self, params: dict[str, Any]) -> Any:
+        return {"description": self.profile.get("description", "")}
+
+    def _getMyShortDescription(self, params: dict[str, Any]) -> Any:
+        return {"short_description": self.profile.get("short_description", "")}
 
     _setMyCommands = _deleteWebhook = _setWebhook = _close = _answerCallbackQuery
 
@@ -198,6 +244,149 @@ class FakeBotApi:
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         return message
+
+    def _shown(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+        """Keep what the chat now shows for this message, and the call in the chat's record."""
+        chat_id, message_id = int(params["chat_id"]), int(message["message_id"])
+        with self._changed:
+            screen = self.screens.setdefault(chat_id, {})
+            old = screen.get(message_id, {})
+            if method == "editMessageReplyMarkup":
+                text, entities, html = old.get("text", ""), old.get("entities", []), old.get("html", "")
+            else:
+                html = params.get("text", "")
+                try:
+                    text, entities = parse_html(html) if params.get("parse_mode") == "HTML" else (html, [])
+                except ValueError:
+                    text, entities = html, []
+            shown = {"message_id": message_id, "date": message["date"], "chat": message["chat"], "from": BOT_USER,
+                     "text": text, "html": html}  # fmt: skip
+            if entities:
+                shown["entities"] = entities
+            if params.get("reply_markup"):
+                shown["reply_markup"] = params["reply_markup"]
+            screen[message_id] = shown
+            self.records.setdefault(chat_id, []).append({
+                "method": method, "message_id": message_id, "html": html,
+                "parse_mode": params.get("parse_mode"), "reply_markup": params.get("reply_markup") or None,
+            })  # fmt: skip
+        return message
+
+    def _not_modified(self, method: str, params: dict[str, Any]) -> bool:
+        """An edit that would change nothing the chat shows: Telegram refuses it."""
+        if method not in ("editMessageText", "editMessageReplyMarkup") or "message_id" not in params:
+            return False
+        with self._changed:
+            shown = self.screens.get(int(params.get("chat_id", 0)), {}).get(int(params["message_id"]))
+        if shown is None:
+            return False
+        same_markup = (params.get("reply_markup") or {}) == (shown.get("reply_markup") or {})
+        return same_markup and (method == "editMessageReplyMarkup" or params.get("text") == shown["html"])
+
+    def _html_problem(self, method: str, params: dict[str, Any]) -> str:
+        if method not in ("sendMessage", "editMessageText") or params.get("parse_mode") != "HTML":
+            return ""
+        try:
+            text, entities = parse_html(str(params.get("text", "")))
+        except ValueError as error:
+            return str(error)
+        if not text.strip():
+            return "message text is empty"
+        if utf16_len(text) > 4096:
+            return "message is too long"
+        if len(entities) > 100:
+            return "too many entities"
+        return ""
+
+    # ----- what tests read -------------------------------------------------------------------
+    def record(self, chat_id: int) -> list[dict[str, Any]]:
+        """The chat's calls in order: sendMessage / editMessageText / editMessageReplyMarkup
+        (message_id, html, parse_mode, reply_markup) and answerCallbackQuery (toast)."""
+        with self._changed:
+            return list(self.records.get(chat_id, []))
+
+    def screen(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in a chat as the runner now sees them, oldest first."""
+        with self._changed:
+            return [self.screens[chat_id][k] for k in sorted(self.screens.get(chat_id, {}))]
+
+    def live_buttons(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in a chat that still show buttons."""
+        return [m for m in self.screen(chat_id) if m.get("reply_markup", {}).get("inline_keyboard")]
+
+    def button_on_screen(self, chat_id: int, label: str) -> tuple[str, dict[str, Any]]:
+        """The callback data of the newest button with this label the chat shows, and its message."""
+        for shown in reversed(self.screen(chat_id)):
+            for row in shown.get("reply_markup", {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        return button["callback_data"], shown
+        raise AssertionError(f"chat {chat_id} shows no button {label!r}")
+
+
+# ----- Telegram's HTML: what it accepts, and the plain text and entities it makes ----------------
+HTML_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
+             "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
+             "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+             "tg-emoji": "custom_emoji"}  # fmt: skip
+HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]*)((?:\s+[a-zA-Z-]+(?:=\"[^\"<>]*\")?)*)\s*>|&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);|[<>&]")
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(html: str) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram HTML as plain text and entities (offsets in UTF-16 units); ValueError as Telegram refuses.
+
+    Stricter than Telegram in one way: a bare ">" or "&" is refused too (everything should be escaped).
+    """
+    out: list[str] = []
+    length = 0
+    stack: list[tuple[str, int, str]] = []
+    entities: list[dict[str, Any]] = []
+    position = 0
+    for token in _HTML_TOKEN.finditer(html):
+        chunk = html[position : token.start()]
+        out.append(chunk)
+        length += utf16_len(chunk)
+        position = token.end()
+        closing, tag, attributes, entity = token.group(1), token.group(2), token.group(3) or "", token.group(4)
+        if token.group(0) in "<>&":
+            raise ValueError(f"unescaped {token.group(0)!r} at byte offset {token.start()}")
+        if entity is not None:
+            if entity.startswith("#"):
+                char = chr(int(entity[2:], 16) if entity[1:2] in "xX" else int(entity[1:]))
+            elif entity in HTML_ENTITIES:
+                char = HTML_ENTITIES[entity]
+            else:
+                raise ValueError(f"unsupported HTML entity &{entity};")
+            out.append(char)
+            length += utf16_len(char)
+            continue
+        tag = tag.lower()
+        if tag not in HTML_TAGS:
+            raise ValueError(f"unsupported {'end' if closing else 'start'} tag {tag!r}")
+        if closing:
+            if not stack or stack[-1][0] != tag:
+                raise ValueError(f"unmatched end tag {tag!r}")
+            _, start, kind = stack.pop()
+            if length > start:
+                entities.append({"type": kind, "offset": start, "length": length - start})
+            continue
+        kind = HTML_TAGS[tag]
+        if tag == "blockquote":
+            if any(open_tag == "blockquote" for open_tag, _, _ in stack):
+                raise ValueError("a blockquote inside a blockquote")
+            if "expandable" in attributes.split():
+                kind = "expandable_blockquote"
+        stack.append((tag, length, kind))
+    out.append(html[position:])
+    if stack:
+        raise ValueError(f"unclosed start tag {stack[-1][0]!r}")
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
 
 
 # ----- updates, as Telegram would send them ----------------------------------------------------
@@ -246,6 +435,20 @@ def callback(
         bot_message["reply_markup"] = shown["reply_markup"]
     return {"callback_query": {"id": f"cq{next(_message_numbers)}", "from": _user(chat_id), "chat_instance": "ci",
                                "data": data, "message": bot_message}}  # fmt: skip
+
+
+def callback_on(chat_id: int, data: str, shown: dict[str, Any]) -> dict[str, Any]:
+    """A `callback_query` update for a press on a message as the chat shows it (`FakeBotApi.screen`)."""
+    bot_message = {k: v for k, v in shown.items() if k != "html"}
+    return {"callback_query": {"id": f"cq{next(_message_numbers)}", "from": _user(chat_id), "chat_instance": "ci",
+                               "data": data, "message": bot_message}}  # fmt: skip
+
+
+def probe(chat_id: int) -> dict[str, Any]:
+    """An update of the chat that no handler takes (a reaction): marked handled only after every
+    earlier update of the chat has been handled, replies and all, since a chat's updates run in order."""
+    return {"message_reaction": {"chat": _chat(chat_id), "message_id": 1, "date": int(time.time()),
+                                 "user": _user(chat_id), "old_reaction": [], "new_reaction": []}}  # fmt: skip
 
 
 PHOTO = {"photo": [{"file_id": "p", "file_unique_id": "pu", "width": 90, "height": 90}]}

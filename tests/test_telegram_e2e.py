@@ -1,11 +1,16 @@
-"""The real bot process against a fake Bot API server on 127.0.0.1, over real HTTP."""
+"""The real bot process against a fake Bot API server on 127.0.0.1, over real HTTP.
+
+Each test is one runner's conversation, turn by turn (`tests/telegram_harness.py` waits for
+each turn to finish); what the runner sees is read from the fake's record of every call. The
+issue 11 checks of the same flows (lengths, HTML, keyboards, toasts) are in
+`tests/test_telegram_native.py`.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,71 +22,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.fake_bot_api import PHOTO, VOICE, FakeBotApi, FakeBotApiServer, callback, message
+from tests.telegram_harness import (
+    ROOT,
+    TOKEN,
+    BotProcess,
+    Chat,
+    bot_env,
+    free_port,
+    texts,
+    wait_started,
+)
 
-TOKEN = "987654:" + "b" * 35
+__all__ = ["TOKEN", "BotProcess", "bot_env", "free_port"]  # the fault suite uses them from here
 SECRET_WORDS = "zebra-striped-secret"
-
-
-class Chat:
-    """One runner talking to the bot through the fake API."""
-
-    def __init__(self, api: FakeBotApi, chat_id: int) -> None:
-        self.api, self.chat_id = api, chat_id
-
-    def send(self, update: dict, expect: str, timeout: float = 20.0) -> list[str]:
-        """Push an update and wait for a reply containing `expect`; return the new texts."""
-        seen = len(self.api.texts(self.chat_id))
-        self.api.push(update)
-        self.api.wait_for(lambda: any(expect in t for t in self.api.texts(self.chat_id)[seen:]), timeout)
-        self.api.wait_for(self.turn_finished, timeout)
-        return self.api.texts(self.chat_id)[seen:]
-
-    def turn_finished(self) -> bool:
-        """Every turn ends with a question or the menu, which carries buttons."""
-        sent = self.api.sent("sendMessage", self.chat_id)
-        return bool(sent and sent[-1].get("reply_markup"))
-
-    def say(self, text: str, expect: str) -> list[str]:
-        return self.send(message(self.chat_id, text), expect)
-
-    def tap(self, label: str, expect: str) -> list[str]:
-        data, shown = self.api.button(self.chat_id, label)
-        return self.send(callback(self.chat_id, data, shown), expect)
-
-
-class BotProcess:
-    """`python -m bot telegram` as a child process, its log in a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self.log = log_path.open("ab")
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "telegram"], cwd=ROOT, env={**base, **env},
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        code = self.process.wait(timeout=30)
-        self.log.close()
-        return code
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-def bot_env(server: FakeBotApiServer, database: Path, **extra: str) -> dict[str, str]:
-    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": server.base_url, "DATABASE_PATH": str(database),
-            "LOG_LEVEL": "DEBUG", **extra}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def api() -> FakeBotApi:
-    return FakeBotApi(TOKEN)
+    api = FakeBotApi(TOKEN)
+    api.strict_html = api.strict_edits = True  # what Telegram would refuse is refused here too
+    return api
 
 
 @pytest.fixture(scope="module")
@@ -96,59 +57,72 @@ def bot(
 ) -> Iterator[BotProcess]:
     folder = tmp_path_factory.mktemp("bot")
     process = BotProcess(bot_env(server, folder / "runner.sqlite3"), folder / "bot.log")
-    api.wait_for(lambda: bool(api.sent("setMyCommands")), timeout=30)
+    wait_started(api, process)
     yield process
     process.stop()
 
 
+def said(calls: list[dict]) -> str:
+    """Everything a turn sent as new messages, as one string."""
+    return "\n".join(texts(calls))
+
+
 def test_triage_by_buttons(bot: BotProcess, api: FakeBotApi) -> None:
-    chat = Chat(api, 1001)
-    chat.say("/start", "What would you like to do?")
-    chat.tap("Hip pain", "Where in the hip is the pain?")
-    chat.tap("Side of the hip (aching)", "What sets it off")
-    chat.tap("Lying on that side", "Safety first.")
-    chat.tap("No", "Do you have any of these?")
-    chat.tap("No", "lasted more than 7–10 days")
-    texts = chat.tap("No", "Most likely: Gluteal tendinopathy")
-    assert any("general information, not a diagnosis" in t for t in texts)
-    assert api.sent("answerCallbackQuery") and any(
-        e["text"].endswith("✓ No") for e in api.sent("editMessageText")
-    )
+    chat = Chat(api, bot, 1001)
+    assert "What would you like to do?" in said(chat.say("/start"))
+    assert "Where in the hip is the pain?" in said(chat.tap("Hip pain"))
+    assert "What sets it off" in said(chat.tap("Side of the hip (aching)"))
+    assert "Safety first." in said(chat.tap("Lying on that side"))
+    assert "Do you have any of these?" in said(chat.tap("No"))
+    assert "How long has it been bothering you" in said(chat.tap("None of these"))
+    result = said(chat.tap("Under a week"))
+    assert "Most likely: Gluteal tendinopathy" in result and "general information, not a diagnosis" in result
+    assert "Clamshell" in said(chat.tap("💪 Exercises"))  # a section opens as a message of its own
+    assert len(api.sent("answerCallbackQuery")) >= 6
+    assert any(e["text"].endswith("✓ No") for e in api.sent("editMessageText", 1001))
 
 
 def test_triage_by_free_text(bot: BotProcess, api: FakeBotApi) -> None:
-    chat = Chat(api, 1002)
-    chat.say(f"{SECRET_WORDS}: sharp pain at the front of my hip when I lift my knee", "Safety first.")
-    chat.say("no", "Do you have any of these?")
-    chat.say("no", "lasted more than")
-    chat.say("no", "Most likely: Hip flexor strain")
+    chat = Chat(api, bot, 1002)
+    assert "Safety first." in said(chat.say(f"{SECRET_WORDS}: sharp pain at the front of my hip when I lift my knee"))
+    assert "Do you have any of these?" in said(chat.say("no"))
+    assert "How long has it been bothering you" in said(chat.say("none of these"))
+    assert "Most likely: Hip flexor strain" in said(chat.say("4 days"))
 
 
 def test_prevent_and_redflags(bot: BotProcess, api: FakeBotApi) -> None:
-    chat = Chat(api, 1003)
-    chat.say("/prevent", "Glute bridge — 3 × 12")
-    chat.say("/redflags", "Safety first.")
-    chat.tap("No", "Do you have any of these?")
-    chat.tap("No", "lasted more than")
-    chat.tap("No", "No warning signs from your answers")
+    chat = Chat(api, bot, 1003)
+    routine = said(chat.say("/prevent"))
+    assert "Glute bridge</b> — 3 × 12" in routine
+    assert said(chat.tap("Running form")), "a part of the routine opens as its own message"
+    assert "Safety first." in said(chat.say("/redflags"))
+    assert "Do you have any of these?" in said(chat.tap("No"))
+    assert "How long" in said(chat.tap("None of these"))
+    assert "No warning signs from your answers" in said(chat.tap("Under a week"))
 
 
 def test_emergency_interrupts_a_triage(bot: BotProcess, api: FakeBotApi) -> None:
-    chat = Chat(api, 1004)
-    chat.say("my lower back hurts", "Where in the lower back")
-    texts = chat.say("and I can't feel anything when I wipe", "Seek emergency care now")
-    assert texts[0].startswith("🚨 Seek emergency care now")
+    chat = Chat(api, bot, 1004)
+    assert "Where in the lower back" in said(chat.say("my lower back hurts"))
+    sent = texts(chat.say("and I can't feel anything when I wipe"))
+    assert sent[-1].startswith("🚨 <b>Seek emergency care now.</b>")
 
 
 def test_non_text_long_text_and_forged_buttons(bot: BotProcess, api: FakeBotApi) -> None:
-    chat = Chat(api, 1005)
-    chat.say("my hip hurts", "Where in the hip")
-    chat.send(message(1005, None, **PHOTO), "I can only read text")
-    chat.send(message(1005, None, **VOICE), "I can only read text")
-    chat.say(("la " * 2000)[:4096], "Sorry, I didn't catch that")
-    chat.send(callback(1005, "forged:data"), "That menu has expired")
-    chat.send(callback(1005, "1:hip"), "That menu has expired")
-    chat.tap("Front of the hip / groin", "What sets it off")
+    chat = Chat(api, bot, 1005)
+    chat.say("my hip hurts")
+    assert "I can only read text" in said(chat.send(message(1005, None, **PHOTO), "a photo"))
+    assert "I can only read text" in said(chat.send(message(1005, None, **VOICE), "a voice note"))
+    assert "Sorry, I didn't catch that" in said(chat.say(("la " * 2000)[:4096]))
+    for data in ("forged:data", "1:hip", "x:section:nothing:here"):  # forged, stale, and a forged "lasting" one
+        calls = chat.send(callback(1005, data), f"a forged button {data}")
+        assert texts(calls) == [], "a forged or stale button sends nothing"
+        assert [c["toast"] for c in calls if c["method"] == "answerCallbackQuery"] == [
+            "That question has moved on — use the newest buttons."
+        ]
+    assert "What sets it off" in said(chat.tap("Front of the hip / groin"))
+    # a photo's caption is read as text
+    assert "Safety first." in said(chat.send(message(1005, None, caption="when I sprint", **PHOTO), "a captioned photo"))
 
 
 def test_logs_hold_neither_message_text_nor_token(bot: BotProcess, api: FakeBotApi) -> None:
@@ -161,12 +135,16 @@ def test_logs_hold_neither_message_text_nor_token(bot: BotProcess, api: FakeBotA
 
 
 def test_forget_deletes_the_chats_row(bot: BotProcess, api: FakeBotApi) -> None:
-    chat = Chat(api, 1006)
-    chat.say("my hip hurts", "Where in the hip")
+    chat = Chat(api, bot, 1006)
+    chat.say("my hip hurts")
     database = bot_db(bot)
     assert rows_for(database, 1006) == 1
-    chat.say("/forget", "deleted everything")
-    assert rows_for(database, 1006) == 0
+    assert "deleted everything" in said(chat.say("/forget"))
+    assert rows_for(database, 1006) <= 1  # at most the fresh session that keeps the new menu's number
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM outbox WHERE chat_id = 1006").fetchone()[0] == 0
+        assert connection.execute("SELECT COUNT(*) FROM inbox WHERE chat_id = 1006").fetchone()[0] == 0
+    assert "What sets it off" not in said(chat.say("front")), "the forgotten triage does not carry on"
 
 
 def bot_db(bot: BotProcess) -> Path:
@@ -184,24 +162,19 @@ def test_kill_9_mid_conversation_then_a_second_process_carries_on(
     bot.stop()  # the shared bot must not compete for updates
     database = tmp_path / "crash.sqlite3"
     first = BotProcess(bot_env(server, database), tmp_path / "first.log")
-    chat = Chat(api, 2001)
-    chat.say("/start", "What would you like to do?")
-    chat.tap("Lower-back pain", "Where in the lower back")
-    chat.tap("One side of the lower back / buttock", "Safety first.")
+    wait_started(api, first)
+    chat = Chat(api, first, 2001)
+    chat.say("/start")
+    chat.tap("Lower-back pain")
+    assert "Safety first." in said(chat.tap("One side of the lower back / buttock"))
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL
-    second = BotProcess(bot_env(server, database), tmp_path / "second.log")
+    chat.bot = BotProcess(bot_env(server, database), tmp_path / "second.log")
     try:
-        chat.tap("No", "Do you have any of these?")
-        chat.tap("No", "lasted more than")
-        chat.tap("No", "Most likely: Sacroiliac (SI) joint dysfunction")
+        assert "Do you have any of these?" in said(chat.tap("No"))
+        assert "How long" in said(chat.tap("None of these"))
+        assert "Most likely: Sacroiliac (SI) joint dysfunction" in said(chat.tap("Over a week"))
     finally:
-        second.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        chat.bot.stop()
 
 
 def test_webhook_mode_with_a_secret_token(server: FakeBotApiServer, api: FakeBotApi, tmp_path: Path) -> None:
