@@ -226,7 +226,8 @@ class Turn:
         and close a keyboard answered by typing."""
         self.confirm_explained()
         self.push_back_step()
-        if not isinstance(event, Choice) and self.session.menu != self.before.menu and self.before.menu:
+        moved_on = self.session.menu != self.before.menu or step_token(self.session.top) != step_token(self.before.top)
+        if not isinstance(event, Choice) and self.before.menu and moved_on:
             self.effects.append(CloseKeyboard(self.typed_label))
 
     # ----- commands --------------------------------------------------------------------
@@ -369,7 +370,6 @@ class Turn:
 
     def stale_button(self, data: str) -> None:
         """An old or forged button: a toast — but a late "yes" to a safety question is a report."""
-        self.effects.append(Toast(self.say_text("menu_expired")))
         _, step, value = _split_data(data)
         step, _, confirm = step.partition(".")
         reported = ""
@@ -380,9 +380,12 @@ class Turn:
         elif step == CONFIRM_STEP and value == "yes" and confirm in self.knowledge.red_flags:
             reported = confirm
         if reported and reported not in self.session.flags:
+            self.effects.append(Toast(self.say_text("late_report")))
             self.raise_flags([reported])
             if not self.in_aftermath():
                 self.ask(reminder=True)
+        else:
+            self.effects.append(Toast(self.say_text("menu_expired")))
 
     def choose(self, value: str) -> None:
         """The current question's option `value` was chosen."""

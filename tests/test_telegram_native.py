@@ -23,6 +23,7 @@ from tests.telegram_harness import TOKEN, BotProcess, Chat, bot_env, button_data
 
 CARD_LIMIT = 1000  # characters: no result, answer or routine message over this (issue 11)
 TOAST = "That question has moved on — use the newest buttons."
+REPORT_TOAST = "Taken as a yes — that matters, so see my advice below."  # a late "yes" to a safety question
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,8 @@ def test_every_tap_is_answered_and_stale_ones_get_a_toast(run: dict[str, Chat], 
         if step.do == "tap":
             assert answers == [""], f"{step}: a live tap is answered once, quietly"
         elif step.do == "tap_kept":
-            assert answers == [TOAST], f"{step}: a stale tap gets a toast"
+            want = REPORT_TOAST if step.arg == "Yes" else TOAST
+            assert answers == [want], f"{step}: a stale tap gets a toast"
             if step.arg != "Yes":
                 assert sent(calls) == [], "and no new message"
         else:
@@ -134,7 +136,7 @@ def test_every_tap_is_answered_and_stale_ones_get_a_toast(run: dict[str, Chat], 
 
 def test_a_late_yes_to_the_safety_question_is_a_report(run: dict[str, Chat]) -> None:
     _, calls = run["stale_tap"].turns[-1]
-    assert [c["toast"] for c in calls if c["method"] == "answerCallbackQuery"] == [TOAST]
+    assert [c["toast"] for c in calls if c["method"] == "answerCallbackQuery"] == [REPORT_TOAST]
     assert sent(calls)[-1]["html"].startswith("🚨 <b>Seek emergency care now.</b>")
 
 

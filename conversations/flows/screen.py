@@ -77,6 +77,7 @@ def yes_no(turn: Turn, frame: Frame, message: MessageReading, flag: str) -> None
         ask_confirm(turn, frame, flag)
     elif answer in (Answer.YES, Answer.NO, Answer.UNSURE):
         note(turn, frame, message)
+        turn.typed_label = turn.current_options().get(answer.value, "")  # shown where the buttons were
         answer_flag(turn, frame, flag, answer.value)
     else:
         not_an_answer(turn, frame, message)
@@ -146,6 +147,7 @@ def grouped(turn: Turn, frame: Frame, message: MessageReading) -> None:
     elif answer is Answer.UNSURE and not named:
         unsure(turn, frame, frame.step)
     elif answer is Answer.NO:
+        turn.typed_label = turn.current_options().get("no", "")
         turn.clear(remaining)  # "no", or "no, just the limp": the rest are a no
         turn.advance()
     elif named or denied:
@@ -181,10 +183,10 @@ def duration(turn: Turn, frame: Frame, message: MessageReading) -> None:
     """A typed answer to "has it lasted more than a week or so?"."""
     days, answer = message.intent.days, message.answer
     note(turn, frame, message)
-    if days is not None:
-        set_duration(turn, frame, long=days >= LONG_DAYS)
-    elif answer in (Answer.YES, Answer.NO):
-        set_duration(turn, frame, long=answer is Answer.YES)
+    if days is not None or answer in (Answer.YES, Answer.NO):
+        long = days >= LONG_DAYS if days is not None else answer is Answer.YES
+        turn.typed_label = turn.current_options().get("long" if long else "short", "")
+        set_duration(turn, frame, long=long)
     elif answer is Answer.UNSURE:
         unsure(turn, frame, frame.step)
     else:
