@@ -487,3 +487,31 @@ def test_a_question_at_the_end_keeps_the_reported_signs(matcher: Matcher, messag
 
     got = QuestionReader(matcher.knowledge, matcher).read(message)
     assert "cauda_equina" in got.match.red_flags and got.match.urgency is Urgency.EMERGENCY
+
+
+# ----- patterns a second blind evaluation missed ------------------------------------------
+# Written before each fix, in other people's words; each table is one pattern.
+# bowel retention with the urge gone, in everyday words: the emergency sign
+BOWEL_RETENTION_NO_URGE = [
+    "not had a poo since Tuesday and I can't feel when I need one",
+    "haven't opened my bowels since Friday and I don't get the feeling I need to go",
+    "no bowel movement since the weekend, and I can't sense the urge at all",
+    "my dad hasn't been for a number two in four days and says he can't feel the urge anymore",
+    "constipated since my back went on Sunday and there's no urge to go whatsoever",
+]
+NOT_BOWEL_RETENTION = [
+    "I can't feel the urge to run at the moment, my back is just too sore",
+    "no bowel or bladder problems since the back pain started",
+    "haven't had any bowel issues, just the low back ache",
+]
+
+
+@pytest.mark.parametrize("message", BOWEL_RETENTION_NO_URGE)
+def test_bowel_retention_without_the_urge_is_an_emergency(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "cauda_equina" in result.red_flags and result.urgency is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize("message", NOT_BOWEL_RETENTION)
+def test_urge_and_bowel_words_that_are_not_a_sign(matcher: Matcher, message: str) -> None:
+    assert "cauda_equina" not in matcher.match(message).red_flags
