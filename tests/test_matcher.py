@@ -515,3 +515,45 @@ def test_bowel_retention_without_the_urge_is_an_emergency(matcher: Matcher, mess
 @pytest.mark.parametrize("message", NOT_BOWEL_RETENTION)
 def test_urge_and_bowel_words_that_are_not_a_sign(matcher: Matcher, message: str) -> None:
     assert "cauda_equina" not in matcher.match(message).red_flags
+
+
+# both feet or both legs, in plain or broken English: (message, flags that must be raised,
+# condition when the picture of back pain going into the legs is clear, else None = not checked)
+BOTH_LEGS_PLAIN_AND_BROKEN = [
+    ("both my feets is tingling since two day and my back is hurting", {"cauda_equina", "numbness_tingling"}, None),
+    ("the pins and needles is in my two feet now, not only the left", {"cauda_equina", "numbness_tingling"}, None),
+    ("my feet are both buzzing with pins n needles since my back went", {"cauda_equina", "numbness_tingling"}, None),
+    (
+        "in each of my leg the pain is go down from my lower back to the knee",
+        {"cauda_equina", "radiating_leg_pain"},
+        "disc_irritation",
+    ),
+    (
+        "my husband says his legs both have the shooting pain coming from his low back",
+        {"cauda_equina", "radiating_leg_pain"},
+        "disc_irritation",
+    ),
+    (
+        "pain travel from my back into both leg, and the toes go numb",
+        {"cauda_equina", "radiating_leg_pain", "numbness_tingling"},
+        "disc_irritation",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "flags", "condition"), BOTH_LEGS_PLAIN_AND_BROKEN)
+def test_both_legs_in_plain_and_broken_english(
+    matcher: Matcher, message: str, flags: set[str], condition: str | None
+) -> None:
+    result = matcher.match(message)
+    assert flags <= set(result.red_flags) and result.urgency is Urgency.EMERGENCY
+    if condition:
+        assert result.condition == condition
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["the pain goes from my lower back to my bum", "do 10 reps on each leg, both legs ache after", "my legs both feel tired"],
+)
+def test_back_to_bum_and_tired_legs_are_not_nerve_signs(matcher: Matcher, message: str) -> None:
+    assert not {"cauda_equina", "radiating_leg_pain"} & set(matcher.match(message).red_flags)
