@@ -557,3 +557,29 @@ def test_both_legs_in_plain_and_broken_english(
 )
 def test_back_to_bum_and_tired_legs_are_not_nerve_signs(matcher: Matcher, message: str) -> None:
     assert not {"cauda_equina", "radiating_leg_pain"} & set(matcher.match(message).red_flags)
+
+
+# chest squeezing or pressure on exertion, said in other ways
+CHEST_SQUEEZE_ON_EXERTION = [
+    "on the hill reps it was like someone was squeezing my chest and I had to stop",
+    "felt a tight band round my chest halfway up the climb, went away when I walked",
+    "my chest felt heavy and pressed in, like something sitting on it, during the tempo run",
+    "my dad is 62 and he gets a squeezing feeling in his chest when he runs uphill",
+    "chest kind of clamped up during the 10k and I had to walk it off",
+    "pressure building across the chest whenever I push the pace, eases when I stop",
+]
+NOT_CHEST_SQUEEZE = [
+    "my chest strap was digging in on the long run",
+    "the chest strap felt too tight so I loosened it",
+]
+
+
+@pytest.mark.parametrize("message", CHEST_SQUEEZE_ON_EXERTION)
+def test_chest_squeezing_on_exertion(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "chest_pain" in result.red_flags and result.urgency is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize("message", NOT_CHEST_SQUEEZE)
+def test_chest_strap_is_not_chest_pain(matcher: Matcher, message: str) -> None:
+    assert "chest_pain" not in matcher.match(message).red_flags
