@@ -583,3 +583,33 @@ def test_chest_squeezing_on_exertion(matcher: Matcher, message: str) -> None:
 @pytest.mark.parametrize("message", NOT_CHEST_SQUEEZE)
 def test_chest_strap_is_not_chest_pain(matcher: Matcher, message: str) -> None:
     assert "chest_pain" not in matcher.match(message).red_flags
+
+
+# sacrum or low back sore after every run and worse each time, after a change in training
+BONE_STRESS_LOW_BACK_AFTER_A_TRAINING_CHANGE = [
+    "the base of my spine is sore after every run and worse each time; I moved from road halves to trail ultras this year",
+    "low back just above my bum gets sorer each run since I added a lot more hills to my plan",
+    "my daughter's sacrum aches after every run, a bit worse every time, since she jumped from 5k to half marathon distance",
+    "tailbone area sore after each run and getting worse, training for my first 50k so the long runs went way up",
+    "ache low in my back after every single run, each one worse than before, since I doubled the length of my long run",
+]
+NOT_BONE_STRESS = [
+    "my lower back is a bit stiff after runs since I added hills, but it loosens up within the hour",
+    "added more hills this month and the front of my hip twinges when I lift my knee",
+]
+
+
+@pytest.mark.parametrize("message", BONE_STRESS_LOW_BACK_AFTER_A_TRAINING_CHANGE)
+def test_sacral_bone_stress_after_a_training_change(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "bone_stress" in result.red_flags and result.urgency >= Urgency.URGENT
+
+
+@pytest.mark.parametrize("message", NOT_BONE_STRESS)
+def test_a_training_change_alone_is_not_bone_stress(matcher: Matcher, message: str) -> None:
+    assert "bone_stress" not in matcher.match(message).red_flags
+
+
+def test_worse_every_time_i_bend_is_a_trigger_not_bone_stress(matcher: Matcher) -> None:
+    message = "I doubled my mileage and my lower back gets worse every time I bend forward"
+    assert "bone_stress" not in matcher.match(message).red_flags
