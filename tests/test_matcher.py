@@ -613,3 +613,33 @@ def test_a_training_change_alone_is_not_bone_stress(matcher: Matcher, message: s
 def test_worse_every_time_i_bend_is_a_trigger_not_bone_stress(matcher: Matcher) -> None:
     message = "I doubled my mileage and my lower back gets worse every time I bend forward"
     assert "bone_stress" not in matcher.match(message).red_flags
+
+
+# a named guess taken back: the symptoms decide, as after "I thought it was X but ..."
+NAMED_GUESS_TAKEN_BACK = [
+    (
+        "Figured it was my hip flexor at first, but actually the pain is on the outside of my hip when I "
+        "lie on that side and climb stairs",
+        "gluteal_tendinopathy",
+    ),
+    (
+        "I was sure it was my SI joint, but really it's sharp at the front of my hip when I lift my knee to sprint",
+        "hip_flexor_strain",
+    ),
+    (
+        "my wife presumed a hip flexor thing, yet her pain is at the side of the hip, lying on it and on stairs",
+        "gluteal_tendinopathy",
+    ),
+    ("guessed IT band syndrome; the outside of my hip is tender lying on it, and stairs hurt", "gluteal_tendinopathy"),
+    (
+        "I assumed it was a glute tendon problem but the outside of my hip snaps on every run",
+        "it_band_syndrome",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "condition"), NAMED_GUESS_TAKEN_BACK)
+def test_a_named_guess_taken_back_leaves_the_symptoms_to_decide(
+    matcher: Matcher, message: str, condition: str
+) -> None:
+    assert matcher.match(message).condition == condition
