@@ -366,10 +366,17 @@ EXPLAINED_AFTER_A_RIDE = [
     ("Did a 100 km sportive, my bits were numb from the saddle for an hour afterwards, normal now", "cauda_equina"),
     ("always get a numb groin on my road bike but it wears off once I'm off the saddle", "cauda_equina"),
     ("after spin class I was tingly down there for a few minutes (it always happens on those bikes)", "cauda_equina"),
+    # said differently (second blind evaluation)
+    ("after my Peloton session I had a numb patch down there for a bit, totally back to normal now", "cauda_equina"),
+    ("spin class always leaves my undercarriage a bit numb, but it goes within the hour", "cauda_equina"),
+    ("the saddle on the gym bike made my crotch tingle for a while, it's fine again", "cauda_equina"),
+    ("numb bits from the turbo saddle like every time I ride, all gone now", "cauda_equina"),
+    ("my girlfriend's saddle area was numb after the sportive, cleared up by the evening", "cauda_equina"),
 ]
 STILL_ALARMS_AFTER_RACE_OR_RIDE = [
     ("numb between my legs since my bike ride yesterday and it hasn't gone", "cauda_equina"),
     ("my saddle area has been numb for three days and I haven't been on the bike", "cauda_equina"),
+    ("been numb in the saddle area since spin class on Monday and it's still not gone", "cauda_equina"),
     ("ran a marathon last month and now both legs are numb and weak", "cauda_equina"),
     ("two weeks after the marathon my right foot still drags and catches the kerb", "leg_weakness"),
 ]
