@@ -150,7 +150,11 @@ class QuestionReader:
         if (
             not asks
             and match.reading.concepts
-            and (topic not in ASKED_WITHOUT_QUESTION_WORDS or (match.condition and describes))
+            and (
+                topic not in ASKED_WITHOUT_QUESTION_WORDS
+                or (match.condition and describes)
+                or bool(match.red_flags or match.reading.explained)
+            )
         ):
             # a description ("my hip hurts when I run") is not a question, even when it names a
             # treatment tried ("the side of my hip hurts lying on it; stretching hasn't helped")

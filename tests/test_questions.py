@@ -159,6 +159,8 @@ ADDED_DETAILS = [
     ("plus when I'm at work sitting all day it gets worse", "sitting"),
     ("and when I get up after sitting on the sofa a while", "sit_to_stand"),
     ("the turbo saddle made me go numb down there again, all gone now", "cycling"),
+    # a sign reported in a statement, even one a ride explains, is not a question about cycling
+    ("spin class left me numb down there for a bit on the bike as usual, fine again now", "cycling"),
 ]
 STILL_QUESTIONS = [
     ("and also when can I run again?", "return_to_running"),
