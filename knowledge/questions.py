@@ -5,7 +5,9 @@ word ("what is", "does", "can", "how long" ...), the names of problems ("sciatic
 fracture", "a disc thing") are what is asked about, and signs are reported only when the runner
 speaks of their own body ("my leg", "I have"). Everything else in the message is read as usual,
 so a question that also reports a sign ("numb around my bum when I wipe — is that normal?")
-keeps its warning.
+keeps its warning. A statement asks nothing: "and also when I sit for ages at work" adds a
+trigger (a relative word with a subject, no question mark), and a statement's everyday words
+("work", "helps", "because") give no topic — only a thing named on its own ("ice or heat?").
 
 `QuestionReader` builds its patterns once (data/topics.yaml); `read` is a pure function.
 """
@@ -37,6 +39,9 @@ CUE, BROAD, STRONG = 2, 1, 6  # a topic's cue; a broad topic's cue ("help", "why
 QUESTION_WHAT_IT_IS = frozenset({None, "what_is", "symptoms", "cause"})
 SERIOUS = frozenset({Urgency.EMERGENCY, Urgency.URGENT})
 RELATIVE_WORDS = frozenset("which when where who whose whom".split())
+# "when I sit for ages", "where it joins": a relative word followed by a subject says when or
+# where something happens; without a question mark it asks nothing ("when can I run" does)
+SUBJECTS = frozenset("i my me im ive id it its the this that there we he she they his her their".split())
 NAME_ONLY_MAX_WORDS = 3  # "hip flexor??", "still tendinopathy?"
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
 
@@ -145,10 +150,18 @@ class QuestionReader:
         if (
             not asks
             and match.reading.concepts
-            and (topic not in ASKED_WITHOUT_QUESTION_WORDS or (match.condition and describes))
+            and (
+                topic not in ASKED_WITHOUT_QUESTION_WORDS
+                or (match.condition and describes)
+                or bool(match.red_flags or match.reading.explained)
+            )
         ):
             # a description ("my hip hurts when I run") is not a question, even when it names a
             # treatment tried ("the side of my hip hurts lying on it; stretching hasn't helped")
+            topic = None
+        if not asks and topic in self.patterns.broad_topics:
+            # a statement's everyday words ("at work", "it helps", "because") ask nothing: only
+            # a thing named on its own ("ice or heat", "foam roller") is asked without asking
             topic = None
         if (
             topic in ("what_is", "symptoms")
@@ -190,7 +203,8 @@ class QuestionReader:
             # comma opens no question in a sentence that does not end in one
             asked = "?" in sentence
             opens = [
-                self._opens(p) and (asked or index == 0 or p[0] not in RELATIVE_WORDS)
+                self._opens(p)
+                and (asked or ((index == 0 or p[0] not in RELATIVE_WORDS) and not self._says_when(p)))
                 for index, p in enumerate(parts)
             ]
             is_question = "?" in sentence or any(opens)
@@ -206,6 +220,14 @@ class QuestionReader:
             if word not in self._fillers:
                 return False
         return False
+
+    def _says_when(self, words: list[str]) -> bool:
+        """Whether a clause opens, after fillers, with a relative word and a subject ("and also
+        when I sit for ages"): a statement of when or where, not a question."""
+        first = next((i for i, w in enumerate(words) if w not in self._fillers), None)
+        if first is None or first + 1 >= len(words):
+            return False
+        return words[first] in RELATIVE_WORDS and words[first + 1] in SUBJECTS
 
     def _report_text(self, clauses: list[_Clause]) -> tuple[str, bool]:
         """The message without what its questions only ask about; and whether anything went.

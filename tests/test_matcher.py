@@ -366,10 +366,17 @@ EXPLAINED_AFTER_A_RIDE = [
     ("Did a 100 km sportive, my bits were numb from the saddle for an hour afterwards, normal now", "cauda_equina"),
     ("always get a numb groin on my road bike but it wears off once I'm off the saddle", "cauda_equina"),
     ("after spin class I was tingly down there for a few minutes (it always happens on those bikes)", "cauda_equina"),
+    # said differently (second blind evaluation)
+    ("after my Peloton session I had a numb patch down there for a bit, totally back to normal now", "cauda_equina"),
+    ("spin class always leaves my undercarriage a bit numb, but it goes within the hour", "cauda_equina"),
+    ("the saddle on the gym bike made my crotch tingle for a while, it's fine again", "cauda_equina"),
+    ("numb bits from the turbo saddle like every time I ride, all gone now", "cauda_equina"),
+    ("my girlfriend's saddle area was numb after the sportive, cleared up by the evening", "cauda_equina"),
 ]
 STILL_ALARMS_AFTER_RACE_OR_RIDE = [
     ("numb between my legs since my bike ride yesterday and it hasn't gone", "cauda_equina"),
     ("my saddle area has been numb for three days and I haven't been on the bike", "cauda_equina"),
+    ("been numb in the saddle area since spin class on Monday and it's still not gone", "cauda_equina"),
     ("ran a marathon last month and now both legs are numb and weak", "cauda_equina"),
     ("two weeks after the marathon my right foot still drags and catches the kerb", "leg_weakness"),
 ]
@@ -487,3 +494,159 @@ def test_a_question_at_the_end_keeps_the_reported_signs(matcher: Matcher, messag
 
     got = QuestionReader(matcher.knowledge, matcher).read(message)
     assert "cauda_equina" in got.match.red_flags and got.match.urgency is Urgency.EMERGENCY
+
+
+# ----- patterns a second blind evaluation missed ------------------------------------------
+# Written before each fix, in other people's words; each table is one pattern.
+# bowel retention with the urge gone, in everyday words: the emergency sign
+BOWEL_RETENTION_NO_URGE = [
+    "not had a poo since Tuesday and I can't feel when I need one",
+    "haven't opened my bowels since Friday and I don't get the feeling I need to go",
+    "no bowel movement since the weekend, and I can't sense the urge at all",
+    "my dad hasn't been for a number two in four days and says he can't feel the urge anymore",
+    "constipated since my back went on Sunday and there's no urge to go whatsoever",
+]
+NOT_BOWEL_RETENTION = [
+    "I can't feel the urge to run at the moment, my back is just too sore",
+    "no bowel or bladder problems since the back pain started",
+    "haven't had any bowel issues, just the low back ache",
+]
+
+
+@pytest.mark.parametrize("message", BOWEL_RETENTION_NO_URGE)
+def test_bowel_retention_without_the_urge_is_an_emergency(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "cauda_equina" in result.red_flags and result.urgency is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize("message", NOT_BOWEL_RETENTION)
+def test_urge_and_bowel_words_that_are_not_a_sign(matcher: Matcher, message: str) -> None:
+    assert "cauda_equina" not in matcher.match(message).red_flags
+
+
+# both feet or both legs, in plain or broken English: (message, flags that must be raised,
+# condition when the picture of back pain going into the legs is clear, else None = not checked)
+BOTH_LEGS_PLAIN_AND_BROKEN = [
+    ("both my feets is tingling since two day and my back is hurting", {"cauda_equina", "numbness_tingling"}, None),
+    ("the pins and needles is in my two feet now, not only the left", {"cauda_equina", "numbness_tingling"}, None),
+    ("my feet are both buzzing with pins n needles since my back went", {"cauda_equina", "numbness_tingling"}, None),
+    (
+        "in each of my leg the pain is go down from my lower back to the knee",
+        {"cauda_equina", "radiating_leg_pain"},
+        "disc_irritation",
+    ),
+    (
+        "my husband says his legs both have the shooting pain coming from his low back",
+        {"cauda_equina", "radiating_leg_pain"},
+        "disc_irritation",
+    ),
+    (
+        "pain travel from my back into both leg, and the toes go numb",
+        {"cauda_equina", "radiating_leg_pain", "numbness_tingling"},
+        "disc_irritation",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "flags", "condition"), BOTH_LEGS_PLAIN_AND_BROKEN)
+def test_both_legs_in_plain_and_broken_english(
+    matcher: Matcher, message: str, flags: set[str], condition: str | None
+) -> None:
+    result = matcher.match(message)
+    assert flags <= set(result.red_flags) and result.urgency is Urgency.EMERGENCY
+    if condition:
+        assert result.condition == condition
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["the pain goes from my lower back to my bum", "do 10 reps on each leg, both legs ache after", "my legs both feel tired"],
+)
+def test_back_to_bum_and_tired_legs_are_not_nerve_signs(matcher: Matcher, message: str) -> None:
+    assert not {"cauda_equina", "radiating_leg_pain"} & set(matcher.match(message).red_flags)
+
+
+# chest squeezing or pressure on exertion, said in other ways
+CHEST_SQUEEZE_ON_EXERTION = [
+    "on the hill reps it was like someone was squeezing my chest and I had to stop",
+    "felt a tight band round my chest halfway up the climb, went away when I walked",
+    "my chest felt heavy and pressed in, like something sitting on it, during the tempo run",
+    "my dad is 62 and he gets a squeezing feeling in his chest when he runs uphill",
+    "chest kind of clamped up during the 10k and I had to walk it off",
+    "pressure building across the chest whenever I push the pace, eases when I stop",
+]
+NOT_CHEST_SQUEEZE = [
+    "my chest strap was digging in on the long run",
+    "the chest strap felt too tight so I loosened it",
+]
+
+
+@pytest.mark.parametrize("message", CHEST_SQUEEZE_ON_EXERTION)
+def test_chest_squeezing_on_exertion(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "chest_pain" in result.red_flags and result.urgency is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize("message", NOT_CHEST_SQUEEZE)
+def test_chest_strap_is_not_chest_pain(matcher: Matcher, message: str) -> None:
+    assert "chest_pain" not in matcher.match(message).red_flags
+
+
+# sacrum or low back sore after every run and worse each time, after a change in training
+BONE_STRESS_LOW_BACK_AFTER_A_TRAINING_CHANGE = [
+    "the base of my spine is sore after every run and worse each time; I moved from road halves to trail ultras this year",
+    "low back just above my bum gets sorer each run since I added a lot more hills to my plan",
+    "my daughter's sacrum aches after every run, a bit worse every time, since she jumped from 5k to half marathon distance",
+    "tailbone area sore after each run and getting worse, training for my first 50k so the long runs went way up",
+    "ache low in my back after every single run, each one worse than before, since I doubled the length of my long run",
+]
+NOT_BONE_STRESS = [
+    "my lower back is a bit stiff after runs since I added hills, but it loosens up within the hour",
+    "added more hills this month and the front of my hip twinges when I lift my knee",
+]
+
+
+@pytest.mark.parametrize("message", BONE_STRESS_LOW_BACK_AFTER_A_TRAINING_CHANGE)
+def test_sacral_bone_stress_after_a_training_change(matcher: Matcher, message: str) -> None:
+    result = matcher.match(message)
+    assert "bone_stress" in result.red_flags and result.urgency >= Urgency.URGENT
+
+
+@pytest.mark.parametrize("message", NOT_BONE_STRESS)
+def test_a_training_change_alone_is_not_bone_stress(matcher: Matcher, message: str) -> None:
+    assert "bone_stress" not in matcher.match(message).red_flags
+
+
+def test_worse_every_time_i_bend_is_a_trigger_not_bone_stress(matcher: Matcher) -> None:
+    message = "I doubled my mileage and my lower back gets worse every time I bend forward"
+    assert "bone_stress" not in matcher.match(message).red_flags
+
+
+# a named guess taken back: the symptoms decide, as after "I thought it was X but ..."
+NAMED_GUESS_TAKEN_BACK = [
+    (
+        "Figured it was my hip flexor at first, but actually the pain is on the outside of my hip when I "
+        "lie on that side and climb stairs",
+        "gluteal_tendinopathy",
+    ),
+    (
+        "I was sure it was my SI joint, but really it's sharp at the front of my hip when I lift my knee to sprint",
+        "hip_flexor_strain",
+    ),
+    (
+        "my wife presumed a hip flexor thing, yet her pain is at the side of the hip, lying on it and on stairs",
+        "gluteal_tendinopathy",
+    ),
+    ("guessed IT band syndrome; the outside of my hip is tender lying on it, and stairs hurt", "gluteal_tendinopathy"),
+    (
+        "I assumed it was a glute tendon problem but the outside of my hip snaps on every run",
+        "it_band_syndrome",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "condition"), NAMED_GUESS_TAKEN_BACK)
+def test_a_named_guess_taken_back_leaves_the_symptoms_to_decide(
+    matcher: Matcher, message: str, condition: str
+) -> None:
+    assert matcher.match(message).condition == condition

@@ -149,3 +149,35 @@ def test_every_topic_has_a_general_answer() -> None:
         if t not in ("small_talk", "out_of_scope") and "general" not in answers.get(t, {})
     ]
     assert not missing
+
+
+# An answer that adds a trigger or a detail ("and also when I ...") describes; it asks nothing.
+ADDED_DETAILS = [
+    ("and also when I sit at my desk for hours", "sitting"),
+    ("Yes, and also when I've been sat in meetings for ages", "sitting"),
+    ("also when i sit in the car for a long time", "sitting"),
+    ("plus when I'm at work sitting all day it gets worse", "sitting"),
+    ("and when I get up after sitting on the sofa a while", "sit_to_stand"),
+    ("the turbo saddle made me go numb down there again, all gone now", "cycling"),
+    # a sign reported in a statement, even one a ride explains, is not a question about cycling
+    ("spin class left me numb down there for a bit on the bike as usual, fine again now", "cycling"),
+]
+STILL_QUESTIONS = [
+    ("and also when can I run again?", "return_to_running"),
+    ("also when will it heal", "recovery_time"),
+    ("and what helps with it", "treatment"),
+]
+
+
+@pytest.mark.parametrize(("text", "concept"), ADDED_DETAILS)
+def test_an_added_detail_is_a_description(reader: QuestionReader, text: str, concept: str) -> None:
+    got = reader.read(text)
+    assert got.topic is None and concept in got.match.reading.concepts, (
+        got.topic,
+        sorted(got.match.reading.concepts),
+    )
+
+
+@pytest.mark.parametrize(("text", "topic"), STILL_QUESTIONS)
+def test_a_question_after_and_also_is_still_a_question(reader: QuestionReader, text: str, topic: str) -> None:
+    assert reader.read(text).topic == topic
