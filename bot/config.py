@@ -36,6 +36,7 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret_token: str = ""
     rate_limit: float = 30.0  # messages a second to Telegram overall; 0 turns the limiter off
+    database_url: str = ""  # postgresql://… : PostgreSQL (several instances); empty: SQLite at database_path
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         token = "<set>" if self.telegram_token else "<empty>"
@@ -70,7 +71,14 @@ class Settings:
         secret = value["WEBHOOK_SECRET_TOKEN"]
         if secret and not SECRET_SHAPE.match(secret):
             raise ConfigError("WEBHOOK_SECRET_TOKEN may only hold 1-256 letters, digits, _ and -")
+        database_url = value["DATABASE_URL"]
+        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "DATABASE_URL must be a PostgreSQL URL such as postgresql://bot@db-host/runner_bot "
+                "(leave it unset to use SQLite at DATABASE_PATH)"
+            )
         return cls(
+            database_url=database_url,
             rate_limit=_rate(value["TELEGRAM_RATE_LIMIT"]),
             telegram_token=token,
             telegram_base_url=base_url,
@@ -98,6 +106,7 @@ _KEYS = (
     "WEBHOOK_PORT",
     "WEBHOOK_SECRET_TOKEN",
     "TELEGRAM_RATE_LIMIT",
+    "DATABASE_URL",
 )
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from telegram import Bot
     from telegram.ext import Application
 
+    from bot.cluster import Cluster
     from bot.telegram_app import Bridge
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,10 @@ class Runtime:
     # question is answered by typing; kept in memory — after a restart an old keyboard stays,
     # and a tap on it gets the "moved on" toast
     live_keyboards: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # several instances on PostgreSQL (bot/cluster.py): chat locks across instances; None on SQLite
+    cluster: Cluster | None = None
+    application: Application | None = None
+    stopping: bool = False  # set at shutdown: /readyz then answers 503
 
     @property
     def store(self) -> SessionStore:
@@ -116,6 +121,18 @@ class Runtime:
     def close(self) -> None:
         self.executor.shutdown(wait=True)
 
+    async def ready(self) -> bool:
+        """Whether this instance should get traffic: not stopping, and its database answers."""
+        if self.stopping:
+            return False
+        ping = getattr(self.store, "ping", None)
+        try:
+            return bool(await asyncio.wait_for(self.db(ping or self.store.chats_with_queued), 5)) if ping else (
+                await asyncio.wait_for(self.db(self.store.chats_with_queued), 5) is not None
+            )
+        except Exception:
+            return False
+
     @asynccontextmanager
     async def chat_turn(self, chat_id: int | None) -> AsyncIterator[None]:
         """Hold the chat's lock (when a processor runs the updates); nothing otherwise."""
@@ -123,7 +140,11 @@ class Runtime:
             yield
         else:
             async with self.processor.chat(chat_id):
-                yield
+                if self.cluster is None:
+                    yield
+                else:
+                    async with self.cluster.chat(chat_id):
+                        yield
 
     # ----- delivery ------------------------------------------------------------------------
     async def flush(self, chat_id: int, queued: Sequence[Outgoing] | None = None) -> None:
@@ -299,7 +320,12 @@ class ChatOrderProcessor(BaseUpdateProcessor):
             await self.finish(update, coroutine)
             return
         async with self.chat(chat_id):
-            await self.finish(update, coroutine)
+            runtime = self._runtime_of()
+            if runtime is not None and runtime.cluster is not None and runtime.application is not None:
+                assert isinstance(update, Update)
+                await runtime.cluster.process(runtime.application, runtime, self, update, coroutine)
+            else:
+                await self.finish(update, coroutine)
 
     async def finish(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
@@ -369,7 +395,12 @@ async def poll(application: Application, runtime: Runtime, allowed_updates: list
 async def serve_webhook(
     application: Application, runtime: Runtime, listen: str, port: int, path: str, secret: str
 ) -> Callable[[], Coroutine[Any, Any, None]]:
-    """Start the webhook server; returns a coroutine function that stops it."""
+    """Start the webhook server; returns a coroutine function that stops it.
+
+    It also answers GET /healthz (200 while the process serves) and GET /readyz (200 when the
+    database answers and the bot is not stopping, 503 otherwise) for a load balancer or an
+    orchestrator; neither needs the secret, and neither says more than "ok" or "not ready".
+    """
     import tornado.httpserver
     import tornado.web
 
@@ -410,7 +441,20 @@ async def serve_webhook(
         def log_exception(self, *args: Any) -> None:  # tornado would log the request; it may hold text
             log.warning("the webhook refused a request")
 
-    app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook)], log_function=lambda handler: None)
+    class Health(tornado.web.RequestHandler):
+        def get(self) -> None:
+            self.finish("ok")
+
+    class Ready(tornado.web.RequestHandler):
+        async def get(self) -> None:
+            if await runtime.ready():
+                self.finish("ok")
+            else:
+                self.set_status(503)
+                self.finish("not ready")
+
+    routes: list[Any] = [("/healthz", Health), ("/readyz", Ready), (f"/{path.lstrip('/')}", Hook)]
+    app = tornado.web.Application(routes, log_function=lambda handler: None)
     server = tornado.httpserver.HTTPServer(
         app,
         max_body_size=WEBHOOK_MAX_BODY,

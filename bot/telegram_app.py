@@ -19,6 +19,7 @@ import resource
 import secrets
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -53,10 +54,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.backends import cluster_for, open_store
 from bot.config import Settings
 from bot.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
 from bot.logs import configure_logging
-from bot.storage import KEEP, Outgoing, SessionStore, SqliteStore, StorageBusy, StorageError
+from bot.storage import KEEP, Outgoing, SessionStore, StorageBusy, StorageError
 from bot.storage import Message as Queued
 from conversations.engine import Engine
 from conversations.events import (
@@ -457,9 +459,13 @@ async def post_init(application: Application) -> None:
     if "startup_log_level" in data:
         logging.getLogger("telegram.ext").setLevel(data.pop("startup_log_level"))
     engine = data.get("engine") or Engine()
-    store = data.get("store") or SqliteStore(data["settings"].database_path)
+    store = data.get("store") or open_store(data["settings"])  # SQLite, or PostgreSQL by DATABASE_URL
     bridge = Bridge(engine, store)
-    runtime = Runtime(bridge, application.bot, processor=data.get("processor"))
+    runtime = Runtime(bridge, application.bot, processor=data.get("processor"), application=application,
+                      executor=ThreadPoolExecutor(getattr(store, "DB_THREADS", 1), thread_name_prefix="runner-bot-db"))
+    runtime.cluster = cluster_for(store)  # several instances on one PostgreSQL (bot/cluster.py)
+    if runtime.cluster is not None:
+        await runtime.cluster.open()
     data["bridge"], data["runtime"] = bridge, runtime
     data["_holder"]["runtime"] = runtime
     await describe_bot(application, engine)
@@ -480,6 +486,8 @@ async def describe_bot(application: Application, engine: Engine) -> None:
 async def post_shutdown(application: Application) -> None:
     """Close storage (after the database thread has finished its work)."""
     runtime: Runtime | None = application.bot_data.get("runtime")
+    if runtime is not None and runtime.cluster is not None:
+        await runtime.cluster.close()
     if runtime is not None:
         runtime.close()
     bridge: Bridge | None = application.bot_data.get("bridge")
@@ -535,7 +543,11 @@ async def serve(application: Application, settings: Settings) -> None:
         await application.start()
         started = True
         _APPLICATIONS.append(application)
+        if runtime.cluster is not None and not settings.webhook_url:
+            await runtime.cluster.hold_poller(application.bot.id, application.bot.username)  # or Fatal
         await runtime.replay(application)  # unfinished updates first, and undelivered replies
+        if runtime.cluster is not None:
+            runtime.cluster.start_sweeper(application, runtime)  # what a stopped instance left
         if settings.webhook_url:
             secret = settings.webhook_secret_token or secrets.token_urlsafe(32)
             stop_webhook = await serve_webhook(
@@ -555,6 +567,11 @@ async def serve(application: Application, settings: Settings) -> None:
         if poller in done:
             poller.result()  # Fatal: the token was rejected while running
     finally:
+        stopping: Runtime | None = application.bot_data.get("runtime")
+        if stopping is not None:  # /readyz says 503; on PostgreSQL no new turn starts (work is handed back)
+            stopping.stopping = True
+            if stopping.cluster is not None:
+                stopping.cluster.draining = True
         if poller is not None:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError, Fatal):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import Knowledge, Matcher, default_knowledge
+from tests.pg_server import pg_server, pg_url  # noqa: F401 - fixtures: a throwaway PostgreSQL server
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"

@@ -22,6 +22,7 @@ from conversations.records import (
     parse_time,
     parse_timezone,
 )
+from tests.pg_server import fresh_database
 
 NOW = dt.datetime(2025, 3, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -30,9 +31,15 @@ def entry(day: str, pain: int | None = 3, km: float | None = None, i: str = "") 
     return LogEntry(id=i or f"log-{day}-{pain}", at=f"{day}T08:00:00+00:00", day=day, pain=pain, distance_km=km)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    made: RecordStore = MemoryRecordStore() if request.param == "memory" else SqliteRecordStore(tmp_path / "r.sqlite3")
+    made: RecordStore
+    if request.param == "postgresql":
+        from bot.pg_storage import PgRecordStore
+
+        made = PgRecordStore(fresh_database(request.getfixturevalue("pg_server")))
+    else:
+        made = MemoryRecordStore() if request.param == "memory" else SqliteRecordStore(tmp_path / "r.sqlite3")
     yield made
     made.close()
 

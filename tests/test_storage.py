@@ -19,11 +19,19 @@ from bot.storage import (
     StorageError,
 )
 from conversations.session import Frame, Session
+from tests.pg_server import fresh_database
 
 
-@pytest.fixture(params=["memory", "sqlite-file", "sqlite-in-memory"])
+@pytest.fixture(params=["memory", "sqlite-file", "sqlite-in-memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
-    made: SessionStore = {
+    if request.param == "postgresql":
+        from bot.pg_storage import PgStore
+
+        made: SessionStore = PgStore(fresh_database(request.getfixturevalue("pg_server")))
+        yield made
+        made.close()
+        return
+    made = {
         "memory": MemoryStore,
         "sqlite-file": lambda: SqliteStore(tmp_path / "deep" / "folder" / "runner.sqlite3"),
         "sqlite-in-memory": lambda: SqliteStore(":memory:"),
