@@ -36,6 +36,7 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret_token: str = ""
     rate_limit: float = 30.0  # messages a second to Telegram overall; 0 turns the limiter off
+    test_clock: str = ""  # RUNNER_BOT_TEST_CLOCK: a fast clock for tests and benchmarks (bot/clock.py)
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         token = "<set>" if self.telegram_token else "<empty>"
@@ -80,6 +81,7 @@ class Settings:
             webhook_listen=value["WEBHOOK_LISTEN"] or "0.0.0.0",
             webhook_port=_port(value["WEBHOOK_PORT"]),
             webhook_secret_token=secret,
+            test_clock=_test_clock(value["RUNNER_BOT_TEST_CLOCK"]),
         )
 
     @property
@@ -98,7 +100,18 @@ _KEYS = (
     "WEBHOOK_PORT",
     "WEBHOOK_SECRET_TOKEN",
     "TELEGRAM_RATE_LIMIT",
+    "RUNNER_BOT_TEST_CLOCK",
 )
+
+
+def _test_clock(text: str) -> str:
+    from bot.clock import Clock
+
+    try:
+        Clock.parse(text)
+    except ValueError:
+        raise ConfigError(f"RUNNER_BOT_TEST_CLOCK must be <epoch seconds>:<speed>, not {text!r}") from None
+    return text
 
 
 def _is_http_url(url: str) -> bool:
