@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -55,13 +56,14 @@ class Reminders:
 
     async def start(self) -> int:
         """Schedule every active reminder (yielding to the event loop as it goes); returns how many."""
+        started = time.perf_counter()
         reminders = await self.runtime.db(self.runtime.bridge.records.active_reminders)
         for index, reminder in enumerate(reminders):
             self.schedule(reminder)
             if index % 500 == 499:
                 await asyncio.sleep(0)
         self._sender = asyncio.create_task(self._send_loop())
-        log.info("scheduled %d reminders", len(reminders))
+        log.info("scheduled %d reminders in %.2f s", len(reminders), time.perf_counter() - started)
         return len(reminders)
 
     async def stop(self) -> None:
@@ -128,7 +130,7 @@ class Reminders:
             wait = next_at - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            next_at = max(next_at, loop.time() - 1.0) + interval  # a second of burst at most
+            next_at = max(next_at, loop.time()) + interval  # evenly spaced, no bursts
             task = asyncio.create_task(self.runtime.flush_in_order(chat_id))
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
