@@ -23,7 +23,7 @@ def run_bot(command: str | None, trace: bool = False) -> int:
     try:
         settings = Settings.from_env(os.environ)
         if command == "chat" or (command is None and not settings.has_token):
-            return run_chat(hint=CONSOLE_HINT if command is None else "", trace=trace)
+            return run_chat(hint=CONSOLE_HINT if command is None else "", trace=trace, settings=settings)
         if not settings.has_token:
             return fail(
                 "TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in .env (see README.md)"
@@ -35,9 +35,23 @@ def run_bot(command: str | None, trace: bool = False) -> int:
         return fail(str(error))
 
 
-def run_chat(hint: str = "", trace: bool = False) -> int:
-    """The console chat on this process's stdin and stdout."""
+def run_chat(hint: str = "", trace: bool = False, settings: Settings | None = None) -> int:
+    """The console chat on this process's stdin and stdout.
+
+    On a terminal the runner's records (log, plan, reminder) are kept in the SQLite file at
+    DATABASE_PATH, so they are there next time; a scripted run (a pipe, `--jsonl`) keeps them in
+    memory, so scripts and evaluations never write to, or read from, a runner's data.
+    """
     from bot.console import run_console
     from conversations.engine import Engine
 
-    return run_console(Engine(), sys.stdin, sys.stdout, hint=hint, trace=trace)
+    records = None
+    if settings is not None and sys.stdin.isatty() and not trace:
+        from bot.records import SqliteRecordStore
+        from bot.storage import StorageError
+
+        try:
+            records = SqliteRecordStore(settings.database_path)
+        except StorageError as error:
+            sys.stderr.write(f"runner-bot: {error}; your log is kept only until you quit\n")
+    return run_console(Engine(), sys.stdin, sys.stdout, hint=hint, trace=trace, records=records)

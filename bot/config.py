@@ -37,6 +37,7 @@ class Settings:
     webhook_secret_token: str = ""
     rate_limit: float = 30.0  # messages a second to Telegram overall; 0 turns the limiter off
     database_url: str = ""  # postgresql://… : PostgreSQL (several instances); empty: SQLite at database_path
+    test_clock: str = ""  # RUNNER_BOT_TEST_CLOCK: a fast clock for tests and benchmarks (bot/clock.py)
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         token = "<set>" if self.telegram_token else "<empty>"
@@ -88,6 +89,7 @@ class Settings:
             webhook_listen=value["WEBHOOK_LISTEN"] or "0.0.0.0",
             webhook_port=_port(value["WEBHOOK_PORT"]),
             webhook_secret_token=secret,
+            test_clock=_test_clock(value["RUNNER_BOT_TEST_CLOCK"]),
         )
 
     @property
@@ -107,7 +109,18 @@ _KEYS = (
     "WEBHOOK_SECRET_TOKEN",
     "TELEGRAM_RATE_LIMIT",
     "DATABASE_URL",
+    "RUNNER_BOT_TEST_CLOCK",
 )
+
+
+def _test_clock(text: str) -> str:
+    from bot.clock import Clock
+
+    try:
+        Clock.parse(text)
+    except ValueError:
+        raise ConfigError(f"RUNNER_BOT_TEST_CLOCK must be <epoch seconds>:<speed>, not {text!r}") from None
+    return text
 
 
 def _is_http_url(url: str) -> bool:

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -79,7 +79,25 @@ class RecordStore(Protocol):
         """Delete every record of the chat, reminders included."""
         ...
 
+    def writes(self, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> Callable[[Any], None]:
+        """The record effects as a write to run inside a session store's transaction
+        (`SessionStore.commit(also=...)`, called with that store's connection); a store that
+        cannot share it writes in a transaction of its own."""
+        ...
+
+    def claiming(self, reminder: Reminder, now: dt.datetime, claimed: list[Reminder]) -> Callable[[Any], None]:
+        """`claim` as such a write: appends the claimed reminder to `claimed`, or raises NotClaimed
+        (which rolls the surrounding transaction back)."""
+        ...
+
     def close(self) -> None: ...
+
+
+class NotClaimed(Exception):
+    """The reminder occurrence was claimed elsewhere, changed or turned off: write nothing."""
+
+
+RECORD_EFFECTS = (SaveLog, SavePlan, SetReminder, CancelReminders, Forget)
 
 
 def apply_effects(store: RecordStore, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> None:
@@ -150,6 +168,19 @@ class MemoryRecordStore:
     def forget(self, chat_id: int) -> None:
         with self._lock:
             self._chats.pop(chat_id, None)
+
+    def writes(self, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> Callable[[Any], None]:
+        effects = list(effects)
+        return lambda conn: apply_effects(self, chat_id, effects, now)
+
+    def claiming(self, reminder: Reminder, now: dt.datetime, claimed: list[Reminder]) -> Callable[[Any], None]:
+        def write(conn: Any) -> None:
+            won = self.claim(reminder, now)
+            if won is None:
+                raise NotClaimed(reminder.chat_id)
+            claimed.append(won)
+
+        return write
 
     def close(self) -> None:
         with self._lock:
@@ -248,43 +279,59 @@ class SqliteRecordStore:
 
     def save_log(self, chat_id: int, entry: LogEntry) -> None:
         with self._write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO record_logs (id, chat_id, at, day, pain, distance_km, minutes, feel) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [entry.id, chat_id, entry.at, entry.day, entry.pain, entry.distance_km, entry.minutes, entry.feel],
-            )
+            self._save_log(conn, chat_id, entry)
+
+    @staticmethod
+    def _save_log(conn: sqlite3.Connection, chat_id: int, entry: LogEntry) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO record_logs (id, chat_id, at, day, pain, distance_km, minutes, feel) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [entry.id, chat_id, entry.at, entry.day, entry.pain, entry.distance_km, entry.minutes, entry.feel],
+        )
 
     def save_plan(self, chat_id: int, plan: Plan) -> None:
         with self._write() as conn:
-            if plan.active:
-                for (other_id, data) in conn.execute(
-                    "SELECT id, data FROM record_plans WHERE chat_id = ? AND active = 1 AND id != ?", [chat_id, plan.id]
-                ).fetchall():
-                    ended = replace(Plan.from_dict(json.loads(data)), active=False)
-                    conn.execute(
-                        "UPDATE record_plans SET active = 0, data = ? WHERE id = ?", [json.dumps(ended.to_dict()), other_id]
-                    )
-            updated = plan.updated or iso(dt.datetime.now(dt.UTC))
-            conn.execute(
-                "INSERT INTO record_plans (id, chat_id, active, data, updated) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET active = excluded.active, data = excluded.data",
-                [plan.id, chat_id, int(plan.active), json.dumps(plan.to_dict()), updated],
-            )
+            self._save_plan(conn, chat_id, plan)
+
+    @staticmethod
+    def _save_plan(conn: sqlite3.Connection, chat_id: int, plan: Plan) -> None:
+        if plan.active:
+            for (other_id, data) in conn.execute(
+                "SELECT id, data FROM record_plans WHERE chat_id = ? AND active = 1 AND id != ?", [chat_id, plan.id]
+            ).fetchall():
+                ended = replace(Plan.from_dict(json.loads(data)), active=False)
+                conn.execute(
+                    "UPDATE record_plans SET active = 0, data = ? WHERE id = ?", [json.dumps(ended.to_dict()), other_id]
+                )
+        updated = plan.updated or iso(dt.datetime.now(dt.UTC))
+        conn.execute(
+            "INSERT INTO record_plans (id, chat_id, active, data, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET active = excluded.active, data = excluded.data",
+            [plan.id, chat_id, int(plan.active), json.dumps(plan.to_dict()), updated],
+        )
 
     def set_reminder(self, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
-        reminder = make_reminder(time, tz, now, chat_id)
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO record_reminders (chat_id, time, tz, next_due, active, updated) VALUES (?, ?, ?, ?, 1, ?) "
-                "ON CONFLICT(chat_id) DO UPDATE SET time = excluded.time, tz = excluded.tz, "
-                "next_due = excluded.next_due, active = 1, updated = excluded.updated",
-                [chat_id, reminder.time, reminder.tz, reminder.next_due, iso(now)],
-            )
+            return self._set_reminder(conn, chat_id, time, tz, now)
+
+    @staticmethod
+    def _set_reminder(conn: sqlite3.Connection, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
+        reminder = make_reminder(time, tz, now, chat_id)
+        conn.execute(
+            "INSERT INTO record_reminders (chat_id, time, tz, next_due, active, updated) VALUES (?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET time = excluded.time, tz = excluded.tz, "
+            "next_due = excluded.next_due, active = 1, updated = excluded.updated",
+            [chat_id, reminder.time, reminder.tz, reminder.next_due, iso(now)],
+        )
         return reminder
 
     def cancel_reminders(self, chat_id: int) -> None:
         with self._write() as conn:
-            conn.execute("UPDATE record_reminders SET active = 0 WHERE chat_id = ?", [chat_id])
+            self._cancel_reminders(conn, chat_id)
+
+    @staticmethod
+    def _cancel_reminders(conn: sqlite3.Connection, chat_id: int) -> None:
+        conn.execute("UPDATE record_reminders SET active = 0 WHERE chat_id = ?", [chat_id])
 
     def _reminders(self, where: str, params: list[Any]) -> list[Reminder]:
         return [
@@ -301,20 +348,78 @@ class SqliteRecordStore:
         return self._reminders("active = 1 AND next_due <= ? ORDER BY next_due, chat_id LIMIT ?", [iso(now), limit])
 
     def claim(self, reminder: Reminder, now: dt.datetime) -> Reminder | None:
-        following = iso(next_due(reminder.time, reminder.tz, max(now, reminder.due)))
         with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE record_reminders SET next_due = ? WHERE chat_id = ? AND next_due = ? AND active = 1 "
-                "AND time = ? AND tz = ?",
-                [following, reminder.chat_id, reminder.next_due, reminder.time, reminder.tz],
-            )
-            won = cursor.rowcount == 1
-        return replace(reminder, next_due=following) if won else None
+            return self._claim(conn, reminder, now)
+
+    @staticmethod
+    def _claim(conn: sqlite3.Connection, reminder: Reminder, now: dt.datetime) -> Reminder | None:
+        following = iso(next_due(reminder.time, reminder.tz, max(now, reminder.due)))
+        cursor = conn.execute(
+            "UPDATE record_reminders SET next_due = ? WHERE chat_id = ? AND next_due = ? AND active = 1 "
+            "AND time = ? AND tz = ?",
+            [following, reminder.chat_id, reminder.next_due, reminder.time, reminder.tz],
+        )
+        return replace(reminder, next_due=following) if cursor.rowcount == 1 else None
 
     def forget(self, chat_id: int) -> None:
         with self._write() as conn:
-            for table in ("record_logs", "record_plans", "record_reminders"):
-                conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
+            self._forget(conn, chat_id)
+
+    @staticmethod
+    def _forget(conn: sqlite3.Connection, chat_id: int) -> None:
+        for table in ("record_logs", "record_plans", "record_reminders"):
+            conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
+
+    # ----- writes inside another store's transaction (the bot's turn: bot/storage.py commit) ----------
+    @classmethod
+    def sharing(cls, db: Database) -> SqliteRecordStore:
+        """A record store on an open connection (the session store's), so one transaction can
+        hold a turn's session, outbox, inbox mark and records. The caller serialises use of the
+        connection (the bot's one database thread)."""
+        store = cls.__new__(cls)
+        store.path = "(shared)"
+        store._lock = threading.RLock()
+        store.db = db
+        try:
+            MIGRATIONS.apply(db)
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot create the records tables: {error}") from None
+        return store
+
+    def writes(self, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> Callable[[Any], None]:
+        """The record effects as a write for another store's transaction on this connection
+        (`SqliteStore.commit(also=...)`); on any other connection they get their own transaction."""
+        effects = [e for e in effects if isinstance(e, RECORD_EFFECTS)]
+
+        def write(conn: Any) -> None:
+            if conn is not self.db.conn:
+                apply_effects(self, chat_id, effects, now)
+                return
+            for effect in effects:
+                if isinstance(effect, SaveLog):
+                    self._save_log(conn, chat_id, effect.entry)
+                elif isinstance(effect, SavePlan):
+                    self._save_plan(conn, chat_id, effect.plan)
+                elif isinstance(effect, SetReminder):
+                    self._set_reminder(conn, chat_id, effect.time, effect.tz, now)
+                elif isinstance(effect, CancelReminders):
+                    self._cancel_reminders(conn, chat_id)
+                elif isinstance(effect, Forget):
+                    self._forget(conn, chat_id)
+
+        return write
+
+    def claiming(self, reminder: Reminder, now: dt.datetime, claimed: list[Reminder]) -> Callable[[Any], None]:
+        """A claim as a write for another store's transaction: appends the claimed reminder to
+        `claimed`, or raises NotClaimed, which rolls the whole transaction back."""
+
+        def write(conn: Any) -> None:
+            won = self._claim(conn, reminder, now) if conn is self.db.conn else self.claim(reminder, now)
+            if won is None:
+                raise NotClaimed(reminder.chat_id)
+            claimed.append(won)
+
+        return write
 
     def close(self) -> None:
         with self._lock:
@@ -323,6 +428,7 @@ class SqliteRecordStore:
 
 __all__ = [
     "MemoryRecordStore",
+    "NotClaimed",
     "RecordError",
     "RecordStore",
     "SqliteRecordStore",

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from conversations.session import Session, SessionError
 
@@ -86,6 +86,8 @@ class Outgoing:
     failed: bool = False
     question: bool = False  # its buttons are the chat's live question (closed when answered by typing)
     edit: int = 0  # the id of a message to edit in place (a ticked checklist), or 0 to send anew
+    kind: str = "text"  # or "chart" / "document": `text` is then the caption (see Message)
+    attachment: str = ""  # for those kinds, what to send, as JSON
 
     def body(self) -> str:
         data: dict[str, object] = {"text": self.text, "buttons": [list(b) for b in self.buttons]}
@@ -93,13 +95,18 @@ class Outgoing:
             data["question"] = True
         if self.edit:
             data["edit"] = self.edit
+        if self.kind != "text":
+            data["kind"], data["attachment"] = self.kind, self.attachment
         return json.dumps(data)
 
     @classmethod
     def of(cls, row_id: int, chat_id: int, body: str, failed: bool = False) -> Outgoing:
         data = json.loads(body)
         buttons = tuple((b[0], b[1]) for b in data["buttons"])
-        return cls(row_id, chat_id, data["text"], buttons, failed, data.get("question", False), data.get("edit", 0))
+        return cls(
+            row_id, chat_id, data["text"], buttons, failed, data.get("question", False), data.get("edit", 0),
+            data.get("kind", "text"), data.get("attachment", ""),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +117,17 @@ class Message:
     buttons: tuple[tuple[str, str], ...] = ()
     question: bool = False
     edit: int = 0
+    # the recovery companion's charts and files go through the outbox too: kind "chart" (the
+    # ChartSpec as JSON, drawn when sent) or "document" (name, media type, base64 data as JSON)
+    kind: str = "text"
+    attachment: str = ""
+
+    def queued(self, row_id: int, chat_id: int) -> Outgoing:
+        return Outgoing(row_id, chat_id, self.text, self.buttons, False, self.question, self.edit, self.kind, self.attachment)
 
 
 KEEP = object()  # commit(): leave the chat's session as it is
+Also = Callable[[Any], None]  # commit(also=...): more writes in the turn's transaction, given the connection
 
 
 class SessionStore(Protocol):
@@ -162,10 +177,13 @@ class SessionStore(Protocol):
         session: Session | object | None = KEEP,
         messages: Sequence[Message] = (),
         revive_with: str = "",
+        also: Also | None = None,
     ) -> list[Outgoing]:
         """One turn's outcome in one transaction: the session (None forgets the chat), its messages
         queued in the outbox, and the update marked done. With `revive_with`, messages that failed
-        earlier are queued again first, the first one prefixed with that note. Returns everything
+        earlier are queued again first, the first one prefixed with that note. `also` runs first,
+        inside the transaction, with the store's connection (None in memory): other writes of the
+        turn (records, a reminder's claim); if it raises, nothing is written. Returns everything
         queued for the chat, in order."""
         ...
 
@@ -242,7 +260,10 @@ class MemoryStore:
         session: Session | object | None = KEEP,
         messages: Sequence[Message] = (),
         revive_with: str = "",
+        also: Also | None = None,
     ) -> list[Outgoing]:
+        if also is not None:
+            also(None)
         if session is None:
             self.forget(chat_id)
         elif isinstance(session, Session):
@@ -250,7 +271,7 @@ class MemoryStore:
         if revive_with:
             self._revive(chat_id, revive_with)
         for message in messages:
-            row = Outgoing(self._next_row, chat_id, message.text, message.buttons, False, message.question, message.edit)
+            row = message.queued(self._next_row, chat_id)
             self._outbox[row.id], self._next_row = row, self._next_row + 1
         if update_id is not None:
             self._inbox[update_id] = None
@@ -491,8 +512,11 @@ class SqliteStore:
         session: Session | object | None = KEEP,
         messages: Sequence[Message] = (),
         revive_with: str = "",
+        also: Also | None = None,
     ) -> list[Outgoing]:
         def work(conn: sqlite3.Connection) -> list[Outgoing]:
+            if also is not None:
+                also(conn)
             if session is None:
                 self._forget(conn, chat_id)
             elif isinstance(session, Session):
@@ -503,7 +527,7 @@ class SqliteStore:
             conn.executemany(
                 "INSERT INTO outbox (chat_id, body, created) VALUES (?, ?, ?)",
                 [
-                    (chat_id, Outgoing(0, chat_id, m.text, m.buttons, False, m.question, m.edit).body(), now)
+                    (chat_id, m.queued(0, chat_id).body(), now)
                     for m in messages
                 ],
             )

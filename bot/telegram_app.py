@@ -19,6 +19,7 @@ import resource
 import secrets
 import signal
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
@@ -54,30 +55,44 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.attachments import messages_for
 from bot.backends import cluster_for, open_store
+from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
 from bot.logs import configure_logging
-from bot.storage import KEEP, Outgoing, SessionStore, StorageBusy, StorageError
+from bot.records import RECORD_EFFECTS, MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore
+from bot.reminders import REMINDER_SHARE, Reminders
+from bot.storage import KEEP, Outgoing, SessionStore, SqliteStore, StorageBusy, StorageError
 from bot.storage import Message as Queued
 from conversations.engine import Engine
 from conversations.events import (
+    CancelReminders,
     Choice,
     CloseKeyboard,
+    Command,
     Event,
     Forget,
     Reply,
+    SendChart,
+    SendFiles,
+    SetReminder,
     Text,
     Toast,
     Unsupported,
     parse_command,
 )
+from conversations.flows.companion import companion_of
 from conversations.machine import step_token
+from conversations.records import Reminder
 from conversations.session import Session
 
 log = logging.getLogger(__name__)
 
-MENU_COMMANDS = ("start", "prevent", "redflags", "help", "about", "privacy", "cancel", "forget")
+MENU_COMMANDS = (
+    "start", "plan", "log", "progress", "mileage", "summary", "export", "remind",
+    "prevent", "redflags", "help", "about", "privacy", "cancel", "forget",
+)  # fmt: skip
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 NON_TEXT_KINDS = (
     "photo", "sticker", "voice", "video", "video_note", "audio", "animation", "document",
@@ -98,6 +113,8 @@ class Turn:
     queued: list[Outgoing]  # the chat's outbox, oldest first (this turn's replies last)
     effects: tuple[Any, ...] = ()  # engine effects for Telegram to carry out (CloseKeyboard, Toast)
     edited: bool = False  # the pressed message is re-drawn in place (a ticked checklist)
+    reminder: Reminder | None = None  # the chat's reminder, when this turn set, changed or deleted it
+    reminder_changed: bool = False
 
     @property
     def toast(self) -> str | None:
@@ -117,6 +134,7 @@ class Bridge:
 
     engine: Engine
     store: SessionStore
+    records: RecordStore = field(default_factory=MemoryRecordStore)
     group_pointers: dict[int, float] = field(default_factory=dict)
 
     def load(self, chat_id: int) -> Session:
@@ -139,14 +157,19 @@ class Bridge:
         (a ticked checklist) replaces in place.
         """
         before = self.load(chat_id)
+        records = self.records.records(chat_id)
         accepted = isinstance(event, Choice) and self.engine.accepts(before, event.data)
-        result = self.engine.handle(before, event)
+        result = self.engine.handle(before, event, records)
         telegram_effects: list[Any] = []
+        record_effects: list[Any] = []
         for effect in result.effects:
             if isinstance(effect, Forget):
                 # every row of the chat goes; the fresh session kept below holds only the number
                 # of the menu just sent, so that menu works and older buttons stay expired
                 self.store.forget(chat_id)
+                record_effects.append(effect)  # the records go in the turn's transaction below
+            elif isinstance(effect, RECORD_EFFECTS):
+                record_effects.append(effect)
             else:
                 telegram_effects.append(effect)
         answered = isinstance(event, Choice) and accepted and not event.data.startswith("x:")  # the pressed keyboard shows the choice
@@ -156,10 +179,56 @@ class Bridge:
             telegram_effects.append(CloseKeyboard())
         revive = self.engine.knowledge.message("late_note") if self.store.has_failed(chat_id) else ""
         messages = render(result.replies, pressed_message if accepted else 0)
-        queued = self.store.commit(chat_id, update_id, result.session, messages, revive_with=revive)
-        self.count_outcomes(result.replies)
         edited = any(m.edit for m in messages)
-        return Turn(accepted, queued, tuple(telegram_effects), edited)
+        messages += messages_for(telegram_effects)  # charts and files: after the replies, durably
+        # ONE transaction: the session, the outbox, the update's done mark and the records
+        also = self.records.writes(chat_id, record_effects, self.engine.now()) if record_effects else None
+        queued = self.store.commit(chat_id, update_id, result.session, messages, revive_with=revive, also=also)
+        self.count_outcomes(result.replies)
+        changed = any(isinstance(e, SetReminder | CancelReminders | Forget) for e in record_effects)
+        reminder = self.records.records(chat_id).reminder if changed else None
+        return Turn(accepted, queued, tuple(telegram_effects), edited, reminder, changed)
+
+    def remind(self, due: Sequence[Reminder]) -> list[tuple[int, bool, Reminder | None]]:
+        """Send each due reminder at most once: claim it and queue its message in ONE transaction.
+
+        For each: (chat id, whether a message was queued, the reminder as it now stands — to be
+        scheduled again, or None when it is off or gone). The message is the reminder and, when
+        a plan is in progress, today's card (what /plan shows, with its buttons).
+        """
+        outcomes: list[tuple[int, bool, Reminder | None]] = []
+        now = self.engine.now()
+        for reminder in due:
+            chat_id = reminder.chat_id
+            records = self.records.records(chat_id)
+            current = records.reminder
+            if current is None or not current.active or current.next_due != reminder.next_due or current.due > now:
+                outcomes.append((chat_id, False, current if current and current.active else None))
+                continue
+            session = self.load(chat_id)
+            replies = [Reply(companion_of(self.engine.knowledge).message("reminder_due"), kind="info", topic="reminder")]
+            effects: list[Any] = []
+            if records.plan is not None:
+                result = self.engine.handle(session, Command("plan"), records)
+                session, effects = result.session, [e for e in result.effects if isinstance(e, RECORD_EFFECTS)]
+                replies += result.replies
+            claimed: list[Reminder] = []
+            claim = self.records.claiming(current, now, claimed)
+            writes = self.records.writes(chat_id, effects, now) if effects else None
+
+            def also(conn: Any, claim: Any = claim, writes: Any = writes) -> None:
+                claim(conn)
+                if writes is not None:
+                    writes(conn)
+
+            try:
+                self.store.commit(chat_id, None, session, render(replies), also=also)
+            except NotClaimed:
+                latest = self.records.records(chat_id).reminder
+                outcomes.append((chat_id, False, latest if latest and latest.active else None))
+                continue
+            outcomes.append((chat_id, True, claimed[0]))
+        return outcomes
 
     def group_pointer(self, chat_id: int, update_id: int | None) -> list[Outgoing] | None:
         """A group command: point to a private chat, at most once per group every ten minutes."""
@@ -223,10 +292,12 @@ async def run_turn(
     turn = await runtime.db(runtime.bridge.turn, chat_id, event, update.update_id, pressed_message)
     runtime.done_in_turn.add(update.update_id)
     log.debug("update %s handled", update.update_id)  # ids only: the fault suite counts these
+    if turn.reminder_changed and runtime.reminders is not None:
+        runtime.reminders.reschedule(chat_id, turn.reminder)
     for effect in turn.effects:
         if isinstance(effect, CloseKeyboard):
             await runtime.close_keyboard(chat_id, effect.label)
-        elif not isinstance(effect, Toast):  # unknown to this adapter: a newer engine, say
+        elif not isinstance(effect, Toast | SendChart | SendFiles):  # charts and files went to the outbox  # unknown to this adapter: a newer engine, say
             log.debug("update %s: effect %s is not carried out on Telegram", update.update_id, type(effect).__name__)
     return turn
 
@@ -458,9 +529,12 @@ async def post_init(application: Application) -> None:
     data = application.bot_data
     if "startup_log_level" in data:
         logging.getLogger("telegram.ext").setLevel(data.pop("startup_log_level"))
-    engine = data.get("engine") or Engine()
-    store = data.get("store") or open_store(data["settings"])  # SQLite, or PostgreSQL by DATABASE_URL
-    bridge = Bridge(engine, store)
+    settings: Settings = data["settings"]
+    clock = Clock.parse(settings.test_clock)
+    engine = data.get("engine") or Engine(now=clock.now)
+    store = data.get("store") or open_store(settings)  # SQLite, or PostgreSQL by DATABASE_URL
+    records = data.get("records") or record_store_for(store)
+    bridge = Bridge(engine, store, records)
     runtime = Runtime(bridge, application.bot, processor=data.get("processor"), application=application,
                       executor=ThreadPoolExecutor(getattr(store, "DB_THREADS", 1), thread_name_prefix="runner-bot-db"))
     runtime.cluster = cluster_for(store)  # several instances on one PostgreSQL (bot/cluster.py)
@@ -468,7 +542,18 @@ async def post_init(application: Application) -> None:
         await runtime.cluster.open()
     data["bridge"], data["runtime"] = bridge, runtime
     data["_holder"]["runtime"] = runtime
+    if application.job_queue is not None:
+        share = settings.rate_limit * REMINDER_SHARE
+        runtime.reminders = Reminders(application, runtime, clock, rate=share)
     await describe_bot(application, engine)
+
+
+def record_store_for(store: SessionStore) -> RecordStore:
+    """The records live beside the sessions: in the same SQLite file and on the same connection, so
+    a turn's records are written in the turn's one transaction (SqliteStore.commit's `also`)."""
+    if isinstance(store, SqliteStore):
+        return SqliteRecordStore.sharing(store.db)
+    return MemoryRecordStore()
 
 
 async def describe_bot(application: Application, engine: Engine) -> None:
@@ -548,6 +633,8 @@ async def serve(application: Application, settings: Settings) -> None:
         await runtime.replay(application)  # unfinished updates first, and undelivered replies
         if runtime.cluster is not None:
             runtime.cluster.start_sweeper(application, runtime)  # what a stopped instance left
+        if runtime.reminders is not None:
+            await runtime.reminders.start()  # every active reminder, scheduled again
         if settings.webhook_url:
             secret = settings.webhook_secret_token or secrets.token_urlsafe(32)
             stop_webhook = await serve_webhook(
@@ -578,6 +665,9 @@ async def serve(application: Application, settings: Settings) -> None:
                 await poller
         if stop_webhook is not None:
             await stop_webhook()
+        reminders = application.bot_data.get("runtime") and application.bot_data["runtime"].reminders
+        if reminders is not None:
+            await reminders.stop()
         if started:
             await application.stop()  # handles what is already queued, then stops
             _APPLICATIONS.remove(application)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zoneinfo
 from collections.abc import Callable
 
 from rapidfuzz import fuzz
@@ -75,14 +76,19 @@ class Engine:
         self,
         knowledge: Knowledge | None = None,
         matcher: Matcher | None = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.knowledge = knowledge or default_knowledge()
         self.matcher = matcher or Matcher(self.knowledge)
         self.context = Context.build(self.knowledge, self.matcher)
         self.renderer = Renderer(self.knowledge)
         self.reader = MessageReader(self.knowledge, self.matcher)
-        self.today = today
+        # `now` is the clock (UTC; an adapter may pass its own, e.g. a test's fast clock); `today`
+        # fixes the date outright (tests); otherwise a runner's date is the one in their time zone
+        self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC))
+        self._fixed_today = today
+        self.today: Callable[[], dt.date] = today or (lambda: self.local_today(""))
         # concepts that place a message at the hip or the lower back, and so within the bot's scope
         self.region_concepts = {
             "hip": self._anchors("hip") | {"hip_general"},
@@ -90,6 +96,17 @@ class Engine:
         }
         self.in_scope_concepts = self.context.location_concepts | {"hip_general", "back_general"}
         self.trigger_concepts = frozenset(c for t in self.knowledge.triage.triggers.values() for c in t.concepts)
+
+    def local_today(self, tz: str) -> dt.date:
+        """The date on the runner's calendar: in their time zone when they have given one
+        (ChatRecords.timezone), else the server's."""
+        if self._fixed_today is not None:
+            return self._fixed_today()
+        try:
+            zone = zoneinfo.ZoneInfo(tz) if tz else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        return self.now().astimezone(zone).date()
 
     def new_session(self) -> Session:
         """A session for a chat the bot has not seen."""
@@ -191,6 +208,10 @@ class Turn:
         self.finished = False  # a flow ended in this turn (a result, a verdict)
         self.said_before = Urgency.from_key(before.urgency) if before.urgency else None
         self.to_confirm: list[str] = []  # signs mentioned with a context that may explain them
+
+    def today(self) -> dt.date:
+        """The runner's date (their time zone, once the records know it)."""
+        return self.engine.local_today(self.records.timezone)
 
     # ----- dispatch ------------------------------------------------------------------
     def dispatch(self, event: Event) -> None:
@@ -411,7 +432,7 @@ class Turn:
             return
         frame = self.session.top
         message = self.engine.reader.read(
-            text, self.engine.today(), asked_how_long=frame is not None and frame.step == "duration"
+            text, self.today(), asked_how_long=frame is not None and frame.step == "duration"
         )
         if self.safety(message):
             return

@@ -10,6 +10,8 @@ serves it over HTTP so a real bot process can be pointed at it with TELEGRAM_BAS
 from __future__ import annotations
 
 import contextlib
+import email.parser
+import email.policy
 import itertools
 import json
 import random
@@ -18,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -231,6 +234,21 @@ class FakeBotApi:
     def _getMyShortDescription(self, params: dict[str, Any]) -> Any:
         return {"short_description": self.profile.get("short_description", "")}
 
+    def _sendPhoto(self, params: dict[str, Any]) -> Any:
+        sent = self._message({**params, "text": None}, next(self._message_ids))
+        size = len(params["photo"].data) if isinstance(params.get("photo"), Upload) else 0
+        return {**sent, "photo": [{"file_id": f"photo{size}", "file_unique_id": "pu", "width": 800, "height": 500}]}
+
+    def _sendDocument(self, params: dict[str, Any]) -> Any:
+        sent = self._message({**params, "text": None}, next(self._message_ids))
+        upload = params.get("document")
+        name = upload.filename if isinstance(upload, Upload) else "file"
+        return {**sent, "document": {"file_id": name, "file_unique_id": "du", "file_name": name}}
+
+    def uploads(self, method: str, field: str, chat_id: int) -> list[Upload]:
+        """The files uploaded to a chat with `method` (sendPhoto: "photo", sendDocument: "document")."""
+        return [p[field] for p in self.sent(method, chat_id) if isinstance(p.get(field), Upload)]
+
     _setMyCommands = _deleteWebhook = _setWebhook = _close = _answerCallbackQuery
 
     def _getMyCommands(self, params: dict[str, Any]) -> Any:
@@ -241,6 +259,8 @@ class FakeBotApi:
         chat_id = int(params["chat_id"])
         message = {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
                    "from": BOT_USER, "text": params.get("text", "")}  # fmt: skip
+        if message["text"] is None:  # a photo or a document
+            del message["text"]
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         return message
@@ -466,6 +486,8 @@ def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
         return {}
     if "application/json" in content_type:
         return json.loads(body)
+    if "multipart/form-data" in content_type:
+        return parse_multipart(content_type, body)
     params: dict[str, Any] = {}
     for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
         try:
@@ -473,6 +495,36 @@ def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
         except ValueError:
             params[key] = value
     return params
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart body (sendPhoto, sendDocument): fields as in a form, files as Upload."""
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    params: dict[str, Any] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            params[str(name)] = Upload(filename, part.get_content_type(), data)
+        else:
+            value = data.decode("utf-8")
+            try:
+                params[str(name)] = json.loads(value) if value[:1] in "[{" else value
+            except ValueError:
+                params[str(name)] = value
+    return params
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded (a chart, an export), as the fake API received it."""
+
+    filename: str
+    media_type: str
+    data: bytes
 
 
 class OfflineRequest(BaseRequest):
@@ -496,6 +548,10 @@ class OfflineRequest(BaseRequest):
                          pool_timeout: Any = None) -> tuple[int, bytes]:  # fmt: skip
         token, _, api_method = url.rpartition("/bot")[2].partition("/")
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        if request_data is not None and request_data.contains_files:  # sendPhoto, sendDocument
+            for name, (filename, content, media_type) in request_data.multipart_data.items():
+                data = content if isinstance(content, bytes) else content.read()
+                params[name] = Upload(filename or name, media_type or "", data)
         status, payload = self.api.call(token, api_method, params)
         if status == RESET:
             raise NetworkError("connection reset (injected)")

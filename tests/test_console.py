@@ -8,11 +8,15 @@ import pty
 import select
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from tests.conftest import ROOT
 
 BASE_ENV = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "NO_COLOR")}
+# the console on a terminal keeps its records at DATABASE_PATH: never the repo's ./data here
+BASE_ENV["DATABASE_PATH"] = str(Path(tempfile.mkdtemp(prefix="runner-bot-console-")) / "console.sqlite3")
 
 
 def chat(stdin: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,6 @@ from conversations.records import (
     new_id,
     parse_time,
     parse_timezone,
-    utc_now,
 )
 from knowledge.companion import Companion, load_companion
 from knowledge.intents import Answer
@@ -176,8 +175,8 @@ class Log:
         values = frame.values
         entry = LogEntry(
             id=new_id(),
-            at=iso(utc_now()),
-            day=turn.engine.today().isoformat(),
+            at=iso(turn.engine.now()),
+            day=turn.today().isoformat(),
             pain=int(values["pain"]) if "pain" in values else None,
             distance_km=float(values["km"]) if "km" in values else None,
             minutes=float(values["min"]) if "min" in values and "km" in values else None,
@@ -274,7 +273,7 @@ class PlanFlow:
                 updated = replace(updated, stage=max(0, updated.stage - 1), stage_done=0)
                 extra.append(_text(turn, "plan_stage_down", stage=updated.stage + 1))
         save_plan(turn, updated)
-        date = turn.engine.today()
+        date = turn.today()
         status = logic.status_line(companion_of(turn.knowledge), updated, date)
         condition = turn.knowledge.conditions.get(plan.condition)
         if outcome == "done":
@@ -309,7 +308,7 @@ DAY_WORDS = {
 
 
 def save_plan(turn: Turn, plan: Plan) -> None:
-    plan = replace(plan, updated=iso(utc_now()))
+    plan = replace(plan, updated=iso(turn.engine.now()))
     turn.effects.append(SavePlan(plan))
     turn.records = turn.records.with_plan(plan)
 
@@ -326,7 +325,7 @@ def plan_command(turn: Turn, argument: str = "") -> None:
     knowledge = turn.knowledge
     current = turn.records.plan
     wanted = argument if argument in knowledge.conditions else turn.session.last_condition
-    today = turn.engine.today()
+    today = turn.today()
     if current is not None and (not wanted or wanted == current.condition) and current.day_of(today) < logic.PLAN_WEEKS * 7:
         show_day(turn, current)
         return
@@ -349,7 +348,7 @@ def day_card(turn: Turn, plan: Plan, day: int) -> str:
     today = logic.plan_day(plan, day)
     c = companion_of(knowledge)
     if today.rest:
-        return _text(turn, "plan_card_rest", day=day + 1, week=today.week, status=logic.status_line(c, plan, turn.engine.today()))
+        return _text(turn, "plan_card_rest", day=day + 1, week=today.week, status=logic.status_line(c, plan, turn.today()))
     lines = []
     for exercise in condition.exercises:
         lines.append(f"• <b>{escape(exercise.name)}</b> — {escape(logic.dose(exercise, today.level))}")
@@ -367,7 +366,7 @@ def day_card(turn: Turn, plan: Plan, day: int) -> str:
 
 
 def show_day(turn: Turn, plan: Plan) -> None:
-    today = turn.engine.today()
+    today = turn.today()
     day = plan.day_of(today)
     if day >= logic.PLAN_WEEKS * 7:
         _say(turn, "plan_finished", weeks=logic.PLAN_WEEKS)
@@ -420,7 +419,7 @@ def set_reminder(turn: Turn, time: str, zone: str) -> None:
     from conversations.records import make_reminder
 
     turn.effects.append(SetReminder(time, zone))
-    turn.records = replace(turn.records, reminder=make_reminder(time, zone, utc_now()))
+    turn.records = replace(turn.records, reminder=make_reminder(time, zone, turn.engine.now()))
     _say(turn, "remind_set", time=time, tz=zone)
 
 
@@ -488,7 +487,7 @@ def mileage_command(turn: Turn, argument: str) -> None:
         return
     weeks = logic.parse_weeks(argument) if argument else []
     if not weeks:
-        today = turn.engine.today()
+        today = turn.today()
         logged = [km for monday, km in logic.weekly_distance(turn.records, until=today) if (today - monday).days >= 7]
         if any(logged):
             weeks = logged[-4:]
@@ -502,7 +501,7 @@ def mileage_command(turn: Turn, argument: str) -> None:
 def propose(turn: Turn, weeks: list[float]) -> None:
     c = companion_of(turn.knowledge)
     records = turn.records
-    today = turn.engine.today()
+    today = turn.today()
     longest = logic.longest_run(records, today + dt.timedelta(days=1))
     scores = [e.pain for e in records.logs if e.pain is not None]
     last_pain = scores[-1] if scores else 0
@@ -557,7 +556,7 @@ def summary_command(turn: Turn) -> None:
     session = turn.session
     records = turn.records
     c = companion_of(knowledge)
-    today = turn.engine.today()
+    today = turn.today()
     condition = knowledge.conditions.get(session.last_condition) or (
         knowledge.conditions.get(records.plan.condition) if records.plan else None
     )

@@ -1,0 +1,136 @@
+"""Daily reminders on Telegram: python-telegram-bot's JobQueue, the record store, the outbox.
+
+- At start-up every active reminder is loaded and scheduled (`run_once` at its due time); a
+  turn that sets, changes or turns off a chat's reminder reschedules or removes that chat's job.
+- A job that fires does no database work on the event loop: it adds the reminder to a queue that
+  one task drains in batches on the Runtime's database thread (`Bridge.remind`). There each
+  reminder is CLAIMED (compare-and-set on its `next_due`) and its message queued in the outbox
+  in ONE transaction: a `kill -9` after that sends it on restart (the outbox is flushed at
+  start-up) and never claims it again; a kill before it leaves the reminder due, so the restarted
+  bot claims and sends it then. Each occurrence is sent once.
+- The claimed reminders' chats are flushed at a steady pace, `share` of the overall rate limit
+  (two thirds by default), so thousands due in the same minute go out within Telegram's limits
+  and leave room for the replies of runners who are chatting meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import Clock
+from conversations.records import Reminder
+
+if TYPE_CHECKING:
+    from telegram.ext import Application, Job, JobQueue
+
+    from bot.delivery import Runtime
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # reminders claimed per trip to the database thread (a runner's turn can slip in between)
+REMINDER_SHARE = 2 / 3  # of the overall rate limit
+
+
+class Reminders:
+    """Schedules each chat's reminder as one JobQueue job and sends the due ones."""
+
+    def __init__(self, application: Application, runtime: Runtime, clock: Clock, rate: float = 0.0) -> None:
+        job_queue = application.job_queue
+        if job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+            raise RuntimeError("python-telegram-bot's JobQueue is missing: install python-telegram-bot[job-queue]")
+        self.job_queue: JobQueue[Any] = job_queue
+        self.runtime = runtime
+        self.clock = clock
+        self.rate = rate  # sends a second; 0: no pacing
+        self.jobs: dict[int, Job[Any]] = {}
+        self.due: deque[Reminder] = deque()
+        self.to_send: asyncio.Queue[int] = asyncio.Queue()
+        self.claimed = 0
+        self._drainer: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        """Schedule every active reminder (yielding to the event loop as it goes); returns how many."""
+        started = time.perf_counter()
+        reminders = await self.runtime.db(self.runtime.bridge.records.active_reminders)
+        for index, reminder in enumerate(reminders):
+            self.schedule(reminder)
+            if index % 500 == 499:
+                await asyncio.sleep(0)
+        self._sender = asyncio.create_task(self._send_loop())
+        log.info("scheduled %d reminders in %.2f s", len(reminders), time.perf_counter() - started)
+        return len(reminders)
+
+    async def stop(self) -> None:
+        for task in (self._drainer, self._sender, *self._flushes):
+            if task is not None:
+                task.cancel()
+
+    # ----- scheduling ------------------------------------------------------------------------
+    def schedule(self, reminder: Reminder) -> None:
+        self.unschedule(reminder.chat_id)
+        self.jobs[reminder.chat_id] = self.job_queue.run_once(
+            self._fire,
+            when=self.clock.real_seconds_until(reminder.due),
+            data=reminder,
+            name=f"reminder {reminder.chat_id}",
+            chat_id=reminder.chat_id,
+            job_kwargs={"misfire_grace_time": None},  # late (a busy loop, a slow start) is still sent
+        )
+
+    def unschedule(self, chat_id: int) -> None:
+        job = self.jobs.pop(chat_id, None)
+        if job is not None:
+            job.schedule_removal()
+
+    def reschedule(self, chat_id: int, reminder: Reminder | None) -> None:
+        """A turn set, changed or turned off the chat's reminder (or forgot the chat)."""
+        if reminder is None or not reminder.active:
+            self.unschedule(chat_id)
+        else:
+            self.schedule(reminder)
+
+    # ----- due: claim and queue on the database thread, then send at a steady pace ---------------
+    async def _fire(self, context: Any) -> None:
+        reminder: Reminder = context.job.data
+        if self.jobs.get(reminder.chat_id) is context.job:
+            del self.jobs[reminder.chat_id]
+        self.due.append(reminder)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self.due:
+            batch = [self.due.popleft() for _ in range(min(BATCH, len(self.due)))]
+            try:
+                outcomes = await self.runtime.db(self.runtime.bridge.remind, batch)
+            except Exception:
+                log.exception("could not claim %d due reminders; trying again shortly", len(batch))
+                await asyncio.sleep(2.0)
+                self.due.extend(batch)
+                continue
+            for chat_id, queued, after in outcomes:
+                if after is not None and chat_id not in self.jobs:
+                    self.schedule(after)
+                if queued:
+                    self.claimed += 1
+                    self.to_send.put_nowait(chat_id)
+
+    async def _send_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / self.rate if self.rate else 0.0
+        next_at = loop.time()
+        while True:
+            chat_id = await self.to_send.get()
+            wait = next_at - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            next_at = max(next_at, loop.time()) + interval  # evenly spaced, no bursts
+            task = asyncio.create_task(self.runtime.flush_in_order(chat_id))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)

@@ -1,0 +1,63 @@
+"""The companion's wiring in-process: one transaction per turn and per reminder (bot/telegram_app.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.records import SqliteRecordStore
+from bot.storage import SqliteStore
+from bot.telegram_app import Bridge
+from conversations.engine import Engine
+from conversations.events import Command, Text
+
+
+@pytest.fixture
+def bridge(tmp_path: Path) -> Bridge:
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    clock = [dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)]
+    engine = Engine(now=lambda: clock[0])
+    bridge = Bridge(engine, store, SqliteRecordStore.sharing(store.db))
+    bridge.clock = clock  # type: ignore[attr-defined]
+    return bridge
+
+
+def test_records_share_the_turns_transaction(bridge: Bridge, monkeypatch: pytest.MonkeyPatch) -> None:
+    bridge.store.receive([(1, 5, "{}")])
+    bridge.turn(5, Command("log"), update_id=1)
+    bridge.store.receive([(2, 5, "{}")])
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(SqliteStore, "_finish", staticmethod(fail))  # the last write of the transaction
+    with pytest.raises(RuntimeError):
+        bridge.turn(5, Text("ran 8k, felt easy, pain 3"), update_id=2)
+    assert bridge.records.records(5).logs == ()  # rolled back with the session and the outbox
+    assert [uid for uid, _ in bridge.store.unfinished()] == [2]
+    monkeypatch.undo()
+    bridge.turn(5, Text("ran 8k, felt easy, pain 3"), update_id=2)
+    assert [(e.pain, e.distance_km) for e in bridge.records.records(5).logs] == [(3, 8.0)]
+    assert bridge.store.unfinished() == []
+
+
+def test_a_reminder_is_claimed_and_queued_once_and_forget_deletes_it(bridge: Bridge) -> None:
+    bridge.turn(6, Command("plan", "lumbar_strain"))
+    bridge.turn(6, Command("remind", "07:00"))
+    bridge.turn(6, Text("UTC"))
+    for row in bridge.store.queued(6):
+        bridge.store.delivered(row.id)
+    reminder = bridge.records.records(6).reminder
+    assert reminder is not None and reminder.next_due == "2026-03-02T07:00:00+00:00"
+    bridge.clock[0] = dt.datetime(2026, 3, 2, 7, 0, 1, tzinfo=dt.UTC)  # type: ignore[attr-defined]
+    [(chat, queued, after)] = bridge.remind([reminder])
+    assert (chat, queued) == (6, True) and after is not None and after.next_due == "2026-03-03T07:00:00+00:00"
+    [message] = bridge.store.queued(6)
+    assert "Time for today's session" in message.text and "Day 1" in message.text and message.buttons
+    assert bridge.remind([reminder]) == [(6, False, after)]  # the same occurrence again: nothing
+    assert len(bridge.store.queued(6)) == 1
+    turn = bridge.turn(6, Command("forget"))
+    assert turn.reminder_changed and turn.reminder is None
+    assert bridge.records.records(6).reminder is None and bridge.records.active_reminders() == []
