@@ -650,3 +650,37 @@ def test_a_named_guess_taken_back_leaves_the_symptoms_to_decide(
     matcher: Matcher, message: str, condition: str
 ) -> None:
     assert matcher.match(message).condition == condition
+
+
+SPREADING_TO_THE_OTHER_LEG = [
+    "had sciatica down my right leg for a fortnight and since last night my left thigh aches too",
+    "pain running down the back of my left leg, and now the right calf is going numb as well",
+    "the shooting pain down my leg has moved to the other leg",
+    "first it was the pain down my right leg, today it's the same thing in the left one",
+]
+NOT_SPREADING = [
+    "my left calf is tight after the hills and now the right calf too",
+    "sore hip on the right and now the left side aches as well",
+    "pain down my right leg when I sit, the left one is fine",
+]
+
+
+@pytest.mark.parametrize("message", SPREADING_TO_THE_OTHER_LEG)
+def test_sciatica_spreading_to_the_other_leg_is_an_emergency(matcher: Matcher, message: str) -> None:
+    assert "cauda_equina" in matcher.match(message).red_flags
+
+
+@pytest.mark.parametrize("message", NOT_SPREADING)
+def test_both_calves_or_both_hips_are_not_spreading_sciatica(matcher: Matcher, message: str) -> None:
+    assert "cauda_equina" not in matcher.match(message).red_flags
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "it feels like someone else's bottom when I wipe, and my back is wrecked",
+        "wiping feels numb since Tuesday and my lower back has been awful",
+    ],
+)
+def test_wiping_that_feels_wrong_is_saddle_numbness(matcher: Matcher, message: str) -> None:
+    assert "cauda_equina" in matcher.match(message).red_flags
