@@ -684,3 +684,14 @@ def test_both_calves_or_both_hips_are_not_spreading_sciatica(matcher: Matcher, m
 )
 def test_wiping_that_feels_wrong_is_saddle_numbness(matcher: Matcher, message: str) -> None:
     assert "cauda_equina" in matcher.match(message).red_flags
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "post-menopausal, training for a marathon, and my groin now aches even lying in bed",
+        "built up to 60k a week over a month and the front of my hip throbs at rest now",
+    ],
+)
+def test_bone_stress_with_the_menopause_or_a_build_up_to_a_weekly_distance(matcher: Matcher, message: str) -> None:
+    assert "bone_stress" in matcher.match(message).red_flags
