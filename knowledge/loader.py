@@ -184,12 +184,6 @@ class Entry:
             self.fail(f"unknown source {source!r}")
         return source
 
-    def only_keys(self, allowed: tuple[str, ...] | list[str]) -> None:
-        """Fail on a key that is not one of `allowed` (a misspelt key must not be ignored)."""
-        for key in self.data:
-            if key not in allowed:
-                self.fail(f"unknown key {key!r} (expected one of: {', '.join(allowed)})")
-
     def words(self, key: str) -> tuple[str, ...]:
         """A required list of single lower-case words."""
         found = []
@@ -590,11 +584,11 @@ QUESTION_KEYS = (
 def _load_questions(data_dir: Path) -> QuestionPatterns:
     file = "topics.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
-    top.only_keys(QUESTION_KEYS)
+    top.allow(*QUESTION_KEYS)
 
     def grouped(key: str, allowed: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         group = top.child(key)
-        group.only_keys(allowed)
+        group.allow(*allowed)
         return {k: _patterns(group, k, required=True) for k in group.data}
 
     return QuestionPatterns(
@@ -630,15 +624,15 @@ ANSWER_KEYS = ("facts", "next", "caveat", "not_a_diagnosis")
 def _load_answers(data_dir: Path, sources: Mapping[str, str]) -> dict[str, dict[str, Answer]]:
     file = "answers.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
-    top.only_keys(TOPIC_IDS)
+    top.allow(*TOPIC_IDS)
     answers: dict[str, dict[str, Answer]] = {}
     for topic in top.data:
         group = top.child(topic)
-        group.only_keys(("general", *CONDITION_IDS))
+        group.allow("general", *CONDITION_IDS)
         answers[topic] = {}
         for key in group.data:
             entry = group.child(key)
-            entry.only_keys(ANSWER_KEYS)
+            entry.allow(*ANSWER_KEYS)
             steps = []
             for path, step in entry.items("next"):
                 known = step in NEXT_STEPS or (

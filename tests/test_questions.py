@@ -107,7 +107,7 @@ def test_the_answer_falls_back_to_the_general_one() -> None:
         (
             "    next: [exercises, topic:prevention]",
             "    nxt: [exercises]",
-            "answers.yaml: strength.general: unknown key 'nxt'",
+            "answers.yaml: strength.general: unknown field 'nxt'",
         ),
         (
             "        source: shoes_review",
@@ -137,7 +137,7 @@ def test_a_bad_topics_file_fails_naming_file_and_key(tmp_path: Path) -> None:
     shutil.copytree(DATA_DIR, data)
     path = data / "topics.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("  yoga:", "  yogga:", 1), encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"^topics\.yaml: topics: unknown key 'yogga'"):
+    with pytest.raises(KnowledgeError, match=r"^topics\.yaml: topics: unknown field 'yogga'"):
         load_knowledge(data)
 
 
