@@ -8,6 +8,11 @@
   in ONE transaction: a `kill -9` after that sends it on restart (the outbox is flushed at
   start-up) and never claims it again; a kill before it leaves the reminder due, so the restarted
   bot claims and sends it then. Each occurrence is sent once.
+- Several instances on one PostgreSQL (bot/cluster.py): a reminder set through one instance is
+  a job of that instance only, so each instance also looks every few seconds for reminders due
+  a little while ago that are still unclaimed — left by an instance that stopped or died — and
+  takes them up. The claim decides: whichever instance claims an occurrence sends it; a job or
+  a sweep that comes second finds it claimed and sends nothing.
 - The claimed reminders' chats are flushed at a steady pace, `share` of the overall rate limit
   (two thirds by default), so thousands due in the same minute go out within Telegram's limits
   and leave room for the replies of runners who are chatting meanwhile.
@@ -16,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections import deque
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # reminders claimed per trip to the database thread (a runner's turn can slip in between)
 REMINDER_SHARE = 2 / 3  # of the overall rate limit
+SWEEP_EVERY_S = 2.0  # shared database: how often an instance looks for reminders no job sent ...
+SWEEP_GRACE_S = 3.0  # ... due at least this long ago (real seconds), so a live job goes first
 
 
 class Reminders:
@@ -52,6 +60,7 @@ class Reminders:
         self.claimed = 0
         self._drainer: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._flushes: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
@@ -63,11 +72,13 @@ class Reminders:
             if index % 500 == 499:
                 await asyncio.sleep(0)
         self._sender = asyncio.create_task(self._send_loop())
+        if self.runtime.cluster is not None:  # other instances' reminders are due here too
+            self._sweeper = asyncio.create_task(self._sweep_loop())
         log.info("scheduled %d reminders in %.2f s", len(reminders), time.perf_counter() - started)
         return len(reminders)
 
     async def stop(self) -> None:
-        for task in (self._drainer, self._sender, *self._flushes):
+        for task in (self._drainer, self._sender, self._sweeper, *self._flushes):
             if task is not None:
                 task.cancel()
 
@@ -120,6 +131,24 @@ class Reminders:
                 if queued:
                     self.claimed += 1
                     self.to_send.put_nowait(chat_id)
+
+    async def _sweep_loop(self) -> None:
+        """On a shared database: take up reminders due a while ago that no instance claimed (set
+        through another instance, or left by one that died). Skipped while a batch is under way."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_S)
+            if self.due or (self._drainer is not None and not self._drainer.done()) or self.runtime.stopping:
+                continue
+            before = self.clock.now() - dt.timedelta(seconds=SWEEP_GRACE_S * self.clock.speed)
+            try:
+                found = await self.runtime.db(self.runtime.bridge.records.due_reminders, before, BATCH)
+            except Exception as error:
+                log.warning("could not look for unclaimed due reminders (%s)", type(error).__name__)
+                continue
+            if found:
+                log.info("taking up %d due reminders no job of this instance held", len(found))
+                self.due.extend(found)
+                self._drainer = asyncio.create_task(self._drain())
 
     async def _send_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -56,7 +56,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.attachments import messages_for
-from bot.backends import cluster_for, open_store
+from bot.backends import cluster_for, open_store, shared
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
@@ -549,10 +549,16 @@ async def post_init(application: Application) -> None:
 
 
 def record_store_for(store: SessionStore) -> RecordStore:
-    """The records live beside the sessions: in the same SQLite file and on the same connection, so
-    a turn's records are written in the turn's one transaction (SqliteStore.commit's `also`)."""
+    """The records live beside the sessions: in the same SQLite file on the same connection, or in
+    the same PostgreSQL database on the same pool, so a turn's records are written in the turn's
+    one transaction (`commit`'s `also`). Only a store of neither kind (tests) keeps them in memory."""
     if isinstance(store, SqliteStore):
         return SqliteRecordStore.sharing(store.db)
+    if shared(store):  # PostgreSQL: imported only then, as psycopg is
+        from bot.pg_storage import PgRecordStore, PgStore
+
+        if isinstance(store, PgStore):
+            return PgRecordStore.sharing(store)
     return MemoryRecordStore()
 
 

@@ -1,27 +1,44 @@
-"""The companion's wiring in-process: one transaction per turn and per reminder (bot/telegram_app.py)."""
+"""The companion's wiring in-process: one transaction per turn and per reminder (bot/telegram_app.py).
+
+Run on SQLite and on PostgreSQL, each with the record store the bot itself would use
+(`record_store_for`: sharing the session store's connection or pool)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.records import SqliteRecordStore
-from bot.storage import SqliteStore
-from bot.telegram_app import Bridge
+from bot.records import NotClaimed
+from bot.storage import KEEP, SessionStore, SqliteStore
+from bot.storage import Message as Queued
+from bot.telegram_app import Bridge, record_store_for
 from conversations.engine import Engine
 from conversations.events import Command, Text
+from conversations.records import Reminder
 
 
-@pytest.fixture
-def bridge(tmp_path: Path) -> Bridge:
-    store = SqliteStore(tmp_path / "bot.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bridge(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bridge]:
+    store: SessionStore
+    if request.param == "postgresql":
+        from bot.pg_storage import PgRecordStore, PgStore
+
+        store = PgStore(request.getfixturevalue("pg_url"))
+    else:
+        store = SqliteStore(tmp_path / "bot.sqlite3")
     clock = [dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)]
     engine = Engine(now=lambda: clock[0])
-    bridge = Bridge(engine, store, SqliteRecordStore.sharing(store.db))
+    records = record_store_for(store)
+    if request.param == "postgresql":
+        assert isinstance(records, PgRecordStore)  # not the in-memory stand-in it once was
+    bridge = Bridge(engine, store, records)
     bridge.clock = clock  # type: ignore[attr-defined]
-    return bridge
+    yield bridge
+    records.close()
+    store.close()
 
 
 def test_records_share_the_turns_transaction(bridge: Bridge, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +49,7 @@ def test_records_share_the_turns_transaction(bridge: Bridge, monkeypatch: pytest
     def fail(*args: object) -> None:
         raise RuntimeError("the disk went away")
 
-    monkeypatch.setattr(SqliteStore, "_finish", staticmethod(fail))  # the last write of the transaction
+    monkeypatch.setattr(type(bridge.store), "_finish", staticmethod(fail))  # the last write of the transaction
     with pytest.raises(RuntimeError):
         bridge.turn(5, Text("ran 8k, felt easy, pain 3"), update_id=2)
     assert bridge.records.records(5).logs == ()  # rolled back with the session and the outbox
@@ -61,3 +78,18 @@ def test_a_reminder_is_claimed_and_queued_once_and_forget_deletes_it(bridge: Bri
     turn = bridge.turn(6, Command("forget"))
     assert turn.reminder_changed and turn.reminder is None
     assert bridge.records.records(6).reminder is None and bridge.records.active_reminders() == []
+
+
+def test_a_claim_lost_to_another_sender_rolls_back_its_message(bridge: Bridge) -> None:
+    bridge.turn(8, Command("remind", "07:00"))
+    bridge.turn(8, Text("UTC"))
+    for row in bridge.store.queued(8):
+        bridge.store.delivered(row.id)
+    reminder = bridge.records.records(8).reminder
+    assert reminder is not None
+    now = dt.datetime(2026, 3, 2, 7, 0, 1, tzinfo=dt.UTC)
+    assert bridge.records.claim(reminder, now) is not None  # another instance won it
+    claimed: list[Reminder] = []
+    with pytest.raises(NotClaimed):
+        bridge.store.commit(8, None, KEEP, [Queued("Time")], also=bridge.records.claiming(reminder, now, claimed))
+    assert claimed == [] and bridge.store.queued(8) == []

@@ -8,6 +8,9 @@ delivered once, in order per chat — allowing, as the single-bot fault suite do
 straight after itself when a send's answer was lost in the kill.
 
 PG_CHATS (default 200) and PG_PER_CHAT (default 4) size the burst.
+
+Reminders too: two instances on a fast clock, reminders set through both, one instance killed
+with `kill -9` at the moment the first ones fall due — each reminder is delivered once.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import Clock
 from conversations.engine import Engine
 from tests.fake_bot_api import FakeBotApi, FakeBotApiServer, message
 from tests.pg_server import free_port
@@ -212,3 +216,60 @@ def test_a_second_poller_on_the_same_token_is_refused(server: FakeBotApiServer, 
     last = second.output().strip().splitlines()[-1]
     assert last.startswith("runner-bot: another runner-bot instance is already polling Telegram for @runner_test_bot")
     assert first.process.returncode == 0
+
+
+REMINDER = "Time for today's session"
+
+
+def test_two_instances_deliver_each_reminder_once_when_one_is_killed_at_the_due_time(
+    server: FakeBotApiServer, api: FakeBotApi, pg_url: str, tmp_path: Path
+) -> None:
+    """Six chats set reminders, half through each instance (the one that handles the turn holds
+    the job); three fall due at one minute, three at the next. The instance holding half the
+    jobs is killed -9 as the first minute falls due: what it had claimed and queued is sent by
+    the other one's sweeper, and what it never claimed is taken up by the other one's reminder
+    sweep. Claim and message commit together, so nothing is sent twice."""
+    clock = Clock(time.time(), 30.0)  # a minute every two seconds; the same clock in both bots
+    env = {"RUNNER_BOT_TEST_CLOCK": f"{clock.epoch}:{clock.speed}"}
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    bots = [BotProcess({**webhook_env(server, pg_url, port, tmp_path), **env}, log) for port, log in zip(ports, logs, strict=True)]
+    try:
+        for port in ports:
+            wait_ready(port)
+        first = int(clock.timestamp() // 60 * 60) + 3 * 60  # bot-clock seconds: 4–6 s from now
+        chats = {8100 + i: first + 60 * (i % 2) for i in range(6)}  # two due minutes, both instances each
+        update_id = 1
+        for index, (chat_id, at) in enumerate(chats.items()):
+            hhmm = time.strftime("%H:%M", time.gmtime(at))
+            # the time zone answer sets the reminder: its instance schedules the job
+            for text, port in ((f"/remind {hhmm}", ports[(index + 1) % 2]), ("UTC", ports[index // 2 % 2])):
+                assert post(port, {"update_id": update_id, **message(chat_id, text)})
+                update_id += 1
+        for chat_id, at in chats.items():
+            hhmm = time.strftime("%H:%M", time.gmtime(at))
+            api.wait_for(lambda c=chat_id, h=hhmm: any(f"every day at {h}" in t for t in api.texts(c)), timeout=20)
+        assert clock.timestamp() < first - 20, "the set-up took too long for the fast clock"
+
+        while clock.timestamp() < first:
+            time.sleep(0.01)
+        assert bots[0].stop(signal.SIGKILL) == -signal.SIGKILL  # as its first jobs fire
+
+        for chat_id in chats:
+            api.wait_for(lambda c=chat_id: any(REMINDER in t for t in api.texts(c)), timeout=25)
+        time.sleep(3.0)  # a sweep and a minute and a half of bot time: nothing more may come
+        assert clock.timestamp() < first + 23 * 3600, "the test ran into the next day's reminders"
+    finally:
+        for bot in bots:
+            bot.stop(signal.SIGKILL)
+    delivered = {chat_id: sum(REMINDER in t for t in api.texts(chat_id)) for chat_id in chats}
+    assert delivered == dict.fromkeys(chats, 1), f"each reminder once: {delivered}"
+    survivor = logs[1].read_text(errors="replace")
+    assert "Traceback" not in survivor
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        moved = conn.execute("SELECT chat_id, next_due FROM record_reminders ORDER BY chat_id").fetchall()
+    assert len(moved) == len(chats)
+    for chat_id, next_due in moved:
+        assert next_due > time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(chats[chat_id])), "not moved to the next day"

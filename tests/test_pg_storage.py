@@ -118,3 +118,39 @@ def test_database_url_must_be_postgresql() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be a PostgreSQL URL"):
         Settings.from_env({"DATABASE_URL": "mysql://x"})
     assert "secret" not in repr(Settings.from_env({"DATABASE_URL": "postgresql://u:secret@h/db"}))
+
+
+def test_two_instances_reminding_at_once_queue_each_reminder_once(pg_url: str) -> None:
+    """Bridge.remind on two instances (threads, each its own pool): each due reminder's claim and
+    its message commit together on exactly one of them."""
+    from bot.pg_storage import PgStore
+    from bot.telegram_app import Bridge, record_store_for
+    from conversations.engine import Engine
+
+    now = dt.datetime(2026, 3, 2, 7, 0, 1, tzinfo=dt.UTC)
+    bridges = []
+    for _ in range(2):
+        store = PgStore(pg_url)
+        bridges.append(Bridge(Engine(now=lambda: now), store, record_store_for(store)))
+    chats = range(9000, 9040)
+    for chat in chats:
+        bridges[0].records.set_reminder(chat, "07:00", "UTC", now - dt.timedelta(hours=2))
+    due = bridges[0].records.due_reminders(now)
+    assert len(due) == len(chats)
+    outcomes: list[list[tuple[int, bool, object]]] = []
+    start = threading.Barrier(2)
+
+    def remind(bridge: Bridge) -> None:
+        start.wait()
+        outcomes.append(bridge.remind(due))
+
+    threads = [threading.Thread(target=remind, args=(b,)) for b in bridges]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    queued = sorted(chat for outcome in outcomes for chat, sent, _ in outcome if sent)
+    assert queued == list(chats), "every reminder queued, none twice"
+    assert all(len(bridges[0].store.queued(chat)) == 1 for chat in chats)
+    for bridge in bridges:
+        bridge.store.close()

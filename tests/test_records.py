@@ -1,4 +1,4 @@
-"""The record store contract, run against every backend: memory, and a SQLite file."""
+"""The record store contract, run against every backend: memory, a SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import MemoryRecordStore, RecordStore, SqliteRecordStore, apply_effects
+from bot.records import MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore, apply_effects
+from bot.storage import SessionStore, SqliteStore
 from conversations.events import CancelReminders, Forget, SaveLog, SavePlan, SetReminder
 from conversations.records import (
     ChatRecords,
@@ -18,6 +19,7 @@ from conversations.records import (
     Mark,
     Plan,
     RecordError,
+    Reminder,
     next_due,
     parse_time,
     parse_timezone,
@@ -31,17 +33,31 @@ def entry(day: str, pain: int | None = 3, km: float | None = None, i: str = "") 
     return LogEntry(id=i or f"log-{day}-{pain}", at=f"{day}T08:00:00+00:00", day=day, pain=pain, distance_km=km)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-shared", "postgresql", "postgresql-shared"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    """Each backend on its own, and as the bot uses it: sharing the session store's connection
+    (SQLite) or pool (PostgreSQL)."""
     made: RecordStore
-    if request.param == "postgresql":
-        from bot.pg_storage import PgRecordStore
+    owner: SessionStore | None = None
+    if request.param.startswith("postgresql"):
+        from bot.pg_storage import PgRecordStore, PgStore
 
-        made = PgRecordStore(fresh_database(request.getfixturevalue("pg_server")))
+        url = fresh_database(request.getfixturevalue("pg_server"))
+        if request.param == "postgresql-shared":
+            owner = PgStore(url)
+            made = PgRecordStore.sharing(owner)
+        else:
+            made = PgRecordStore(url)
+    elif request.param == "sqlite-shared":
+        owner = SqliteStore(tmp_path / "bot.sqlite3")
+        made = SqliteRecordStore.sharing(owner.db)
     else:
         made = MemoryRecordStore() if request.param == "memory" else SqliteRecordStore(tmp_path / "r.sqlite3")
     yield made
-    made.close()
+    if owner is not None:
+        owner.close()  # the connection or pool is the session store's to close
+    else:
+        made.close()
 
 
 class TestRecordStoreContract:
@@ -122,6 +138,21 @@ class TestRecordStoreContract:
         assert store.active_reminders() == []
         apply_effects(store, 3, [Forget()], NOW)
         assert store.records(3) == ChatRecords()
+
+    def test_writes_and_claims_outside_a_shared_transaction_get_their_own(self, store: RecordStore) -> None:
+        plan = Plan(id="p", condition="lumbar_strain", start="2025-03-01")
+        store.writes(4, [SaveLog(entry("2025-03-01")), SavePlan(plan), SetReminder("06:00", "UTC")], NOW)(None)
+        records = store.records(4)
+        assert len(records.logs) == 1 and records.plan == plan and records.reminder is not None
+        later = records.reminder.due + dt.timedelta(seconds=1)
+        claimed: list[Reminder] = []
+        store.claiming(records.reminder, later, claimed)(None)
+        assert [r.chat_id for r in claimed] == [4] and claimed[0].due > later
+        with pytest.raises(NotClaimed):  # the same occurrence again
+            store.claiming(records.reminder, later, claimed)(None)
+        assert len(claimed) == 1
+        store.writes(4, [Forget()], NOW)(None)
+        assert store.records(4) == ChatRecords()
 
 
 def test_sqlite_records_survive_reopening_and_share_a_file_with_sessions(tmp_path: Path) -> None:
