@@ -119,7 +119,7 @@ class Reminders:
         while self.due:
             batch = [self.due.popleft() for _ in range(min(BATCH, len(self.due)))]
             try:
-                outcomes = await self.runtime.db(self.runtime.bridge.remind, batch)
+                outcomes = await self.claim(batch)
             except Exception:
                 log.exception("could not claim %d due reminders; trying again shortly", len(batch))
                 await asyncio.sleep(2.0)
@@ -131,6 +131,23 @@ class Reminders:
                 if queued:
                     self.claimed += 1
                     self.to_send.put_nowait(chat_id)
+
+    async def claim(self, batch: list[Reminder]) -> list[tuple[int, bool, Reminder | None]]:
+        """Claim and queue a batch of due reminders on the database thread.
+
+        On a shared database (several instances, several database threads) each chat's reminder
+        runs under the chat's cross-instance lock, which every turn of that chat also takes, so a
+        reminder that moves a plan's session on cannot overwrite a turn saved at the same moment.
+        SQLite runs everything on one database thread, so nothing overlaps there.
+        """
+        runtime = self.runtime
+        if runtime.cluster is None:
+            return await runtime.db(runtime.bridge.remind, batch)
+        outcomes: list[tuple[int, bool, Reminder | None]] = []
+        for reminder in batch:
+            async with runtime.cluster.chat(reminder.chat_id):
+                outcomes += await runtime.db(runtime.bridge.remind, [reminder])
+        return outcomes
 
     async def _sweep_loop(self) -> None:
         """On a shared database: take up reminders due a while ago that no instance claimed (set
