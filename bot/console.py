@@ -104,13 +104,16 @@ class Console:
         return sent
 
     def event_for(self, line: str) -> Event:
-        """A button's number (on a terminal) or its label presses it; anything else is text."""
+        """A button's label or its number presses it; anything else is text.
+
+        The label comes first, so on a 0–10 pain scale "4" means 4, not the fourth button.
+        """
         choice = line.strip()
-        if not self.trace and choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
-            return Choice(self.buttons[int(choice) - 1].data)
         for button in self.buttons:
             if choice.casefold() == button.label.casefold():
                 return Choice(button.data)
+        if not self.trace and choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
+            return Choice(self.buttons[int(choice) - 1].data)
         return Text(line)
 
     def show(self, line: str | None, replies: Iterable[Reply], effects: Iterable[object]) -> None:

@@ -184,3 +184,9 @@ def test_no_color_turns_colour_off_on_a_terminal() -> None:
     printed = run_on_terminal(b"my bladder control has gone\n\x04", {"NO_COLOR": "1"})
     assert "Seek emergency care now" in printed
     assert "\033[" not in printed
+
+
+def test_a_number_that_is_a_button_label_presses_that_button_not_the_nth() -> None:
+    # the pain scale's buttons are 0..10: "4" is pain 4, not the fourth button (pain 3)
+    proc = chat("/log\n4\nNo run today\n", "chat")
+    assert "Logged: pain 4/10" in proc.stdout, proc.stdout[-800:]
