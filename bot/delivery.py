@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import warnings
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
@@ -63,6 +64,22 @@ POLL_TIMEOUT_S = 10
 WEBHOOK_MAX_BODY = 1024 * 1024  # a real update (4,096 characters and their entities) is a few KB
 WEBHOOK_HEADER_TIMEOUT_S = 10.0
 WEBHOOK_BODY_TIMEOUT_S = 10.0
+
+
+class LiveKeyboards(OrderedDict[int, tuple[int, str]]):
+    """Each chat's newest question message (id, text), the most recently used chats only.
+
+    Capped, so a bot that has talked to many chats does not keep a message for each for ever: a
+    chat that drops out just keeps its old buttons, which answer "moved on" if tapped.
+    """
+
+    CAP = 10_000
+
+    def __setitem__(self, chat_id: int, value: tuple[int, str]) -> None:
+        super().__setitem__(chat_id, value)
+        self.move_to_end(chat_id)
+        if len(self) > self.CAP:
+            self.popitem(last=False)
 
 
 def keyboard(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
@@ -106,7 +123,7 @@ class Runtime:
     # each chat's newest question message (id, text), so its keyboard can be closed when the
     # question is answered by typing; kept in memory — after a restart an old keyboard stays,
     # and a tap on it gets the "moved on" toast
-    live_keyboards: dict[int, tuple[int, str]] = field(default_factory=dict)
+    live_keyboards: LiveKeyboards = field(default_factory=lambda: LiveKeyboards())
     # several instances on PostgreSQL (bot/cluster.py): chat locks across instances; None on SQLite
     cluster: Cluster | None = None
     application: Application | None = None

@@ -212,3 +212,13 @@ async def test_a_stored_session_that_no_longer_fits_the_data_starts_afresh(
     fresh = store.load(CHAT)
     assert fresh is not None and not engine.problems(fresh)
     assert fresh.flags == [] and all("a_clue_renamed_since" not in f.concepts for f in fresh.stack)
+
+
+def test_the_live_keyboards_kept_in_memory_are_capped() -> None:
+    from bot.delivery import LiveKeyboards
+
+    live = LiveKeyboards()
+    for chat_id in range(LiveKeyboards.CAP + 50):
+        live[chat_id] = (chat_id, "question")
+    assert len(live) == LiveKeyboards.CAP
+    assert 0 not in live and LiveKeyboards.CAP + 49 in live
