@@ -4,6 +4,8 @@
 
 New chats keep arriving (each runs a short conversation), so sessions, the inbox, the outbox
 and the per-chat locks all see traffic. Prints the bot's RSS every 30 s and the turns answered.
+With --chats N the same N chats come back again and again: memory should then stay flat, since
+every per-chat cache is full after the first rounds (a leak per turn would still show).
 Not run by CI.
 """
 
@@ -34,6 +36,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=float, default=40, help="messages a second")
+    parser.add_argument(
+        "--chats", type=int, default=0,
+        help="cycle through this many chats (0: new chats keep arriving, so caches fill up over the run)",
+    )  # fmt: skip
     args = parser.parse_args()
     api = FakeBotApi(TOKEN)
     with FakeBotApiServer(api) as server, tempfile.TemporaryDirectory() as folder:
@@ -54,7 +60,8 @@ def main() -> None:
                     print(f"| {(now - started) / 60:.1f} | {rss_mb(bot.pid):.1f} | {turns_answered(api)} | {pushed} |", flush=True)
                     next_report += 30
                 if len(live) < 50:
-                    live.append((100_000 + next(chats), 0))
+                    number = next(chats)
+                    live.append((100_000 + (number % args.chats if args.chats else number), 0))
                 chat, step = live.pop(0)
                 api.push(message(chat, CONVERSATION[step]))
                 pushed += 1
