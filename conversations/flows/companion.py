@@ -529,7 +529,9 @@ def propose(turn: Turn, weeks: list[float]) -> None:
         lines.append(_text(turn, "mileage_week", n=n, km=logic.km(week.km), days=days))
     notes = []
     if injured:
-        notes.append(_text(turn, "mileage_injured", pain=last_pain, cross=c.fact("cross_training")))
+        sore = last_pain > c.number("pain_safe") or logic.worsening(scores)
+        key = "mileage_injured" if sore else "mileage_in_rehab"  # a plan under way, not yet run-ready
+        notes.append(_text(turn, key, pain=last_pain, cross=c.fact("cross_training")))
     if len(weeks) >= 2 and weeks[-2] > 0 and weeks[-1] / weeks[-2] - 1 > c.number("big_increase"):
         notes.append(_text(turn, "mileage_jump", percent=round(100 * (weeks[-1] / weeks[-2] - 1)), big=c.fact("big_increase")))
     notes.append(_text(turn, "mileage_notes", ten=c.fact("ten_percent"), spike=c.fact("long_run_spike")))
