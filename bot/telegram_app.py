@@ -71,6 +71,7 @@ from conversations.events import (
     Choice,
     CloseKeyboard,
     Command,
+    Edited,
     Event,
     Forget,
     Reply,
@@ -421,7 +422,10 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the conversation has moved on, so say edits are not re-read."""
     if update.effective_chat is None:
         return
-    turn = await run_turn(update, context, update.effective_chat.id, Unsupported("edited"))
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message is not None else ""
+    # not re-read as an answer, but a warning sign added in an edit is still answered
+    turn = await run_turn(update, context, update.effective_chat.id, Edited(text) if text else Unsupported("edited"))
     await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
 

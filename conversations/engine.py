@@ -29,6 +29,7 @@ from conversations.events import (
     Choice,
     CloseKeyboard,
     Command,
+    Edited,
     Effect,
     Event,
     Forget,
@@ -56,6 +57,7 @@ from conversations.records import EMPTY, ChatRecords
 from conversations.render import CONDITION_TOPICS, INFO, Renderer
 from conversations.session import MAX_BACK_STEPS, Frame, Session, SessionError
 from knowledge import Knowledge, Matcher, Reading, Urgency, default_knowledge
+from knowledge.intents import LONG_DAYS
 from knowledge.model import OtherCondition
 from knowledge.patterns import BREAK
 
@@ -95,6 +97,10 @@ class Engine:
             "lower_back": self._anchors("lower_back") | {"back_general"},
         }
         self.in_scope_concepts = self.context.location_concepts | {"hip_general", "back_general"}
+        # where it hurts, and nothing else (not signs such as tingling): what a correction names
+        self.where_concepts = frozenset(
+            {"hip_general", "back_general", *(c for cond in self.knowledge.conditions.values() for c in (*cond.recognise.where, *cond.recognise.names))}
+        )
         self.trigger_concepts = frozenset(c for t in self.knowledge.triage.triggers.values() for c in t.concepts)
 
     def local_today(self, tz: str) -> dt.date:
@@ -135,6 +141,19 @@ class Engine:
             turn.say("internal_error")
             turn.ask()
         return TurnResult(turn.session, turn.replies, tuple(turn.effects))
+
+    def safe_apology(self, session: Session, event: Event) -> Turn:
+        """After an error: the warning signs in the message are still answered, then an apology."""
+        turn = Turn(self, session)
+        try:
+            if isinstance(event, Text | Edited) and turn.safety(self.reader.read(event.text, self.today())):
+                return turn
+        except Exception:
+            log.exception("the safety step failed too")
+            turn = Turn(self, session)
+        turn.say("internal_error")
+        turn.ask()
+        return turn
 
     def accepts(self, session: Session, data: str) -> bool:
         """Whether button data belongs to the session's current question (not stale, not forged)."""
@@ -227,6 +246,8 @@ class Turn:
             self.on_choice(event.data)
         elif isinstance(event, Command):
             self.on_command(Command(event.name.lower().lstrip("/"), event.argument))
+        elif isinstance(event, Edited):
+            self.on_edited(event.text)
         elif isinstance(event, Unsupported):
             self.say("edited_message" if event.kind == "edited" else "unsupported_message")
             self.ask(reminder=True)
@@ -246,6 +267,9 @@ class Turn:
         """End the turn: check any sign the context may explain, remember the question for /back,
         and close a keyboard answered by typing."""
         self.confirm_explained()
+        emergency = next((i for i, r in enumerate(self.replies) if r.emergency), None)
+        if emergency is not None:  # the emergency advice is the last thing said in its turn
+            self.replies = self.replies[: emergency + 1]
         self.push_back_step()
         moved_on = self.session.menu != self.before.menu or step_token(self.session.top) != step_token(self.before.top)
         if not isinstance(event, Choice) and self.before.menu and moved_on:
@@ -311,7 +335,11 @@ class Turn:
 
     def cancel(self) -> None:
         had_flow = self.session.top is not None
-        self.session = Session(menu=self.session.menu, last_condition=self.session.last_condition)
+        old = self.session  # stopping a flow forgets neither a warning nor the urgency said
+        self.session = Session(
+            menu=old.menu, last_condition=old.last_condition, flags=old.flags, concerns=old.concerns,
+            urgency=old.urgency, cleared=old.cleared, doubtful=old.doubtful,
+        )  # fmt: skip
         self.say("cancelled" if had_flow else "nothing_to_cancel")
         self.ask()
 
@@ -424,6 +452,15 @@ class Turn:
         else:
             self.start_triage(region=value)
 
+    def on_edited(self, text: str) -> None:
+        """An edited message is not re-read as an answer — but a warning sign in it is answered."""
+        message = self.engine.reader.read(text, self.today())
+        if self.safety(message):
+            return
+        if not any(r.kind == "warning" for r in self.replies):
+            self.say("edited_message")
+        self.ask(reminder=True)
+
     # ----- typed text: the chain -------------------------------------------------------------
     def on_text(self, text: str) -> None:
         if not text.strip():
@@ -439,6 +476,8 @@ class Turn:
         read_first = getattr(self.flow(frame), "read_first", None) if frame is not None else None
         if read_first is not None and read_first(self, frame, message):
             return  # a companion answer in words ("ran 8k, pain 3") before questions and small talk
+        if self.typed_label_pressed(message):
+            return
         if self.questions(message):
             return
         if frame is None:
@@ -648,7 +687,7 @@ class Turn:
         days = message.intent.days
         if days is None:
             return
-        long = days >= 8
+        long = days >= LONG_DAYS
         frame.duration = "long" if long else "short"
         if long:
             self.raise_flags([self.knowledge.triage.screen.duration])
@@ -664,6 +703,9 @@ class Turn:
         combined = Reading(frozenset(frame.concepts), frozenset(frame.negated)) | reading
         frame.concepts = sorted(combined.concepts)
         frame.negated = sorted(combined.negated)
+        # a sign made of clues from several messages ("sciatica down my left leg" ... "now my
+        # right leg too") is a warning as soon as its last clue arrives
+        self.raise_flags(list(self.engine.matcher.red_flags(combined.concepts)))
         frame.region = self.region_of(reading.concepts) or frame.region or self.region_of(combined.concepts)
 
     def denied_signs(self, reading: Reading) -> list[str]:

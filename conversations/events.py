@@ -52,13 +52,20 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class Edited:
+    """A message the runner edited after sending it: read for warning signs only."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     """Something the bot cannot read: a photo, sticker, voice note, location, document ..."""
 
     kind: str
 
 
-Event = Text | Choice | Command | Unsupported
+Event = Text | Choice | Command | Edited | Unsupported
 
 
 @dataclass(frozen=True, slots=True)

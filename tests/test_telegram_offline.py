@@ -119,10 +119,19 @@ async def test_non_text_gets_an_explanation_and_the_question_again(
 
 async def test_edited_message_is_not_reread(app: Application, api: FakeBotApi, store: MemoryStore) -> None:
     await feed(app, api, message(CHAT, "my hip hurts"))
-    await feed(app, api, edited(CHAT, "I can't control my bladder"))
+    await feed(app, api, edited(CHAT, "my hip hurts at the front when I sprint"))
     assert "not edits" in api.texts(CHAT)[-1]
     assert store.load(CHAT).top.step == "location"  # type: ignore[union-attr]
     assert not store.load(CHAT).flags  # type: ignore[union-attr]
+
+
+async def test_a_warning_sign_added_in_an_edit_is_still_answered(
+    app: Application, api: FakeBotApi, store: MemoryStore
+) -> None:
+    await feed(app, api, message(CHAT, "my hip hurts"))
+    await feed(app, api, edited(CHAT, "my hip hurts and I can't control my bladder"))
+    assert "Seek emergency care now" in api.texts(CHAT)[-1]
+    assert "cauda_equina" in store.load(CHAT).flags  # type: ignore[union-attr]
 
 
 async def test_groups_get_pointed_to_a_private_chat_and_channels_are_ignored(

@@ -31,6 +31,7 @@ from conversations.records import (
     parse_time,
     parse_timezone,
 )
+from knowledge import Urgency
 from knowledge.companion import Companion, load_companion
 from knowledge.intents import Answer
 
@@ -94,6 +95,21 @@ def _blocked(turn: Turn) -> bool:
         turn.aftermath_reminder()
         return True
     return False
+
+
+def _needs_clinician_first(turn: Turn) -> bool:
+    """No exercise plan while a warning needs seeing to today, or a sign withholds exercises."""
+    session, knowledge = turn.session, turn.knowledge
+    withheld = any(knowledge.red_flags[f].withhold_exercises for f in session.flags if f in knowledge.red_flags) or any(
+        knowledge.concerns[c].withhold_exercises for c in session.concerns if c in knowledge.concerns
+    )
+    said = turn.said()
+    if not withheld and (said is None or said < Urgency.URGENT):
+        return False
+    turn.say("plan_not_now")
+    if turn.session.top is not None:
+        turn.ask(reminder=True)
+    return True
 
 
 # ----- /log ---------------------------------------------------------------------------------------
@@ -319,8 +335,8 @@ def _level_name(turn: Turn, level: str) -> str:
 
 def plan_command(turn: Turn, argument: str = "") -> None:
     """/plan or "Start a plan": today's card of the plan in progress, or a new plan for the
-    condition of the last result."""
-    if _blocked(turn):
+    condition of the last result — not when what the runner said needs a clinician first."""
+    if _blocked(turn) or _needs_clinician_first(turn):
         return
     knowledge = turn.knowledge
     current = turn.records.plan

@@ -75,6 +75,9 @@ def yes_no(turn: Turn, frame: Frame, message: MessageReading, flag: str) -> None
     if answer is Answer.YES and goes_on_about_something_else(turn, message, flag):
         note(turn, frame, message)
         ask_confirm(turn, frame, flag)
+    elif answer is Answer.NO and denies_only_part(turn, message, flag):
+        note(turn, frame, message)
+        ask_confirm(turn, frame, flag)  # "no bladder problems": and the rest of the question?
     elif answer in (Answer.YES, Answer.NO, Answer.UNSURE):
         note(turn, frame, message)
         turn.typed_label = turn.current_options().get(answer.value, "")  # shown where the buttons were
@@ -100,6 +103,13 @@ def goes_on_about_something_else(turn: Turn, message: MessageReading, flag: str)
     if clues & detect:
         return False
     return bool(clues) or (message.intent.also and len(message.intent.rest) >= 3)
+
+
+def denies_only_part(turn: Turn, message: MessageReading, flag: str) -> bool:
+    """ "No bladder problems" to a question about several signs: only one of them is answered."""
+    signs = {c for c in turn.knowledge.red_flags[flag].detect if not c.endswith("_name")}
+    denied = message.reading.negated & signs
+    return bool(denied) and bool(signs - denied)
 
 
 def ask_confirm(turn: Turn, frame: Frame, flag: str) -> None:

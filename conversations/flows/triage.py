@@ -102,7 +102,7 @@ class Triage:
 
     def other_region(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
         """A message about the other region: a correction, or a second problem ("too", "also")."""
-        regions = turn.regions_in(message.concepts)
+        regions = turn.regions_in(message.concepts & turn.engine.where_concepts)
         if not frame.region or len(regions) != 1 or regions[0] == frame.region:
             return False
         new = regions[0]
@@ -160,6 +160,11 @@ class Triage:
             floor_reason = knowledge.conditions[result.condition].name
         # the result restates every warning, so this turn's separate warnings are not repeated
         turn.replies = [r for r in turn.replies if r.kind != "warning"]
+        if urgency is Urgency.EMERGENCY:  # never a self-care card under an emergency
+            ids = [f for f in flags if knowledge.red_flags[f].urgency is Urgency.EMERGENCY]
+            if not turn.raise_flags(ids):
+                turn.emergency(ids)
+            return
         withhold = any(knowledge.concerns[c].withhold_exercises for c in concerns) or any(
             knowledge.red_flags[f].withhold_exercises for f in flags
         )
