@@ -209,7 +209,10 @@ class Bridge:
             session = self.load(chat_id)
             replies = [Reply(companion_of(self.engine.knowledge).message("reminder_due"), kind="info", topic="reminder")]
             effects: list[Any] = []
-            if records.plan is not None:
+            busy = session.top is not None and session.top.flow in ("triage", "check", "aftermath")
+            # in the middle of a triage or after an emergency the reminder is only a line: the day's
+            # card would push the plan on top of the question the runner is answering
+            if records.plan is not None and not busy:
                 result = self.engine.handle(session, Command("plan"), records)
                 session, effects = result.session, [e for e in result.effects if isinstance(e, RECORD_EFFECTS)]
                 replies += result.replies
