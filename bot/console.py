@@ -18,8 +18,7 @@ from typing import TextIO
 
 from bot.records import MemoryRecordStore, RecordStore, apply_effects
 from conversations.engine import Engine
-from conversations.events import Button, Choice, Event, Reply, SendChart, SendFiles, Text, Toast
-from conversations.flows.companion import companion_of
+from conversations.events import Button, Choice, Event, ReminderDue, Reply, SendChart, SendFiles, Text, Toast
 from conversations.session import Session
 
 RED, DIM, BOLD, RESET = "\033[31m", "\033[2m", "\033[1m", "\033[0m"
@@ -97,9 +96,11 @@ class Console:
             if self.records.claim(reminder, now) is None:
                 continue
             with self.lock:
-                text = companion_of(self.engine.knowledge).message("reminder_due")
-                self.out.write(f"\nbot> {text}\n")
-                self.out.flush()
+                result = self.engine.handle(self.session, ReminderDue(), self.records.records(self.CHAT_ID))
+                self.session = result.session
+                apply_effects(self.records, self.CHAT_ID, result.effects, now)
+                self.out.write("\n")
+                self.show(None, result.replies, result.effects)
             sent += 1
         return sent
 

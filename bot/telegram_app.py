@@ -70,10 +70,10 @@ from conversations.events import (
     CancelReminders,
     Choice,
     CloseKeyboard,
-    Command,
     Edited,
     Event,
     Forget,
+    ReminderDue,
     Reply,
     SendChart,
     SendFiles,
@@ -83,7 +83,6 @@ from conversations.events import (
     Unsupported,
     parse_command,
 )
-from conversations.flows.companion import companion_of
 from conversations.machine import step_token
 from conversations.records import Reminder
 from conversations.session import Session
@@ -206,16 +205,9 @@ class Bridge:
             if current is None or not current.active or current.next_due != reminder.next_due or current.due > now:
                 outcomes.append((chat_id, False, current if current and current.active else None))
                 continue
-            session = self.load(chat_id)
-            replies = [Reply(companion_of(self.engine.knowledge).message("reminder_due"), kind="info", topic="reminder")]
-            effects: list[Any] = []
-            busy = session.top is not None and session.top.flow in ("triage", "check", "aftermath")
-            # in the middle of a triage or after an emergency the reminder is only a line: the day's
-            # card would push the plan on top of the question the runner is answering
-            if records.plan is not None and not busy:
-                result = self.engine.handle(session, Command("plan"), records)
-                session, effects = result.session, [e for e in result.effects if isinstance(e, RECORD_EFFECTS)]
-                replies += result.replies
+            result = self.engine.handle(self.load(chat_id), ReminderDue(), records)
+            session, replies = result.session, result.replies
+            effects = [e for e in result.effects if isinstance(e, RECORD_EFFECTS)]
             claimed: list[Reminder] = []
             claim = self.records.claiming(current, now, claimed)
             writes = self.records.writes(chat_id, effects, now) if effects else None

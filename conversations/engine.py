@@ -33,6 +33,7 @@ from conversations.events import (
     Effect,
     Event,
     Forget,
+    ReminderDue,
     Reply,
     Text,
     Toast,
@@ -137,20 +138,18 @@ class Engine:
         except Exception:
             top = session.top
             log.exception("engine error in flow %s handling %s", top.flow if top else "menu", type(event).__name__)
-            turn = Turn(self, session, records)
-            turn.say("internal_error")
-            turn.ask()
+            turn = self.safe_apology(session, event, records)
         return TurnResult(turn.session, turn.replies, tuple(turn.effects))
 
-    def safe_apology(self, session: Session, event: Event) -> Turn:
+    def safe_apology(self, session: Session, event: Event, records: ChatRecords = EMPTY) -> Turn:
         """After an error: the warning signs in the message are still answered, then an apology."""
-        turn = Turn(self, session)
+        turn = Turn(self, session, records)
         try:
-            if isinstance(event, Text | Edited) and turn.safety(self.reader.read(event.text, self.today())):
+            if isinstance(event, Text | Edited) and turn.safety(self.reader.read(event.text, turn.today())):
                 return turn
         except Exception:
             log.exception("the safety step failed too")
-            turn = Turn(self, session)
+            turn = Turn(self, session, records)
         turn.say("internal_error")
         turn.ask()
         return turn
@@ -248,6 +247,8 @@ class Turn:
             self.on_command(Command(event.name.lower().lstrip("/"), event.argument))
         elif isinstance(event, Edited):
             self.on_edited(event.text)
+        elif isinstance(event, ReminderDue):
+            companion.reminder_due(self)
         elif isinstance(event, Unsupported):
             self.say("edited_message" if event.kind == "edited" else "unsupported_message")
             self.ask(reminder=True)

@@ -59,13 +59,18 @@ class Edited:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderDue:
+    """The runner's daily reminder has fallen due (the adapter has claimed it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     """Something the bot cannot read: a photo, sticker, voice note, location, document ..."""
 
     kind: str
 
 
-Event = Text | Choice | Command | Edited | Unsupported
+Event = Text | Choice | Command | Edited | ReminderDue | Unsupported
 
 
 @dataclass(frozen=True, slots=True)

@@ -483,3 +483,30 @@ def test_the_emergency_is_never_followed_by_a_result(engine: Engine) -> None:
             session, replies = _talk(engine, text, session=session)
             assert "result" not in [r.kind for r in replies]
         assert json.loads(session.to_json())["urgency"] == "emergency"
+
+
+def test_after_an_engine_error_the_warning_signs_in_the_message_are_still_answered(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conversations.flows import FLOWS
+
+    session, _ = _talk(engine, "my hip hurts")
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the flow")
+
+    monkeypatch.setattr(FLOWS["triage"], "on_text", broken)
+    after, replies = _pair(engine.handle(session, Text("front, and I can't control my bladder")))
+    assert [r.kind for r in replies] == ["emergency"]
+    assert "cauda_equina" in after.flags
+
+
+def test_a_reminder_due_mid_triage_is_one_line_and_leaves_the_question_pending(engine: Engine) -> None:
+    from conversations.events import ReminderDue
+    from conversations.records import ChatRecords, Plan
+
+    session, _ = _talk(engine, "front of my hip hurts when I sprint")
+    records = ChatRecords(plans=(Plan(id="p1", condition="hip_flexor_strain", start="2026-11-20"),))
+    after, replies = _pair(engine.handle(session, ReminderDue(), records))
+    assert [r.topic for r in replies] == ["reminder"]
+    assert after.top is not None and after.top.step == session.top.step  # type: ignore[union-attr]

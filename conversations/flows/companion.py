@@ -381,6 +381,19 @@ def day_card(turn: Turn, plan: Plan, day: int) -> str:
     )
 
 
+# flows a reminder must not push a plan card on top of: their pending question comes first
+BUSY_FLOWS = frozenset({"triage", "check", "aftermath"})
+
+
+def reminder_due(turn: Turn) -> None:
+    """The daily reminder: a line, and today's card when a plan is under way — but only a line in
+    the middle of a triage or after an emergency, where the card would cover the question."""
+    _say(turn, "reminder_due", topic="reminder")
+    top = turn.session.top
+    if turn.records.plan is not None and (top is None or top.flow not in BUSY_FLOWS):
+        plan_command(turn)
+
+
 def show_day(turn: Turn, plan: Plan) -> None:
     today = turn.today()
     day = plan.day_of(today)
