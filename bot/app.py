@@ -28,7 +28,7 @@ def run_bot(command: str | None, trace: bool = False) -> int:
             return fail(
                 "TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in .env (see README.md)"
             )
-        from bot.telegram_app import run_telegram  # Telegram's imports are only paid for when needed
+        from bot.telegram.application import run_telegram  # Telegram's imports are only paid for when needed
 
         return run_telegram(settings)
     except (ConfigError, KnowledgeError) as error:
@@ -47,8 +47,8 @@ def run_chat(hint: str = "", trace: bool = False, settings: Settings | None = No
 
     records = None
     if settings is not None and sys.stdin.isatty() and not trace:
-        from bot.records import SqliteRecordStore
-        from bot.storage import StorageError
+        from bot.storage.records import SqliteRecordStore
+        from bot.storage.sessions import StorageError
 
         try:
             records = SqliteRecordStore(settings.database_path)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore, apply_effects
-from bot.storage import SessionStore, SqliteStore
+from bot.storage.records import MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore, apply_effects
+from bot.storage.sessions import SessionStore, SqliteStore
 from conversations.events import CancelReminders, Forget, SaveLog, SavePlan, SetReminder
 from conversations.records import (
     ChatRecords,
@@ -40,7 +40,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStor
     made: RecordStore
     owner: SessionStore | None = None
     if request.param.startswith("postgresql"):
-        from bot.pg_storage import PgRecordStore, PgStore
+        from bot.storage.postgres import PgRecordStore, PgStore
 
         url = fresh_database(request.getfixturevalue("pg_server"))
         if request.param == "postgresql-shared":
@@ -156,7 +156,7 @@ class TestRecordStoreContract:
 
 
 def test_sqlite_records_survive_reopening_and_share_a_file_with_sessions(tmp_path: Path) -> None:
-    from bot.storage import SqliteStore
+    from bot.storage.sessions import SqliteStore
 
     path = tmp_path / "bot.sqlite3"
     sessions = SqliteStore(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import (
+from bot.storage.sessions import (
     KEEP,
     MIGRATIONS,
     MemoryStore,
@@ -25,7 +25,7 @@ from tests.pg_server import fresh_database
 @pytest.fixture(params=["memory", "sqlite-file", "sqlite-in-memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
     if request.param == "postgresql":
-        from bot.pg_storage import PgStore
+        from bot.storage.postgres import PgStore
 
         made: SessionStore = PgStore(fresh_database(request.getfixturevalue("pg_server")))
         yield made

@@ -42,14 +42,14 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from telegram import Update
 
-from bot.delivery import Fatal, _requeue, chat_id_of
-from bot.pg_storage import safe_url
-from bot.storage import StorageError
+from bot.storage.postgres import safe_url
+from bot.storage.sessions import StorageError
+from bot.telegram.delivery import Fatal, _requeue, chat_id_of
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-    from bot.delivery import ChatOrderProcessor, Runtime
+    from bot.telegram.delivery import ChatOrderProcessor, Runtime
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from bot.records import RECORD_EFFECTS, NotClaimed
-from bot.storage import KEEP, Also, Message, Outgoing, StorageBusy, StorageError, _read
+from bot.storage.records import RECORD_EFFECTS, NotClaimed
+from bot.storage.sessions import KEEP, Also, Message, Outgoing, StorageBusy, StorageError, _read
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
 from conversations.records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 from conversations.session import Session

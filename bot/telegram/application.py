@@ -55,16 +55,16 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.attachments import messages_for
-from bot.backends import cluster_for, open_store, shared
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
 from bot.logs import configure_logging
-from bot.records import RECORD_EFFECTS, MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore
-from bot.reminders import REMINDER_SHARE, Reminders
-from bot.storage import KEEP, Outgoing, SessionStore, SqliteStore, StorageBusy, StorageError
-from bot.storage import Message as Queued
+from bot.storage.backends import cluster_for, open_store, shared
+from bot.storage.records import RECORD_EFFECTS, MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore
+from bot.storage.sessions import KEEP, Outgoing, SessionStore, SqliteStore, StorageBusy, StorageError
+from bot.storage.sessions import Message as Queued
+from bot.telegram.attachments import messages_for
+from bot.telegram.delivery import _APPLICATIONS, ChatOrderProcessor, Fatal, Runtime, poll, serve_webhook
+from bot.telegram.reminders import REMINDER_SHARE, Reminders
 from conversations.engine import Engine
 from conversations.events import (
     CancelReminders,
@@ -554,7 +554,7 @@ def record_store_for(store: SessionStore) -> RecordStore:
     if isinstance(store, SqliteStore):
         return SqliteRecordStore.sharing(store.db)
     if shared(store):  # PostgreSQL: imported only then, as psycopg is
-        from bot.pg_storage import PgRecordStore, PgStore
+        from bot.storage.postgres import PgRecordStore, PgStore
 
         if isinstance(store, PgStore):
             return PgRecordStore.sharing(store)

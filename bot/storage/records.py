@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.storage import StorageError  # also imports sqlite-utils without numpy, once
+from bot.storage.sessions import StorageError  # also imports sqlite-utils without numpy, once
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
 from conversations.records import (
     ChatRecords,

@@ -9,17 +9,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.records import RecordStore, SqliteRecordStore
-from bot.storage import SessionStore, SqliteStore
+from bot.storage.records import RecordStore, SqliteRecordStore
+from bot.storage.sessions import SessionStore, SqliteStore
 
 if TYPE_CHECKING:
-    from bot.cluster import Cluster
+    from bot.telegram.cluster import Cluster
 
 
 def open_store(settings: Settings) -> SessionStore:
     """The session store: sessions, counts, the inbox and the outbox."""
     if settings.database_url:
-        from bot.pg_storage import PgStore
+        from bot.storage.postgres import PgStore
 
         return PgStore(settings.database_url)
     return SqliteStore(settings.database_path)
@@ -28,7 +28,7 @@ def open_store(settings: Settings) -> SessionStore:
 def open_records(settings: Settings) -> RecordStore:
     """The companion's record store (logs, plans, reminders), in the same database as the sessions."""
     if settings.database_url:
-        from bot.pg_storage import PgRecordStore
+        from bot.storage.postgres import PgRecordStore
 
         return PgRecordStore(settings.database_url)
     return SqliteRecordStore(settings.database_path)
@@ -43,6 +43,6 @@ def cluster_for(store: SessionStore) -> Cluster | None:
     """Cross-instance coordination for a shared store; None for SQLite (one process owns the file)."""
     if not shared(store):
         return None
-    from bot.cluster import Cluster
+    from bot.telegram.cluster import Cluster
 
     return Cluster(store.url)  # type: ignore[attr-defined]  # shared() checked it has one

@@ -44,16 +44,16 @@ from telegram.error import (
 )
 from telegram.ext import BaseUpdateProcessor
 
-from bot.attachments import CHART, DOCUMENT, chart_of, file_of
-from bot.storage import Outgoing, SessionStore, fits
+from bot.storage.sessions import Outgoing, SessionStore, fits
+from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
 
 if TYPE_CHECKING:
     from telegram import Bot
     from telegram.ext import Application
 
-    from bot.cluster import Cluster
-    from bot.reminders import Reminders
-    from bot.telegram_app import Bridge
+    from bot.telegram.application import Bridge
+    from bot.telegram.cluster import Cluster
+    from bot.telegram.reminders import Reminders
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

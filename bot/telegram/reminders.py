@@ -33,7 +33,7 @@ from conversations.records import Reminder
 if TYPE_CHECKING:
     from telegram.ext import Application, Job, JobQueue
 
-    from bot.delivery import Runtime
+    from bot.telegram.delivery import Runtime
 
 log = logging.getLogger(__name__)
 
