@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import describe_timings, machine, print_table
-from bot.storage.sessions import SqliteStore
-from bot.telegram.application import Bridge
+from bot.storage.sqlite_sessions import SqliteStore
+from bot.telegram.bridge import Bridge
 from conversations.engine import Engine
 from conversations.events import Button, Choice, Command, Event, Reply, Text, Unsupported
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.records import MemoryRecordStore, RecordStore, SqliteRecordStore, apply_effects
+from bot.storage.memory import MemoryRecordStore
+from bot.storage.records import RecordStore, apply_effects
+from bot.storage.sqlite_records import SqliteRecordStore
 from conversations.engine import Engine
 from conversations.events import (
     Choice,
