@@ -293,7 +293,7 @@ def test_matplotlib_is_not_imported_until_a_chart_is_drawn() -> None:
     import subprocess
     import sys
 
-    code = "import sys, bot.charts, bot.console, bot.storage.records; print('matplotlib' in sys.modules)"
+    code = "import sys, bot.charts, bot.console, bot.storage.sqlite_records; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
