@@ -4,7 +4,7 @@
 
 Each turn is what the Telegram handler does around sending: load the chat's session from a real
 SQLite file (WAL), read the message, run the engine, then in one transaction save the session,
-queue the replies in the outbox and mark the update done (bot.telegram_app `Bridge.turn`). Many chats run interleaved through scripted conversations that mix free text,
+queue the replies in the outbox and mark the update done (bot.telegram `Bridge.turn`). Many chats run interleaved through scripted conversations that mix free text,
 button presses, commands, red flags, and the odd photo or stale button.
 """
 
@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import describe_timings, machine, print_table
-from bot.storage import SqliteStore
-from bot.telegram_app import Bridge
+from bot.storage.sqlite_sessions import SqliteStore
+from bot.telegram.bridge import Bridge
 from conversations.engine import Engine
 from conversations.events import Button, Choice, Command, Event, Reply, Text, Unsupported
 

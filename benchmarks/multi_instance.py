@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import machine, percentile, print_table
-from bot.storage import MemoryStore
-from bot.telegram_app import Bridge
+from bot.storage.memory import MemoryStore
+from bot.telegram.bridge import Bridge
 from conversations.engine import Engine
 from conversations.events import Text, parse_command
 from tests.fake_bot_api import FakeBotApi, FakeBotApiServer

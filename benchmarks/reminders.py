@@ -29,8 +29,8 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.common import ROOT, percentile
-from bot.records import SqliteRecordStore
-from bot.storage import SqliteStore
+from bot.storage.sqlite_records import SqliteRecordStore
+from bot.storage.sqlite_sessions import SqliteStore
 from conversations.records import iso
 from tests.fake_bot_api import FakeBotApi, FakeBotApiServer, message
 

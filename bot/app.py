@@ -6,16 +6,10 @@ import os
 import sys
 
 from bot.config import ConfigError, Settings
+from bot.startup import fail
 from knowledge import KnowledgeError
 
 CONSOLE_HINT = "(No TELEGRAM_BOT_TOKEN is set, so this is a console chat. To run on Telegram, see README.md.)"
-EXIT_CONFIG = 1
-
-
-def fail(message: str) -> int:
-    """One clear line on stderr and a non-zero exit status — never a traceback."""
-    sys.stderr.write(f"runner-bot: {message}\n")
-    return EXIT_CONFIG
 
 
 def run_bot(command: str | None, trace: bool = False) -> int:
@@ -28,7 +22,7 @@ def run_bot(command: str | None, trace: bool = False) -> int:
             return fail(
                 "TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in .env (see README.md)"
             )
-        from bot.telegram_app import run_telegram  # Telegram's imports are only paid for when needed
+        from bot.telegram.application import run_telegram  # Telegram's imports are only paid for when needed
 
         return run_telegram(settings)
     except (ConfigError, KnowledgeError) as error:
@@ -47,8 +41,8 @@ def run_chat(hint: str = "", trace: bool = False, settings: Settings | None = No
 
     records = None
     if settings is not None and sys.stdin.isatty() and not trace:
-        from bot.records import SqliteRecordStore
-        from bot.storage import StorageError
+        from bot.storage.sessions import StorageError
+        from bot.storage.sqlite_records import SqliteRecordStore
 
         try:
             records = SqliteRecordStore(settings.database_path)

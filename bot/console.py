@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
-from bot.records import MemoryRecordStore, RecordStore, apply_effects
+from bot.storage.memory import MemoryRecordStore
+from bot.storage.records import RecordStore, apply_effects
 from conversations.engine import Engine
 from conversations.events import Button, Choice, Event, ReminderDue, Reply, SendChart, SendFiles, Text, Toast
 from conversations.session import Session

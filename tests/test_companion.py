@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import MemoryRecordStore, RecordStore, SqliteRecordStore, apply_effects
+from bot.storage.memory import MemoryRecordStore
+from bot.storage.records import RecordStore, apply_effects
+from bot.storage.sqlite_records import SqliteRecordStore
 from conversations.engine import Engine
 from conversations.events import (
     Choice,
@@ -291,7 +293,7 @@ def test_matplotlib_is_not_imported_until_a_chart_is_drawn() -> None:
     import subprocess
     import sys
 
-    code = "import sys, bot.charts, bot.console, bot.records; print('matplotlib' in sys.modules)"
+    code = "import sys, bot.charts, bot.console, bot.storage.sqlite_records; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

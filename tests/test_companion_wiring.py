@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import NotClaimed
-from bot.storage import KEEP, SessionStore, SqliteStore
-from bot.storage import Message as Queued
-from bot.telegram_app import Bridge, record_store_for
+from bot.storage.backends import record_store_for
+from bot.storage.records import NotClaimed
+from bot.storage.sessions import KEEP, SessionStore
+from bot.storage.sessions import Message as Queued
+from bot.storage.sqlite_sessions import SqliteStore
+from bot.telegram.bridge import Bridge
 from conversations.engine import Engine
 from conversations.events import Command, Text
 from conversations.records import Reminder
@@ -24,7 +26,8 @@ from conversations.records import Reminder
 def bridge(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bridge]:
     store: SessionStore
     if request.param == "postgresql":
-        from bot.pg_storage import PgRecordStore, PgStore
+        from bot.storage.pg_records import PgRecordStore
+        from bot.storage.pg_sessions import PgStore
 
         store = PgStore(request.getfixturevalue("pg_url"))
     else:

@@ -10,17 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.backends import cluster_for, open_records, open_store
 from bot.config import ConfigError, Settings
-from bot.records import SqliteRecordStore
-from bot.storage import Message, SqliteStore, StorageError
+from bot.storage.backends import open_records, open_store
+from bot.storage.sessions import Message, StorageError
+from bot.storage.sqlite_records import SqliteRecordStore
+from bot.storage.sqlite_sessions import SqliteStore
+from bot.telegram.application import cluster_for
 from conversations.session import Session
 
 NOW = dt.datetime(2025, 3, 28, 12, 0, tzinfo=dt.UTC)
 
 
 def test_migrations_are_recorded_once_even_when_instances_start_together(pg_url: str) -> None:
-    from bot.pg_storage import MIGRATIONS, PgStore, applied_migrations
+    from bot.storage.pg_pool import MIGRATIONS, applied_migrations
+    from bot.storage.pg_sessions import PgStore
 
     stores: list[PgStore] = []
     threads = [threading.Thread(target=lambda: stores.append(PgStore(pg_url))) for _ in range(4)]
@@ -36,7 +39,7 @@ def test_migrations_are_recorded_once_even_when_instances_start_together(pg_url:
 
 
 def test_two_instances_see_each_others_sessions_at_once(pg_url: str) -> None:
-    from bot.pg_storage import PgStore
+    from bot.storage.pg_sessions import PgStore
 
     first, second = PgStore(pg_url), PgStore(pg_url)
     first.save(1, Session(menu=1))
@@ -49,7 +52,7 @@ def test_two_instances_see_each_others_sessions_at_once(pg_url: str) -> None:
 
 
 def test_an_update_received_by_two_instances_is_new_to_one(pg_url: str) -> None:
-    from bot.pg_storage import PgStore
+    from bot.storage.pg_sessions import PgStore
 
     stores = [PgStore(pg_url) for _ in range(2)]
     results: list[list[int]] = []
@@ -64,7 +67,7 @@ def test_an_update_received_by_two_instances_is_new_to_one(pg_url: str) -> None:
 
 
 def test_instances_claiming_every_due_reminder_send_each_once(pg_url: str) -> None:
-    from bot.pg_storage import PgRecordStore
+    from bot.storage.pg_records import PgRecordStore
 
     setup = PgRecordStore(pg_url)
     for chat in range(200):
@@ -91,7 +94,7 @@ def test_instances_claiming_every_due_reminder_send_each_once(pg_url: str) -> No
 
 
 def test_an_unreachable_server_is_one_line_without_the_password() -> None:
-    from bot.pg_storage import PgStore
+    from bot.storage.pg_sessions import PgStore
 
     PgStore.POOL_TIMEOUT_S = 2.0
     with pytest.raises(StorageError, match=r"cannot use the database at postgresql://bot@127\.0\.0\.1:1/x") as raised:
@@ -123,8 +126,9 @@ def test_database_url_must_be_postgresql() -> None:
 def test_two_instances_reminding_at_once_queue_each_reminder_once(pg_url: str) -> None:
     """Bridge.remind on two instances (threads, each its own pool): each due reminder's claim and
     its message commit together on exactly one of them."""
-    from bot.pg_storage import PgStore
-    from bot.telegram_app import Bridge, record_store_for
+    from bot.storage.backends import record_store_for
+    from bot.storage.pg_sessions import PgStore
+    from bot.telegram.bridge import Bridge
     from conversations.engine import Engine
 
     now = dt.datetime(2026, 3, 2, 7, 0, 1, tzinfo=dt.UTC)

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore, apply_effects
-from bot.storage import SessionStore, SqliteStore
+from bot.storage.memory import MemoryRecordStore
+from bot.storage.records import NotClaimed, RecordStore, apply_effects
+from bot.storage.sessions import SessionStore
+from bot.storage.sqlite_records import SqliteRecordStore
+from bot.storage.sqlite_sessions import SqliteStore
 from conversations.events import CancelReminders, Forget, SaveLog, SavePlan, SetReminder
 from conversations.records import (
     ChatRecords,
@@ -40,7 +43,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStor
     made: RecordStore
     owner: SessionStore | None = None
     if request.param.startswith("postgresql"):
-        from bot.pg_storage import PgRecordStore, PgStore
+        from bot.storage.pg_records import PgRecordStore
+        from bot.storage.pg_sessions import PgStore
 
         url = fresh_database(request.getfixturevalue("pg_server"))
         if request.param == "postgresql-shared":
@@ -156,7 +160,7 @@ class TestRecordStoreContract:
 
 
 def test_sqlite_records_survive_reopening_and_share_a_file_with_sessions(tmp_path: Path) -> None:
-    from bot.storage import SqliteStore
+    from bot.storage.sqlite_sessions import SqliteStore
 
     path = tmp_path / "bot.sqlite3"
     sessions = SqliteStore(path)

@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import (
-    KEEP,
-    MIGRATIONS,
-    MemoryStore,
-    Message,
-    SessionStore,
-    SqliteStore,
-    StorageBusy,
-    StorageError,
-)
+from bot.storage.memory import MemoryStore
+from bot.storage.sessions import KEEP, Message, SessionStore, StorageBusy, StorageError
+from bot.storage.sqlite_sessions import MIGRATIONS, SqliteStore
 from conversations.session import Frame, Session
 from tests.pg_server import fresh_database
 
@@ -25,7 +18,7 @@ from tests.pg_server import fresh_database
 @pytest.fixture(params=["memory", "sqlite-file", "sqlite-in-memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
     if request.param == "postgresql":
-        from bot.pg_storage import PgStore
+        from bot.storage.pg_sessions import PgStore
 
         made: SessionStore = PgStore(fresh_database(request.getfixturevalue("pg_server")))
         yield made

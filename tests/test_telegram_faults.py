@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import MemoryStore
-from bot.telegram_app import Bridge
+from bot.storage.memory import MemoryStore
+from bot.telegram.bridge import Bridge
 from conversations.engine import Engine
 from conversations.events import Text, parse_command
 from tests.conftest import ROOT

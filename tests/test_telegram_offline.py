@@ -11,8 +11,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.storage import MemoryStore
-from bot.telegram_app import MENU_COMMANDS, build_application, coalesce, post_init, post_shutdown, split_text
+from bot.storage.memory import MemoryStore
+from bot.telegram.application import MENU_COMMANDS, build_application, post_init, post_shutdown
+from bot.telegram.bridge import coalesce, split_text
 from conversations.engine import Engine
 from conversations.events import Button, Reply
 from conversations.session import Session
@@ -224,7 +225,7 @@ async def test_a_stored_session_that_no_longer_fits_the_data_starts_afresh(
 
 
 def test_the_live_keyboards_kept_in_memory_are_capped() -> None:
-    from bot.delivery import LiveKeyboards
+    from bot.telegram.runtime import LiveKeyboards
 
     live = LiveKeyboards()
     for chat_id in range(LiveKeyboards.CAP + 50):

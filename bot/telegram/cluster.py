@@ -33,28 +33,58 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from telegram import Update
 
-from bot.delivery import Fatal, _requeue, chat_id_of
-from bot.pg_storage import safe_url
-from bot.storage import StorageError
+from bot.storage.pg_pool import safe_url
+from bot.storage.sessions import SessionStore, StorageError
+from bot.telegram.updates import Fatal, chat_id_of, requeue
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-    from bot.delivery import ChatOrderProcessor, Runtime
-
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLLER_LOCK = 1_380_077_396  # first key of the two-key advisory lock "one poller per bot"
 RETRY_S = 2.0
+
+
+class Instance(Protocol):
+    """What the cluster uses of this instance's Runtime (bot/telegram/runtime.py)."""
+
+    retry_later: set[int]
+
+    @property
+    def store(self) -> SessionStore:
+        """The session store (on PostgreSQL: a PgStore)."""
+        ...
+
+    async def db(self, function: Callable[..., T], *args: Any) -> T:
+        """Run storage work on a database thread."""
+        ...
+
+    async def dispatch(self, application: Application, update_id: int, raw: Any) -> None:
+        """Queue an inbox update for the handlers."""
+        ...
+
+    async def flush_in_order(self, chat_id: int) -> None:
+        """Send the chat's outbox, holding its lock."""
+        ...
+
+
+class UpdateRunner(Protocol):
+    """What the cluster uses of the chat-order processor (bot/telegram/chat_order.py)."""
+
+    async def finish(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run an update's handlers and mark it done (or requeue it)."""
+        ...
 
 
 class Cluster:
@@ -108,7 +138,7 @@ class Cluster:
             yield conn
 
     async def process(
-        self, application: Application, runtime: Runtime, processor: ChatOrderProcessor,
+        self, application: Application, runtime: Instance, processor: UpdateRunner,
         update: Update, coroutine: Awaitable[Any],
     ) -> None:  # fmt: skip
         """Run an update's handlers under its chat's lock, after the chat's earlier unfinished updates."""
@@ -140,7 +170,7 @@ class Cluster:
                     [chat_id, update_id],
                 ):  # fmt: skip
                     log.info("update %s waits: an earlier one of its chat is to be tried again", update_id)
-                    asyncio.get_running_loop().call_later(RETRY_S, partial(_requeue, update))
+                    asyncio.get_running_loop().call_later(RETRY_S, partial(requeue, update))
                     return
                 done = await _fetch(conn, "SELECT done IS NOT NULL FROM inbox WHERE update_id = %s", [update_id])
                 if done and done[0][0]:
@@ -153,17 +183,17 @@ class Cluster:
         except (psycopg.OperationalError, PoolTimeout) as error:
             log.warning("update %s: the chat lock failed (%s); trying again shortly", update_id, type(error).__name__)
             if not started:
-                asyncio.get_running_loop().call_later(RETRY_S, partial(_requeue, update))
+                asyncio.get_running_loop().call_later(RETRY_S, partial(requeue, update))
         finally:
             if not started and hasattr(coroutine, "close"):
                 coroutine.close()  # type: ignore[attr-defined]  # never run: no "never awaited" warning
             self.inflight.discard(update_id)
 
     # ----- what a stopped instance left --------------------------------------------------------
-    def start_sweeper(self, application: Application, runtime: Runtime) -> None:
+    def start_sweeper(self, application: Application, runtime: Instance) -> None:
         self._sweeper = asyncio.create_task(self._sweep(application, runtime))
 
-    async def _sweep(self, application: Application, runtime: Runtime) -> None:
+    async def _sweep(self, application: Application, runtime: Instance) -> None:
         store: Any = runtime.store
         while not self.draining:
             await asyncio.sleep(self.SWEEP_EVERY_S)
@@ -185,7 +215,7 @@ class Cluster:
             except (StorageError, psycopg.Error) as error:
                 log.warning("the sweeper could not read the database (%s)", type(error).__name__)
 
-    async def _flush(self, runtime: Runtime, chat_id: int) -> None:
+    async def _flush(self, runtime: Instance, chat_id: int) -> None:
         try:
             await runtime.flush_in_order(chat_id)
         finally:

@@ -1,13 +1,7 @@
-"""Where a runner's records live: log entries, plans and reminders, apart from the session.
+"""The companion's records in a SQLite file (WAL): log entries, plans and reminders.
 
-One small interface (`RecordStore`), two implementations — `MemoryRecordStore` (tests, the
-console) and `SqliteRecordStore` (its own tables, created by its own migration set, so it can
-share the bot's database file) — and one contract test class run against both. Callers use only
-the interface: no SQL, no rowids, no SQLite-only behaviour, so a server-backed store can follow.
-
-Every write is one transaction. Reminders are claimed with a compare-and-set on `next_due`, so
-two senders (or a sender restarted after `kill -9`) never both send the same occurrence: the one
-whose update matched the old `next_due` owns it.
+The contract is bot/storage/records.py. The bot shares the session store's connection
+(`SqliteRecordStore.sharing`), so a turn's records are written in the turn's one transaction.
 """
 
 from __future__ import annotations
@@ -20,174 +14,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
-from bot.storage import StorageError  # also imports sqlite-utils without numpy, once
+from bot.storage.records import RECORD_EFFECTS, NotClaimed, apply_effects
+from bot.storage.sessions import StorageError
+from bot.storage.sqlite_db import Database, Migrations
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import (
-    ChatRecords,
-    LogEntry,
-    Plan,
-    RecordError,
-    Reminder,
-    iso,
-    make_reminder,
-    next_due,
-)
+from conversations.records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 
-
-class RecordStore(Protocol):
-    """What the bot needs from record storage. Times in and out are UTC."""
-
-    def records(self, chat_id: int) -> ChatRecords:
-        """Everything recorded for the chat (empty for a new or forgotten chat)."""
-        ...
-
-    def save_log(self, chat_id: int, entry: LogEntry) -> None:
-        """Add a log entry, or replace the one with the same id."""
-        ...
-
-    def save_plan(self, chat_id: int, plan: Plan) -> None:
-        """Add or replace a plan (by id); an active plan ends the chat's other active plans."""
-        ...
-
-    def set_reminder(self, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
-        """Set (or replace) the chat's daily reminder; it is next due after `now`."""
-        ...
-
-    def cancel_reminders(self, chat_id: int) -> None:
-        """Turn the chat's reminder off (its time zone is kept, so it is not asked again)."""
-        ...
-
-    def active_reminders(self) -> list[Reminder]:
-        """Every reminder that is on, soonest first (what a scheduler loads at start-up)."""
-        ...
-
-    def due_reminders(self, now: dt.datetime, limit: int = 1000) -> list[Reminder]:
-        """Reminders on and due at or before `now`, soonest first."""
-        ...
-
-    def claim(self, reminder: Reminder, now: dt.datetime) -> Reminder | None:
-        """Take one due occurrence for sending: move it to its next day and return the updated
-        reminder — or None if someone else claimed it, it changed or it was turned off."""
-        ...
-
-    def forget(self, chat_id: int) -> None:
-        """Delete every record of the chat, reminders included."""
-        ...
-
-    def writes(self, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> Callable[[Any], None]:
-        """The record effects as a write to run inside a session store's transaction
-        (`SessionStore.commit(also=...)`, called with that store's connection); a store that
-        cannot share it writes in a transaction of its own."""
-        ...
-
-    def claiming(self, reminder: Reminder, now: dt.datetime, claimed: list[Reminder]) -> Callable[[Any], None]:
-        """`claim` as such a write: appends the claimed reminder to `claimed`, or raises NotClaimed
-        (which rolls the surrounding transaction back)."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class NotClaimed(Exception):
-    """The reminder occurrence was claimed elsewhere, changed or turned off: write nothing."""
-
-
-RECORD_EFFECTS = (SaveLog, SavePlan, SetReminder, CancelReminders, Forget)
-
-
-def apply_effects(store: RecordStore, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> None:
-    """Carry out the effects that change records (the adapter's part; it decides nothing)."""
-    for effect in effects:
-        if isinstance(effect, SaveLog):
-            store.save_log(chat_id, effect.entry)
-        elif isinstance(effect, SavePlan):
-            store.save_plan(chat_id, effect.plan)
-        elif isinstance(effect, SetReminder):
-            store.set_reminder(chat_id, effect.time, effect.tz, now)
-        elif isinstance(effect, CancelReminders):
-            store.cancel_reminders(chat_id)
-        elif isinstance(effect, Forget):
-            store.forget(chat_id)
-
-
-# ----- in memory ----------------------------------------------------------------------------------
-class MemoryRecordStore:
-    """Records in dicts, behind a lock: for tests and the console."""
-
-    def __init__(self) -> None:
-        self._chats: dict[int, ChatRecords] = {}
-        self._lock = threading.Lock()
-
-    def records(self, chat_id: int) -> ChatRecords:
-        with self._lock:
-            return self._chats.get(chat_id, ChatRecords())
-
-    def save_log(self, chat_id: int, entry: LogEntry) -> None:
-        with self._lock:
-            self._chats[chat_id] = self._chats.get(chat_id, ChatRecords()).with_log(entry)
-
-    def save_plan(self, chat_id: int, plan: Plan) -> None:
-        with self._lock:
-            self._chats[chat_id] = self._chats.get(chat_id, ChatRecords()).with_plan(plan)
-
-    def set_reminder(self, chat_id: int, time: str, tz: str, now: dt.datetime) -> Reminder:
-        reminder = make_reminder(time, tz, now, chat_id)
-        with self._lock:
-            self._chats[chat_id] = replace(self._chats.get(chat_id, ChatRecords()), reminder=reminder)
-        return reminder
-
-    def cancel_reminders(self, chat_id: int) -> None:
-        with self._lock:
-            records = self._chats.get(chat_id)
-            if records is not None and records.reminder is not None:
-                self._chats[chat_id] = replace(records, reminder=replace(records.reminder, active=False))
-
-    def active_reminders(self) -> list[Reminder]:
-        with self._lock:
-            found = [r.reminder for r in self._chats.values() if r.reminder and r.reminder.active]
-        return sorted(found, key=lambda r: (r.due, r.chat_id))
-
-    def due_reminders(self, now: dt.datetime, limit: int = 1000) -> list[Reminder]:
-        return [r for r in self.active_reminders() if r.due <= now][:limit]
-
-    def claim(self, reminder: Reminder, now: dt.datetime) -> Reminder | None:
-        with self._lock:
-            records = self._chats.get(reminder.chat_id)
-            current = records.reminder if records else None
-            if records is None or current is None or not current.active or current.next_due != reminder.next_due:
-                return None
-            claimed = replace(current, next_due=iso(next_due(current.time, current.tz, max(now, current.due))))
-            self._chats[reminder.chat_id] = replace(records, reminder=claimed)
-            return claimed
-
-    def forget(self, chat_id: int) -> None:
-        with self._lock:
-            self._chats.pop(chat_id, None)
-
-    def writes(self, chat_id: int, effects: Iterable[Effect], now: dt.datetime) -> Callable[[Any], None]:
-        effects = list(effects)
-        return lambda conn: apply_effects(self, chat_id, effects, now)
-
-    def claiming(self, reminder: Reminder, now: dt.datetime, claimed: list[Reminder]) -> Callable[[Any], None]:
-        def write(conn: Any) -> None:
-            won = self.claim(reminder, now)
-            if won is None:
-                raise NotClaimed(reminder.chat_id)
-            claimed.append(won)
-
-        return write
-
-    def close(self) -> None:
-        with self._lock:
-            self._chats.clear()
-
-
-# ----- SQLite ----------------------------------------------------------------------------------
 MIGRATIONS = Migrations("runner-bot-records")
 
 
@@ -370,7 +204,7 @@ class SqliteRecordStore:
         for table in ("record_logs", "record_plans", "record_reminders"):
             conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
 
-    # ----- writes inside another store's transaction (the bot's turn: bot/storage.py commit) ----------
+    # ----- writes inside another store's transaction (the bot's turn: SqliteStore.commit) ----------
     @classmethod
     def sharing(cls, db: Database) -> SqliteRecordStore:
         """A record store on an open connection (the session store's), so one transaction can
@@ -424,13 +258,3 @@ class SqliteRecordStore:
     def close(self) -> None:
         with self._lock:
             self.db.close()
-
-
-__all__ = [
-    "MemoryRecordStore",
-    "NotClaimed",
-    "RecordError",
-    "RecordStore",
-    "SqliteRecordStore",
-    "apply_effects",
-]

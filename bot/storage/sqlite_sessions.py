@@ -1,304 +1,25 @@
-"""Where each chat's conversation is kept, so a restart (even `kill -9`) loses nothing.
+"""Sessions, the inbox and the outbox in a SQLite file (WAL), schema migrated at start-up.
 
-Two implementations of one small interface: `MemoryStore` (tests, the console) and
-`SqliteStore` (a real SQLite file in WAL mode, through sqlite-utils, schema migrated at start-up).
-Only the session — ids, never message text — is stored per chat; `forget` deletes it. The
-`event_counts` table is anonymous: per-day counts of outcomes, with no chat id.
-
-Delivery (issue 12) adds two tables, so nothing Telegram sends or the bot decides is lost:
-
-- `inbox`: every update as received, written before its offset is confirmed (polling) or before
-  the webhook answers 200; `update_id` is the key, so a re-sent update is ignored. When the
-  update has been handled its row is marked done *in the same transaction* as the session it
-  changed, and its payload (the runner's words) and chat id are blanked there and then; the bare
-  id stays for a day so a late re-send is still recognised.
-- `outbox`: the Telegram messages a turn decided, written in that same transaction and deleted
-  once Telegram has accepted them. A message that could not be delivered after retries is marked
-  `failed` and kept until the chat next writes.
+The contract is bot/storage/sessions.py; the records share the file (bot/storage/sqlite_records.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import json
 import logging
 import sqlite3
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
-from conversations.session import Session, SessionError
-
-
-def _import_sqlite_utils_without_dataframes() -> None:
-    """Import sqlite-utils while keeping pandas and numpy out of the bot's process.
-
-    sqlite-utils imports both whenever they are installed (say, with the `bench` extra), only to
-    map their column types; the bot stores text and integers, and numpy alone would add about
-    15 MB to every bot process. The blocks are lifted straight after, so other code can still
-    import them.
-    """
-    blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
-    sys.modules.update(dict.fromkeys(blocked))  # type: ignore[arg-type]  # None blocks an import
-    try:
-        importlib.import_module("sqlite_utils")
-    finally:
-        for name in blocked:
-            sys.modules.pop(name, None)
-
-
-_import_sqlite_utils_without_dataframes()
-from sqlite_utils import Database  # noqa: E402 - imported just above, without numpy
-from sqlite_utils.migrations import Migrations  # noqa: E402
+from bot.storage.sessions import KEEP, Also, Message, Outgoing, StorageBusy, StorageError, read_session
+from bot.storage.sqlite_db import Database, Migrations
+from conversations.session import Session
 
 log = logging.getLogger(__name__)
-
-
-class StorageError(RuntimeError):
-    """The database cannot be opened or used; the message says which file and why."""
-
-
-class StorageBusy(StorageError):
-    """Another process held the database's lock for longer than the bounded wait (nothing was written)."""
-
-
-INT64 = range(-(2**63), 2**63)
-
-
-def fits(number: object) -> bool:
-    """Whether a value is an integer SQLite can store (Telegram ids fit; forged ones may not)."""
-    return isinstance(number, int) and not isinstance(number, bool) and number in INT64
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One Telegram message waiting in the outbox: its text and its buttons (label, data) rows."""
-
-    id: int
-    chat_id: int
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    failed: bool = False
-    question: bool = False  # its buttons are the chat's live question (closed when answered by typing)
-    edit: int = 0  # the id of a message to edit in place (a ticked checklist), or 0 to send anew
-    kind: str = "text"  # or "chart" / "document": `text` is then the caption (see Message)
-    attachment: str = ""  # for those kinds, what to send, as JSON
-
-    def body(self) -> str:
-        data: dict[str, object] = {"text": self.text, "buttons": [list(b) for b in self.buttons]}
-        if self.question:
-            data["question"] = True
-        if self.edit:
-            data["edit"] = self.edit
-        if self.kind != "text":
-            data["kind"], data["attachment"] = self.kind, self.attachment
-        return json.dumps(data)
-
-    @classmethod
-    def of(cls, row_id: int, chat_id: int, body: str, failed: bool = False) -> Outgoing:
-        data = json.loads(body)
-        buttons = tuple((b[0], b[1]) for b in data["buttons"])
-        return cls(
-            row_id, chat_id, data["text"], buttons, failed, data.get("question", False), data.get("edit", 0),
-            data.get("kind", "text"), data.get("attachment", ""),
-        )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A message a turn decided, not yet in the outbox (the outbox gives it an id)."""
-
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    question: bool = False
-    edit: int = 0
-    # the recovery companion's charts and files go through the outbox too: kind "chart" (the
-    # ChartSpec as JSON, drawn when sent) or "document" (name, media type, base64 data as JSON)
-    kind: str = "text"
-    attachment: str = ""
-
-    def queued(self, row_id: int, chat_id: int) -> Outgoing:
-        return Outgoing(row_id, chat_id, self.text, self.buttons, False, self.question, self.edit, self.kind, self.attachment)
-
-
-KEEP = object()  # commit(): leave the chat's session as it is
-Also = Callable[[Any], None]  # commit(also=...): more writes in the turn's transaction, given the connection
-
-
-class SessionStore(Protocol):
-    """What the bot needs from storage."""
-
-    def load(self, chat_id: int) -> Session | None:
-        """The chat's saved session, or None (new chat, forgotten, or unreadable)."""
-        ...
-
-    def save(self, chat_id: int, session: Session) -> None:
-        """Keep the chat's session; it is durable when this returns."""
-        ...
-
-    def forget(self, chat_id: int) -> None:
-        """Delete everything kept for the chat."""
-        ...
-
-    def count(self, kind: str, value: str) -> None:
-        """Add one to an anonymous, chat-independent daily count (e.g. condition, disc_irritation)."""
-        ...
-
-    def counts(self) -> dict[tuple[str, str], int]:
-        """All anonymous counts, summed over days."""
-        ...
-
-    def close(self) -> None:
-        """Release the storage."""
-        ...
-
-    # ----- delivery: the inbox and the outbox ---------------------------------------------
-    def receive(self, updates: Sequence[tuple[int, int | None, str]]) -> list[int]:
-        """Keep updates (update_id, chat_id, JSON) in the inbox, all at once; the ids not seen before."""
-        ...
-
-    def unfinished(self) -> list[tuple[int, str]]:
-        """Updates received but not yet handled (update_id, JSON), oldest first."""
-        ...
-
-    def finish(self, update_id: int) -> None:
-        """Mark an update handled without a turn (ignored, unreadable, a group pointer ...)."""
-        ...
-
-    def commit(
-        self,
-        chat_id: int,
-        update_id: int | None,
-        session: Session | object | None = KEEP,
-        messages: Sequence[Message] = (),
-        revive_with: str = "",
-        also: Also | None = None,
-    ) -> list[Outgoing]:
-        """One turn's outcome in one transaction: the session (None forgets the chat), its messages
-        queued in the outbox, and the update marked done. With `revive_with`, messages that failed
-        earlier are queued again first, the first one prefixed with that note. `also` runs first,
-        inside the transaction, with the store's connection (None in memory): other writes of the
-        turn (records, a reminder's claim); if it raises, nothing is written. Returns everything
-        queued for the chat, in order."""
-        ...
-
-    def has_failed(self, chat_id: int) -> bool:
-        """Whether the chat has messages that could not be delivered."""
-        ...
-
-    def queued(self, chat_id: int) -> list[Outgoing]:
-        """The chat's messages waiting to be delivered (not the failed ones), in order."""
-        ...
-
-    def chats_with_queued(self) -> list[int]:
-        """Chats with messages waiting to be delivered."""
-        ...
-
-    def delivered(self, row_id: int) -> None:
-        """Telegram accepted the message (or refused it for good): it leaves the outbox."""
-        ...
-
-    def give_up(self, chat_id: int, from_row: int) -> None:
-        """The message could not be delivered after retries: it and the chat's later ones wait."""
-        ...
-
-
-class MemoryStore:
-    """Sessions in a dict: for tests and the console."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[int, str] = {}
-        self._counts: dict[tuple[str, str], int] = {}
-        self._inbox: dict[int, str | None] = {}
-        self._outbox: dict[int, Outgoing] = {}
-        self._next_row = 1
-
-    def load(self, chat_id: int) -> Session | None:
-        stored = self._sessions.get(chat_id)
-        return _read(stored) if stored is not None else None
-
-    def save(self, chat_id: int, session: Session) -> None:
-        self._sessions[chat_id] = session.to_json()
-
-    def forget(self, chat_id: int) -> None:
-        self._sessions.pop(chat_id, None)
-        self._outbox = {k: row for k, row in self._outbox.items() if row.chat_id != chat_id}
-
-    def count(self, kind: str, value: str) -> None:
-        self._counts[(kind, value)] = self._counts.get((kind, value), 0) + 1
-
-    def counts(self) -> dict[tuple[str, str], int]:
-        return dict(self._counts)
-
-    def close(self) -> None:
-        self._sessions.clear()
-
-    # the inbox and outbox, in memory (the tests of the Telegram wiring use these)
-    def receive(self, updates: Sequence[tuple[int, int | None, str]]) -> list[int]:
-        new = []
-        for uid, _, payload in updates:
-            if uid not in self._inbox:
-                self._inbox[uid] = payload
-                new.append(uid)
-        return new
-
-    def unfinished(self) -> list[tuple[int, str]]:
-        return sorted((uid, p) for uid, p in self._inbox.items() if p is not None)
-
-    def finish(self, update_id: int) -> None:
-        self._inbox[update_id] = None
-
-    def commit(
-        self,
-        chat_id: int,
-        update_id: int | None,
-        session: Session | object | None = KEEP,
-        messages: Sequence[Message] = (),
-        revive_with: str = "",
-        also: Also | None = None,
-    ) -> list[Outgoing]:
-        if also is not None:
-            also(None)
-        if session is None:
-            self.forget(chat_id)
-        elif isinstance(session, Session):
-            self.save(chat_id, session)
-        if revive_with:
-            self._revive(chat_id, revive_with)
-        for message in messages:
-            row = message.queued(self._next_row, chat_id)
-            self._outbox[row.id], self._next_row = row, self._next_row + 1
-        if update_id is not None:
-            self._inbox[update_id] = None
-        return self.queued(chat_id)
-
-    def _revive(self, chat_id: int, note: str) -> None:
-        failed = [row for row in self._outbox.values() if row.chat_id == chat_id and row.failed]
-        for index, row in enumerate(failed):
-            text = f"{note}\n\n{row.text}" if index == 0 else row.text
-            self._outbox[row.id] = replace(row, text=text, failed=False, edit=0)
-
-    def has_failed(self, chat_id: int) -> bool:
-        return any(row.failed for row in self._outbox.values() if row.chat_id == chat_id)
-
-    def queued(self, chat_id: int) -> list[Outgoing]:
-        return [row for _, row in sorted(self._outbox.items()) if row.chat_id == chat_id and not row.failed]
-
-    def chats_with_queued(self) -> list[int]:
-        return sorted({row.chat_id for row in self._outbox.values() if not row.failed})
-
-    def delivered(self, row_id: int) -> None:
-        self._outbox.pop(row_id, None)
-
-    def give_up(self, chat_id: int, from_row: int) -> None:
-        for row in list(self._outbox.values()):
-            if row.chat_id == chat_id and row.id >= from_row:
-                self._outbox[row.id] = replace(row, failed=True)
 
 
 MIGRATIONS = Migrations("runner-bot")
@@ -323,7 +44,7 @@ def m001_sessions_and_counts(db: Database) -> None:
 
 @MIGRATIONS()
 def m002_inbox_and_outbox(db: Database) -> None:
-    """The update inbox and the reply outbox (see the module's docstring)."""
+    """The update inbox and the reply outbox (see bot/storage/sessions.py)."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS inbox (update_id INTEGER PRIMARY KEY, chat_id INTEGER, "
         "payload TEXT, received REAL NOT NULL, done REAL)"
@@ -417,7 +138,7 @@ class SqliteStore:
         row = self._retry(
             lambda: self.db.execute("SELECT session FROM sessions WHERE chat_id = ?", [chat_id]).fetchone()
         )
-        session = _read(row[0]) if row else None
+        session = read_session(row[0]) if row else None
         if session is not None:
             self._remember(chat_id, session)
         return session
@@ -587,15 +308,6 @@ class SqliteStore:
                 "UPDATE outbox SET failed = 1 WHERE chat_id = ? AND id >= ?", [chat_id, from_row]
             )
         )
-
-
-def _read(stored: str) -> Session | None:
-    try:
-        return Session.from_json(stored)
-    except SessionError as error:
-        # Unreadable (e.g. written by an incompatible version): start the chat afresh rather than fail.
-        log.warning("discarding an unreadable stored session (%s)", error)
-        return None
 
 
 def _now() -> str:

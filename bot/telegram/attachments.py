@@ -16,7 +16,7 @@ from dataclasses import asdict
 from html import escape
 from typing import Any
 
-from bot.storage import Message
+from bot.storage.sessions import Message
 from conversations.events import ChartSpec, OutFile, SendChart, SendFiles
 
 CHART, DOCUMENT = "chart", "document"

@@ -1,69 +1,78 @@
-"""Getting updates in and replies out without losing or repeating any (issue 12).
+"""What the handlers share (`Runtime`), and getting replies out without losing or repeating any.
 
-- `Runtime`: what the handlers share — the Bridge (engine + storage), one database thread (so
-  SQLite never blocks the event loop, and one thread owns the connection), the deliverer.
-- `ChatOrderProcessor`: python-telegram-bot's `concurrent_updates` with one lock per chat — a
-  chat's updates run one after another, in order; different chats run side by side. After the
-  handlers, an update that no turn marked done (ignored, a group pointer ...) is marked done.
-- `Deliverer`: sends a chat's outbox in order, with retries and back-off (honouring Telegram's
-  `retry_after`); a message that still fails waits, with the chat's later ones, until the chat
-  next writes (then it goes first, with a short apology for the delay).
-- `Poller`: long polling of raw updates: each batch is written to the inbox before the next
-  getUpdates confirms it; unreadable updates are skipped (offset advanced, logged by id only);
-  a 401 stops the bot; server and network errors back off.
-- `serve_webhook`: a small tornado server that checks the secret and the size from the headers
-  before reading a body, with header and body time-outs.
+- `Runtime`: the Bridge (engine + storage), one database thread (so SQLite never blocks the
+  event loop, and one thread owns the connection), the deliverer and the inbox's intake.
+- Delivery (`Runtime.flush`): sends a chat's outbox in order, with retries and back-off
+  (honouring Telegram's `retry_after`); a message that still fails waits, with the chat's later
+  ones, until the chat next writes (then it goes first, with a short apology for the delay).
+- Intake (`Runtime.intake`): a batch of raw updates is kept in the inbox before it is confirmed
+  (polling: bot/telegram/polling.py; webhook: bot/telegram/webhook.py), then handed on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import hmac
 import json
 import logging
-import warnings
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
-    Conflict,
     Forbidden,
-    InvalidToken,
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import BaseUpdateProcessor
 
-from bot.attachments import CHART, DOCUMENT, chart_of, file_of
-from bot.storage import Outgoing, SessionStore, fits
+from bot.storage.sessions import Outgoing, SessionStore, fits
+from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
+from bot.telegram.updates import raw_chat_id, seconds
+from conversations.records import Reminder
 
 if TYPE_CHECKING:
     from telegram import Bot
     from telegram.ext import Application
 
-    from bot.cluster import Cluster
-    from bot.reminders import Reminders
-    from bot.telegram_app import Bridge
+    from bot.telegram.bridge import Bridge
+    from bot.telegram.cluster import Cluster
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SEND_ATTEMPTS = 5  # then the message waits for the chat's next message
 MAX_BACKOFF_S = 8.0
-POLL_TIMEOUT_S = 10
-WEBHOOK_MAX_BODY = 1024 * 1024  # a real update (4,096 characters and their entities) is a few KB
-WEBHOOK_HEADER_TIMEOUT_S = 10.0
-WEBHOOK_BODY_TIMEOUT_S = 10.0
+
+
+class ChatOrder(Protocol):
+    """The per-chat lock of the update processor (bot/telegram/chat_order.py)."""
+
+    def chat(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """Hold the chat's lock: its updates and sends one at a time."""
+        ...
+
+
+class ReminderSchedule(Protocol):
+    """The reminder scheduler (bot/telegram/reminders.py), as start-up and the handlers use it."""
+
+    async def start(self) -> int:
+        """Schedule every active reminder; how many."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop scheduling and sending."""
+        ...
+
+    def reschedule(self, chat_id: int, reminder: Reminder | None) -> None:
+        """A turn set, changed or turned off the chat's reminder."""
+        ...
 
 
 class LiveKeyboards(OrderedDict[int, tuple[int, str]]):
@@ -96,17 +105,6 @@ def keyboard(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def chat_id_of(update: Update) -> int | None:
-    chat = update.effective_chat
-    return chat.id if chat is not None else None
-
-
-def seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB warns that retry_after will become a timedelta
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
 
 @dataclass
 class Runtime:
@@ -119,16 +117,16 @@ class Runtime:
     )
     done_in_turn: set[int] = field(default_factory=set)
     retry_later: set[int] = field(default_factory=set)
-    processor: ChatOrderProcessor | None = None
+    processor: ChatOrder | None = None
     # each chat's newest question message (id, text), so its keyboard can be closed when the
     # question is answered by typing; kept in memory — after a restart an old keyboard stays,
     # and a tap on it gets the "moved on" toast
     live_keyboards: LiveKeyboards = field(default_factory=lambda: LiveKeyboards())
-    # several instances on PostgreSQL (bot/cluster.py): chat locks across instances; None on SQLite
+    # several instances on PostgreSQL (bot/telegram/cluster.py): chat locks across instances; None on SQLite
     cluster: Cluster | None = None
     application: Application | None = None
     stopping: bool = False  # set at shutdown: /readyz then answers 503
-    reminders: Reminders | None = None  # the reminder scheduler (bot/reminders.py), once started
+    reminders: ReminderSchedule | None = None  # the reminder scheduler (bot/telegram/reminders.py), once started
 
     @property
     def store(self) -> SessionStore:
@@ -313,203 +311,3 @@ class Runtime:
     async def flush_in_order(self, chat_id: int) -> None:
         async with self.chat_turn(chat_id):
             await self.flush(chat_id)
-
-
-def raw_chat_id(raw: Any, strict: bool = False) -> Any:
-    """The chat an update belongs to, from its JSON; False (strict) when an id does not fit in 64 bits."""
-    if not isinstance(raw, dict):
-        return None
-    for key, value in raw.items():
-        if key == "update_id" or not isinstance(value, dict):
-            continue
-        chat = value.get("chat") or (value.get("message") or {}).get("chat") or {}
-        sender = value.get("from") or {}
-        for candidate in (chat.get("id") if isinstance(chat, dict) else None, sender.get("id")):
-            if candidate is not None:
-                if fits(candidate):
-                    return candidate
-                return False if strict else None
-    return None
-
-
-class ChatOrderProcessor(BaseUpdateProcessor):
-    """Updates of one chat in order, one at a time; different chats concurrently."""
-
-    def __init__(self, runtime_of: Callable[[], Runtime | None], max_concurrent_updates: int = 65_536) -> None:
-        super().__init__(max_concurrent_updates)
-        self._runtime_of = runtime_of
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def chat(self, chat_id: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id) or (asyncio.Lock(), 0)
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users == 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        # Waiters on an asyncio.Lock are woken in order, and PTB starts the tasks in queue order,
-        # so a chat's updates keep their order. The slot limit is set high (a waiting update is
-        # only a small task), so a chat with a backlog never holds up other chats.
-        chat_id = chat_id_of(update) if isinstance(update, Update) else None
-        if chat_id is None:
-            await self.finish(update, coroutine)
-            return
-        async with self.chat(chat_id):
-            runtime = self._runtime_of()
-            if runtime is not None and runtime.cluster is not None and runtime.application is not None:
-                assert isinstance(update, Update)
-                await runtime.cluster.process(runtime.application, runtime, self, update, coroutine)
-            else:
-                await self.finish(update, coroutine)
-
-    async def finish(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
-        runtime = self._runtime_of()
-        if runtime is None or not isinstance(update, Update):
-            return
-        update_id = update.update_id
-        if update_id in runtime.retry_later:  # the database stayed locked: try again shortly
-            runtime.retry_later.discard(update_id)
-            asyncio.get_running_loop().call_later(2.0, partial(_requeue, update))
-        elif update_id in runtime.done_in_turn:
-            runtime.done_in_turn.discard(update_id)
-        else:
-            await runtime.db(runtime.store.finish, update_id)
-            log.debug("update %s handled", update_id)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
-_APPLICATIONS: list[Application] = []
-
-
-def _requeue(update: Update) -> None:
-    for application in _APPLICATIONS:
-        application.update_queue.put_nowait(update)
-
-
-# ----- polling --------------------------------------------------------------------------------
-class Fatal(Exception):
-    """The bot cannot go on (the token was rejected while running); the message says why."""
-
-
-async def poll(application: Application, runtime: Runtime, allowed_updates: list[str]) -> None:
-    """Long-poll until cancelled; raises Fatal on a 401."""
-    offset: int | None = None
-    failures = 0
-    while True:
-        try:
-            raw = await application.bot._post(  # the raw JSON, so one unreadable update cannot wedge polling
-                "getUpdates",
-                {"offset": offset, "timeout": POLL_TIMEOUT_S, "allowed_updates": allowed_updates},
-                read_timeout=POLL_TIMEOUT_S + 10,
-            )
-        except InvalidToken:
-            raise Fatal("Telegram rejected TELEGRAM_BOT_TOKEN while running; check it with @BotFather") from None
-        except RetryAfter as error:
-            await asyncio.sleep(seconds(error))
-            continue
-        except (Conflict, TelegramError, ValueError) as error:
-            failures += 1
-            delay = min(0.5 * 2 ** min(failures, 6), 30.0)
-            log.warning("getUpdates failed (%s); trying again in %.1f s", type(error).__name__, delay)
-            await asyncio.sleep(delay)
-            continue
-        failures = 0
-        if isinstance(raw, list) and raw:
-            next_offset = await runtime.intake(application, raw)
-            if next_offset is not None:
-                offset = max(offset or 0, next_offset)
-
-
-# ----- the webhook ----------------------------------------------------------------------------
-async def serve_webhook(
-    application: Application, runtime: Runtime, listen: str, port: int, path: str, secret: str
-) -> Callable[[], Coroutine[Any, Any, None]]:
-    """Start the webhook server; returns a coroutine function that stops it.
-
-    It also answers GET /healthz (200 while the process serves) and GET /readyz (200 when the
-    database answers and the bot is not stopping, 503 otherwise) for a load balancer or an
-    orchestrator; neither needs the secret, and neither says more than "ok" or "not ready".
-    """
-    import tornado.httpserver
-    import tornado.web
-
-    @tornado.web.stream_request_body
-    class Hook(tornado.web.RequestHandler):
-        def prepare(self) -> None:
-            given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                self.send_error(403)
-                return
-            if self.request.method != "POST":
-                self.send_error(405)
-                return
-            length = self.request.headers.get("Content-Length", "")
-            if not length.isdigit() or int(length) > WEBHOOK_MAX_BODY:
-                self.send_error(413 if length.isdigit() else 411)
-                return
-            self.chunks: list[bytes] = []
-
-        def data_received(self, chunk: bytes) -> None:
-            self.chunks.append(chunk)
-
-        async def post(self) -> None:
-            try:
-                raw = json.loads(b"".join(self.chunks))
-            except ValueError:
-                raw = None
-            if not isinstance(raw, dict):
-                self.send_error(400)
-                return
-            await runtime.intake(application, [raw])  # in the inbox before Telegram hears 200
-            self.set_status(200)
-            self.finish()
-
-        def write_error(self, status_code: int, **kwargs: Any) -> None:
-            self.finish(f"{status_code}")  # no echo of anything the caller sent
-
-        def log_exception(self, *args: Any) -> None:  # tornado would log the request; it may hold text
-            log.warning("the webhook refused a request")
-
-    class Health(tornado.web.RequestHandler):
-        def get(self) -> None:
-            self.finish("ok")
-
-    class Ready(tornado.web.RequestHandler):
-        async def get(self) -> None:
-            if await runtime.ready():
-                self.finish("ok")
-            else:
-                self.set_status(503)
-                self.finish("not ready")
-
-    routes: list[Any] = [("/healthz", Health), ("/readyz", Ready), (f"/{path.lstrip('/')}", Hook)]
-    app = tornado.web.Application(routes, log_function=lambda handler: None)
-    server = tornado.httpserver.HTTPServer(
-        app,
-        max_body_size=WEBHOOK_MAX_BODY,
-        max_header_size=16 * 1024,
-        idle_connection_timeout=WEBHOOK_HEADER_TIMEOUT_S,
-        body_timeout=WEBHOOK_BODY_TIMEOUT_S,
-    )
-    server.listen(port, address=listen)
-
-    async def stop() -> None:
-        server.stop()
-        with suppress(Exception):
-            await asyncio.wait_for(server.close_all_connections(), 5)
-
-    return stop

@@ -8,7 +8,7 @@
   in ONE transaction: a `kill -9` after that sends it on restart (the outbox is flushed at
   start-up) and never claims it again; a kill before it leaves the reminder due, so the restarted
   bot claims and sends it then. Each occurrence is sent once.
-- Several instances on one PostgreSQL (bot/cluster.py): a reminder set through one instance is
+- Several instances on one PostgreSQL (bot/telegram/cluster.py): a reminder set through one instance is
   a job of that instance only, so each instance also looks every few seconds for reminders due
   a little while ago that are still unclaimed — left by an instance that stopped or died — and
   takes them up. The claim decides: whichever instance claims an occurrence sends it; a job or
@@ -33,7 +33,7 @@ from conversations.records import Reminder
 if TYPE_CHECKING:
     from telegram.ext import Application, Job, JobQueue
 
-    from bot.delivery import Runtime
+    from bot.telegram.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
