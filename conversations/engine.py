@@ -492,7 +492,11 @@ class Turn:
         A sign the context may explain ("numb from the cold") is not an alarm: it is checked
         with a short confirm question at the end of the turn, unless already answered.
         """
-        self.to_confirm = [f for f in message.explained if not self.context.known(self.session, f)]
+        # most urgent first, then in the data's order: never the set's (hash-seeded) order
+        explained = sorted(
+            (f for f in self.knowledge.red_flags.values() if f.id in message.explained), key=lambda f: -f.urgency
+        )
+        self.to_confirm = [f.id for f in explained if not self.context.known(self.session, f.id)]
         new = [f for f in message.flags if f not in self.session.flags]
         if new and self.raise_flags(new):
             return True
