@@ -8,7 +8,7 @@ about it) are behind buttons and open as messages of their own. Text is a small 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from conversations.machine import (
 from conversations.session import Frame, Session
 
 if TYPE_CHECKING:
-    from conversations.flows import AsksItself
+    from conversations.flows import AsksItself, Flow
 from knowledge import Condition, Exercise, Knowledge, MatchResult, RedFlag, Urgency
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
@@ -53,8 +53,9 @@ def info_data(*parts: str) -> str:
 class Renderer:
     """Builds every reply from the knowledge base's messages and content."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, flows: Mapping[str, Flow] | None = None) -> None:
         self.knowledge = knowledge
+        self.flows = flows or {}  # the engine's flows: some name their own questions
 
     def say(self, key: str, **values: object) -> str:
         """A message by key, with every value escaped for HTML."""
@@ -65,7 +66,7 @@ class Renderer:
         """The current question's options, as option id -> button label."""
         triage = self.knowledge.triage
         frame = session.top
-        if (asker := _asks_itself(frame)) is not None and frame is not None:
+        if (asker := self._asks_itself(frame)) is not None and frame is not None:
             return asker.options(self, frame)
         if frame is None:
             return {
@@ -130,7 +131,7 @@ class Renderer:
     def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
         if frame is None:
             return self.say("menu_prompt")
-        if (asker := _asks_itself(frame)) is not None:
+        if (asker := self._asks_itself(frame)) is not None:
             return asker.prompt(self, frame, explain)
         step = frame.step
         if step == "location":
@@ -495,6 +496,11 @@ class Renderer:
             ]
         )
 
+    def _asks_itself(self, frame: Frame | None) -> AsksItself | None:
+        """The flow on top, when it names its own questions (the companion's flows)."""
+        flow = self.flows.get(frame.flow) if frame is not None else None
+        return flow if hasattr(flow, "prompt") else None  # type: ignore[return-value]
+
     def by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
         """The known red flags among `flags`, most urgent first."""
         found = [self.knowledge.red_flags[f] for f in dict.fromkeys(flags) if f in self.knowledge.red_flags]
@@ -521,16 +527,6 @@ class ResultContext:
         self.duration_unknown = duration_unknown
         self.concerns = list(concerns)
         self.withhold_exercises = withhold_exercises
-
-
-def _asks_itself(frame: Frame | None) -> AsksItself | None:
-    """The flow on top, when it names its own questions (the companion's flows)."""
-    if frame is None:
-        return None
-    from conversations.flows import FLOWS  # flows import this module: look them up late
-
-    flow = FLOWS.get(frame.flow)
-    return flow if hasattr(flow, "prompt") else None  # type: ignore[return-value]
 
 
 def best_location(knowledge: Knowledge, frame: Frame) -> str:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
     from conversations.render import Renderer
     from conversations.session import Frame
+    from conversations.turn import Turn
 
 
 class Flow(Protocol):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from conversations import companion as logic
 from conversations.events import CancelReminders, Reply, SaveLog, SavePlan, SendChart, SendFiles, SetReminder
+from conversations.options import option_for_text
 from conversations.records import (
     FEELS,
     LogEntry,
@@ -36,10 +37,10 @@ from knowledge.companion import Companion, load_companion
 from knowledge.intents import Answer
 
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
     from conversations.render import Renderer
     from conversations.session import Frame
+    from conversations.turn import Turn
     from knowledge import Knowledge
 
 COMMON_ZONES = (
@@ -132,7 +133,7 @@ class Log:
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
         if "?" in message.text:
             return False
-        option = turn.option_for_text(message.text) if frame.step != "pain" else None
+        option = option_for_text(turn, message.text) if frame.step != "pain" else None
         if option is not None:
             self.on_choice(turn, frame, option)
             return True
@@ -242,7 +243,7 @@ class PlanFlow:
         if frame.step == "criteria" and message.answer in (Answer.YES, Answer.NO):
             self.on_choice(turn, frame, message.answer.value)
             return True
-        option = turn.option_for_text(message.text)
+        option = option_for_text(turn, message.text)
         if option is None and frame.step == "day":
             lowered = message.text.lower()
             option = next((k for k, words in DAY_WORDS.items() if any(w in lowered for w in words)), None)
