@@ -38,7 +38,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from bot.records import RECORD_EFFECTS, NotClaimed
 from bot.storage import KEEP, Also, Message, Outgoing, StorageBusy, StorageError, _read
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
+from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 from conversations.session import Session
 
 log = logging.getLogger(__name__)

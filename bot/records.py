@@ -27,7 +27,7 @@ from sqlite_utils.migrations import Migrations
 
 from bot.storage import StorageError  # also imports sqlite-utils without numpy, once
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import (
+from conversations.recovery_records import (
     ChatRecords,
     LogEntry,
     Plan,

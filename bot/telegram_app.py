@@ -84,7 +84,7 @@ from conversations.events import (
     parse_command,
 )
 from conversations.machine import step_token
-from conversations.records import Reminder
+from conversations.recovery_records import Reminder
 from conversations.session import Session
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from conversations.events import Button, Command, Edited, Event, Text, TurnResul
 from conversations.flows import FLOWS
 from conversations.machine import Context, step_token
 from conversations.reading import MessageReader
-from conversations.records import EMPTY, ChatRecords
+from conversations.recovery_records import EMPTY, ChatRecords
 from conversations.render import INFO, Renderer
 from conversations.session import Session
 from conversations.turn import Turn

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from conversations import clues
 from conversations.events import Effect, Reply
 from conversations.machine import CHECKLIST_STEP, CONFIRM_STEP, DONE, WARNING_STEP, next_step
-from conversations.records import EMPTY, ChatRecords
+from conversations.recovery_records import EMPTY, ChatRecords
 from conversations.session import Frame, Session
 from knowledge import Urgency
 

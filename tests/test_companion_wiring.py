@@ -17,7 +17,7 @@ from bot.storage import Message as Queued
 from bot.telegram_app import Bridge, record_store_for
 from conversations.engine import Engine
 from conversations.events import Command, Text
-from conversations.records import Reminder
+from conversations.recovery_records import Reminder
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -13,7 +13,7 @@ import pytest
 from bot.records import MemoryRecordStore, NotClaimed, RecordStore, SqliteRecordStore, apply_effects
 from bot.storage import SessionStore, SqliteStore
 from conversations.events import CancelReminders, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import (
+from conversations.recovery_records import (
     ChatRecords,
     LogEntry,
     Mark,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.events import Command, Forget, Reply
-from conversations.flows import companion
-from conversations.records import EMPTY
+from conversations.flows import log, mileage, plan, remind
+from conversations.recovery_records import EMPTY
 from conversations.session import Frame, Session, SessionError
 
 if TYPE_CHECKING:
@@ -45,14 +45,14 @@ def on_command(turn: Turn, command: Command) -> None:
             turn.aftermath_reminder() if turn.in_aftermath() else info_card(turn, turn.render.prevention())
         ),
         "redflags": lambda: start_check(turn),
-        # the recovery companion (flows/companion.py)
-        "plan": lambda: companion.plan_command(turn, command.argument),
-        "log": lambda: companion.log_command(turn, command.argument),
-        "progress": lambda: companion.progress_command(turn),
-        "mileage": lambda: companion.mileage_command(turn, command.argument),
-        "summary": lambda: companion.summary_command(turn),
-        "export": lambda: companion.export_command(turn),
-        "remind": lambda: companion.remind_command(turn, command.argument),
+        # the recovery companion (flows/plan.py, log.py, mileage.py, remind.py)
+        "plan": lambda: plan.plan_command(turn, command.argument),
+        "log": lambda: log.log_command(turn, command.argument),
+        "progress": lambda: log.progress_command(turn),
+        "mileage": lambda: mileage.mileage_command(turn, command.argument),
+        "summary": lambda: log.summary_command(turn),
+        "export": lambda: log.export_command(turn),
+        "remind": lambda: remind.remind_command(turn, command.argument),
     }
     handler = handlers.get(name)
     if handler is None:

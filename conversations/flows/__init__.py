@@ -50,7 +50,10 @@ class AsksItself(Protocol):
 def _registry() -> dict[str, Flow]:
     from conversations.flows.aftermath import Aftermath
     from conversations.flows.check import Check
-    from conversations.flows.companion import Log, Mileage, PlanFlow, Remind
+    from conversations.flows.log import Log
+    from conversations.flows.mileage import Mileage
+    from conversations.flows.plan import PlanFlow
+    from conversations.flows.remind import Remind
     from conversations.flows.triage import Triage
 
     return {
