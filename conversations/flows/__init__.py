@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.render import Renderer
+    from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
 
@@ -40,9 +40,9 @@ class AsksItself(Protocol):
     it names its own buttons and prompt, and may read an answer in words before the chain's
     question and small-talk step (never before safety)."""
 
-    def options(self, render: Renderer, frame: Frame) -> dict[str, str]: ...
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]: ...
 
-    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str: ...
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str: ...
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool: ...
 

@@ -29,7 +29,7 @@ from conversations.recovery_records import (
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.render import Renderer
+    from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 class Log:
     """Pain 0–10 and, optionally, today's run, by buttons or in words."""
 
-    def options(self, render: Renderer, frame: Frame) -> dict[str, str]:
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]:
         c = companion_of(render.knowledge)
         if frame.step == "pain":
             return {str(n): str(n) for n in range(11)}
@@ -48,7 +48,7 @@ class Log:
             return {f: c.message(f"log_option_{f}") for f in FEELS}
         return {}
 
-    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str:
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str:
         return companion_of(render.knowledge).message(f"log_ask_{frame.step}")
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:

@@ -18,7 +18,7 @@ from conversations.flows.recovery_common import (
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.render import Renderer
+    from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
 
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 class Mileage:
     """The last weeks' distance, typed, when the log has none."""
 
-    def options(self, render: Renderer, frame: Frame) -> dict[str, str]:
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]:
         return {}
 
-    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str:
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str:
         return companion_of(render.knowledge).message("mileage_ask")
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:

@@ -31,7 +31,7 @@ from knowledge.intents import Answer
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.render import Renderer
+    from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 class PlanFlow:
     """Today's session card: Done, Too painful or Skip; and once a week, the return-to-run check."""
 
-    def options(self, render: Renderer, frame: Frame) -> dict[str, str]:
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]:
         c = companion_of(render.knowledge)
         if frame.step == "criteria":
             return {"yes": render.say("option_yes"), "no": render.say("option_no")}
@@ -50,7 +50,7 @@ class PlanFlow:
             "skip": c.message("option_plan_skip"),
         }
 
-    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str:
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str:
         return companion_of(render.knowledge).message("plan_ask_criteria" if frame.step == "criteria" else "plan_ask_day")
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:

@@ -20,7 +20,7 @@ from conversations.recovery_records import (
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.render import Renderer
+    from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
 
@@ -41,10 +41,10 @@ COMMON_ZONES = (
 class Remind:
     """The time zone, asked once, for /remind 07:30."""
 
-    def options(self, render: Renderer, frame: Frame) -> dict[str, str]:
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]:
         return {zone: zone.replace("_", " ") for zone in COMMON_ZONES}
 
-    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str:
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str:
         return companion_of(render.knowledge).message("remind_ask_tz")
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
