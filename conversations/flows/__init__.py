@@ -4,7 +4,7 @@ A flow reads the runner's message as an answer to its pending question, moves to
 question through the transition table (machine.py), and finishes (a triage result, a check's
 verdict). Flows are registered here by name; the session's stack holds their frames, so a flow
 can be paused (a question, /prevent, /redflags, a second problem) and resumed where it was.
-Safety is not a flow's business: the engine's chain has read every warning sign before a flow
+Safety is not a flow's business: the chain (chain/) has read every warning sign before a flow
 sees the message.
 """
 
