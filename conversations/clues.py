@@ -34,7 +34,7 @@ def start_triage(turn: Turn, region: str = "", message: MessageReading | None = 
         first, second = regions
         turn.push(frame_for(turn, message, second, drop=turn.engine.region_concepts[first]))
         turn.push(frame_for(turn, message, first, drop=turn.engine.region_concepts[second]))
-        turn.say("two_problems", first=region_name(turn, first), second=region_name(turn, second))
+        turn.say("two_problems", first=turn.region_name(first), second=turn.region_name(second))
     else:
         turn.push(frame_for(turn, message, region_of(turn, message.concepts)))
     turn.advance()
@@ -97,12 +97,9 @@ def regions_in(turn: Turn, concepts: frozenset[str] | set[str]) -> list[str]:
 
 
 def region_of(turn: Turn, concepts: frozenset[str] | set[str]) -> str:
+    """The one region these clues place the pain in, or "" (none, or both)."""
     regions = regions_in(turn, concepts)
     return regions[0] if len(regions) == 1 else ""
-
-
-def region_name(turn: Turn, region: str) -> str:
-    return turn.say_text(f"region_{region}")
 
 
 def other_conditions(turn: Turn, concepts: frozenset[str] | set[str]) -> list[OtherCondition]:

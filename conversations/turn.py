@@ -3,16 +3,17 @@ uses — say, ask, push and pop a flow, raise a warning sign.
 
 A turn holds the session being changed (a copy: the engine never changes the session it is
 given), the replies and effects so far, and the chat's records. The chain (chain/) and the flows
-(flows/) are functions over this API; neither imports the engine, and this module imports
-neither of them: the engine hands a turn its flows and its chain.
+(flows/) are functions over this API; neither imports the engine, and this module imports none
+of them, not even for types: what a turn needs of its engine (`TurnHost`) and of a flow
+(`Flow`) are protocols here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
-from conversations import clues
 from conversations.events import Effect, Reply
 from conversations.machine import CHECKLIST_STEP, CONFIRM_STEP, DONE, WARNING_STEP, next_step
 from conversations.recovery_records import EMPTY, ChatRecords
@@ -20,14 +21,71 @@ from conversations.session import Frame, Session
 from knowledge import Urgency
 
 if TYPE_CHECKING:
-    from conversations.engine import Engine
-    from conversations.flows import Flow
+    from conversations.machine import Context
+    from conversations.reading import MessageReader, MessageReading
+    from conversations.render import Renderer
+    from knowledge import Knowledge, Matcher
+
+
+class Flow(Protocol):
+    """What the chain asks of a flow (flows/)."""
+
+    def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        """Read a typed message as an answer to the pending question."""
+        ...
+
+    def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
+        """One of the pending question's buttons was pressed (or its label typed)."""
+        ...
+
+    def finish(self, turn: Turn, frame: Frame) -> None:
+        """Every question is answered: say the outcome and pop the frame."""
+        ...
+
+
+class TurnHost(Protocol):
+    """What a turn needs of the engine that runs it (conversations/engine.py)."""
+
+    @property
+    def knowledge(self) -> Knowledge: ...
+    @property
+    def matcher(self) -> Matcher: ...
+    @property
+    def context(self) -> Context: ...
+    @property
+    def renderer(self) -> Renderer: ...
+    @property
+    def reader(self) -> MessageReader: ...
+    @property
+    def flows(self) -> Mapping[str, Flow]: ...
+    @property
+    def now(self) -> Callable[[], dt.datetime]: ...
+    @property
+    def region_concepts(self) -> Mapping[str, set[str]]: ...
+    @property
+    def in_scope_concepts(self) -> frozenset[str]: ...
+    @property
+    def where_concepts(self) -> frozenset[str]: ...
+    @property
+    def trigger_concepts(self) -> frozenset[str]: ...
+
+    def local_today(self, tz: str) -> dt.date:
+        """The date on the runner's calendar."""
+        ...
+
+    def read_text(self, turn: Turn, text: str) -> None:
+        """Pass typed text along the chain."""
+        ...
+
+    def accepts(self, session: Session, data: str) -> bool:
+        """Whether button data belongs to the session's current question."""
+        ...
 
 
 class Turn:
     """One event's worth of work: the session being changed, the replies and effects so far."""
 
-    def __init__(self, engine: Engine, before: Session, records: ChatRecords = EMPTY) -> None:
+    def __init__(self, engine: TurnHost, before: Session, records: ChatRecords = EMPTY) -> None:
         self.engine = engine
         self.records = records  # the chat's records, as updated by this turn's effects
         self.knowledge = engine.knowledge
@@ -60,9 +118,11 @@ class Turn:
         self.session.stack.append(frame)
 
     def say(self, key: str, kind: str = "info", **values: object) -> None:
+        """Say a message by key."""
         self.replies.append(Reply(self.render.say(key, **values), kind=kind))
 
     def say_text(self, key: str, **values: object) -> str:
+        """A message by key, as text."""
         return self.render.say(key, **values)
 
     def render_info(self, key: str, **values: object) -> Reply:
@@ -104,7 +164,7 @@ class Turn:
         if frame is None:
             return
         if frame.flow == "triage" and frame.region and not frame.step:
-            self.say("now_the_other", region=clues.region_name(self, frame.region))
+            self.say("now_the_other", region=self.region_name(frame.region))
         if self.still_open(frame):
             self.ask(reminder=True)
         else:
@@ -168,14 +228,17 @@ class Turn:
         return Urgency.from_key(self.session.urgency) if self.session.urgency else None
 
     def note_said(self, urgency: Urgency) -> None:
+        """Remember the highest urgency stated so far."""
         said = self.said()
         if said is None or urgency > said:
             self.session.urgency = urgency.key
 
     def in_aftermath(self) -> bool:
+        """Whether an emergency has been advised in this conversation (and not started over)."""
         return any(frame.flow == "aftermath" for frame in self.session.stack)
 
     def aftermath_reminder(self) -> None:
+        """After an emergency: the reminder to act on it, with its buttons."""
         self.replies.append(
             Reply(self.say_text("emergency_reminder"), self.render.emergency([]).buttons, kind="info")
         )
@@ -190,6 +253,10 @@ class Turn:
                 topic="see_clinician",
             )
         )
+
+    def region_name(self, region: str) -> str:
+        """A region as the runner reads it."""
+        return self.say_text(f"region_{region}")
 
     def current_options(self) -> dict[str, str]:
         """The buttons of the current question, as option id -> label."""

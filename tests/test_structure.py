@@ -6,8 +6,10 @@ every import a module can make:
 - `import a.b` is an edge to `a.b`; `from a import b` is an edge to `a.b` when `a.b` is a module
   (a submodule import), else to `a`; relative imports are resolved against the importing module;
 - imports inside functions count (they run, only later);
-- imports under `if TYPE_CHECKING:` do not: they never run and only name types for annotations
-  (with `from __future__ import annotations`), which is how a flow names the Turn it is given;
+- imports under `if TYPE_CHECKING:` count too: they never run, but a type named across a cycle
+  still ties the two modules together for whoever reads them (a flow that names the engine's
+  class is tied to the engine). What a module needs of one above it is a Protocol of its own
+  (conversations/turn.py's `TurnHost` and `Flow`);
 - importing `a.b` runs `a/__init__.py` first, but that is not counted as an edge to `a`: a
   package's `__init__` may gather its own modules without every module "depending" on it.
 
@@ -39,22 +41,11 @@ def module_files() -> dict[str, Path]:
     return modules
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement, outside `if TYPE_CHECKING:` blocks (their `else:` counts)."""
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                yield from _imports(ast.Module(body=[child], type_ignores=[]))
-            continue
+    """Every import statement, at any depth (in functions, under TYPE_CHECKING)."""
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
-        yield from _imports(node)
 
 
 def _base(module: str, path: Path, node: ast.ImportFrom) -> str:
@@ -122,7 +113,8 @@ def test_the_graph_has_the_known_edges() -> None:
     graph = import_graph()
     assert "conversations.turn" in graph["conversations.engine"]  # from conversations.turn import Turn
     assert "conversations.chain.commands" in graph["conversations.chain.flow"]  # from package import module
-    assert "conversations.turn" not in graph["conversations.flows.triage"]  # under TYPE_CHECKING
+    assert "conversations.turn" in graph["conversations.flows.triage"]  # under TYPE_CHECKING
+    assert "conversations.flows.log" in graph["conversations.flows"]  # inside a function
     assert "knowledge" in graph["conversations.engine"]
 
 

@@ -87,6 +87,7 @@ def close(turn: Turn, event: Event) -> None:
 
 
 def push_back_step(turn: Turn) -> None:
+    """Remember where the conversation was, for /back, when this turn moved it."""
     before, now = turn.before, turn.session
     if turn.going_back or turn.in_aftermath() or (now.top is None and not turn.finished):
         return
@@ -99,6 +100,8 @@ def push_back_step(turn: Turn) -> None:
 
 
 def on_text(turn: Turn, text: str) -> None:
+    """Typed text along the chain: safety; a companion flow that reads words first; a button's
+    label typed out; questions and small talk; then the flow on top (or, with none, a triage)."""
     if not text.strip():
         turn.say("empty_message")
         turn.ask(reminder=True)

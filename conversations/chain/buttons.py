@@ -35,6 +35,7 @@ def on_choice(turn: Turn, data: str) -> None:
 
 
 def on_info_button(turn: Turn, parts: list[str]) -> None:
+    """A button that never expires: a section, a prevention group, the menu, a command, a topic."""
     kind, args = (parts[0] if parts else ""), parts[1:]
     if turn.in_aftermath() and kind not in ("emergency_help", "cmd"):
         turn.aftermath_reminder()  # after an emergency, only help to act on it

@@ -80,6 +80,7 @@ def start(turn: Turn, argument: str) -> None:
 
 
 def reset(turn: Turn, message_key: str) -> None:
+    """Start over with the menu (the menu counter kept), saying `message_key`."""
     # The menu counter survives a reset so that buttons from before it have expired.
     turn.session = Session(menu=turn.session.menu)
     turn.say(message_key)
@@ -87,12 +88,14 @@ def reset(turn: Turn, message_key: str) -> None:
 
 
 def forget(turn: Turn) -> None:
+    """/forget: the chat's records go, and the conversation starts over."""
     turn.effects.append(Forget())
     turn.records = EMPTY
     reset(turn, "forgotten")
 
 
 def cancel(turn: Turn) -> None:
+    """/cancel: stop the flow in progress, keeping the warnings and the urgency said."""
     had_flow = turn.session.top is not None
     old = turn.session  # stopping a flow forgets neither a warning nor the urgency said
     turn.session = Session(
@@ -122,6 +125,7 @@ def go_back(turn: Turn) -> None:
 
 
 def inform(turn: Turn, text: str, topic: str = "") -> None:
+    """An information line; a paused flow then asks again."""
     turn.replies.append(Reply(text, kind="info", topic=topic))
     if turn.session.top is not None:
         turn.ask(reminder=True)

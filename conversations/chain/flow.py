@@ -28,6 +28,7 @@ def choose(turn: Turn, value: str) -> None:
 
 
 def choose_from_menu(turn: Turn, value: str) -> None:
+    """A main-menu option: the prevention routine, the check, or a triage of a region."""
     if value == "prevent":
         commands.info_card(turn, turn.render.prevention())
     elif value == "redflags":

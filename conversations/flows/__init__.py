@@ -12,27 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from conversations.turn import Flow
+
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
     from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
-
-
-class Flow(Protocol):
-    """What the engine asks of a flow."""
-
-    def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
-        """Read a typed message as an answer to the pending question."""
-        ...
-
-    def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
-        """One of the pending question's buttons was pressed (or its label typed)."""
-        ...
-
-    def finish(self, turn: Turn, frame: Frame) -> None:
-        """Every question is answered: say the outcome and pop the frame."""
-        ...
 
 
 class AsksItself(Protocol):
@@ -68,3 +54,5 @@ def _registry() -> dict[str, Flow]:
 
 
 FLOWS: dict[str, Flow] = _registry()
+
+__all__ = ["FLOWS", "AsksItself", "Flow"]

@@ -110,14 +110,14 @@ class Triage:
         new = regions[0]
         if message.intent.also and not message.intent.correction:
             turn.session.stack.insert(-1, clues.frame_for(turn, message, new))
-            turn.say("noted_second", region=clues.region_name(turn, new))
+            turn.say("noted_second", region=turn.region_name(new))
             turn.ask(reminder=True)
             return True
         old_anchors = turn.engine.region_concepts[frame.region]
         frame.concepts = [c for c in frame.concepts if c not in old_anchors]
         frame.region, frame.location, frame.trigger_done = new, "", False
         clues.merge(turn, frame, message.reading)
-        turn.say("corrected_region", region=clues.region_name(turn, new))
+        turn.say("corrected_region", region=turn.region_name(new))
         turn.advance()
         return True
 

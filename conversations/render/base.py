@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from html import escape
-from typing import TYPE_CHECKING
 
 from conversations.events import Button
 from knowledge import Exercise, Knowledge, RedFlag
-
-if TYPE_CHECKING:
-    from conversations.flows import Flow
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
 CARD_BUDGET = 600  # characters of a result card before its treatment steps stop (a phone screen)
@@ -40,9 +36,9 @@ def info_data(*parts: str) -> str:
 class RendererBase:
     """The knowledge base's messages and content, and the pieces every card uses."""
 
-    def __init__(self, knowledge: Knowledge, flows: Mapping[str, Flow] | None = None) -> None:
+    def __init__(self, knowledge: Knowledge, flows: Mapping[str, object] | None = None) -> None:
         self.knowledge = knowledge
-        self.flows = flows or {}  # the engine's flows: some name their own questions
+        self.flows: Mapping[str, object] = flows or {}  # the engine's flows: some name their own questions
 
     def say(self, key: str, **values: object) -> str:
         """A message by key, with every value escaped for HTML."""

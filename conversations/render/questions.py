@@ -3,7 +3,7 @@ of flows that name their own, such as the companion's)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from conversations.events import Button, Reply
 from conversations.machine import (
@@ -23,9 +23,14 @@ from conversations.render.base import (
 from conversations.session import Frame, Session
 from knowledge import Knowledge
 
-if TYPE_CHECKING:
-    from conversations.flows import AsksItself
 
+class NamesItsQuestions(Protocol):
+    """A flow that names its own buttons and prompt (the companion's): what the renderer asks of
+    it. (It may also read an answer in words before the chain's questions stage: `read_first`.)"""
+
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]: ...
+
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str: ...
 
 
 class QuestionCards(RendererBase):
@@ -126,7 +131,7 @@ class QuestionCards(RendererBase):
             return self.say(key, question=flags[frame.confirm].question)
         return self.say("menu_prompt")
 
-    def _asks_itself(self, frame: Frame | None) -> AsksItself | None:
+    def _asks_itself(self, frame: Frame | None) -> NamesItsQuestions | None:
         """The flow on top, when it names its own questions (the companion's flows)."""
         flow = self.flows.get(frame.flow) if frame is not None else None
         return flow if hasattr(flow, "prompt") else None  # type: ignore[return-value]
