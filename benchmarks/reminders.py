@@ -31,7 +31,7 @@ from pathlib import Path
 from benchmarks.common import ROOT, percentile
 from bot.storage.sqlite_records import SqliteRecordStore
 from bot.storage.sqlite_sessions import SqliteStore
-from conversations.records import iso
+from conversations.recovery_records import iso
 from tests.fake_bot_api import FakeBotApi, FakeBotApiServer, message
 
 TOKEN = "987654:" + "r" * 35

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conversations.records import LogEntry, Plan
+from conversations.recovery_records import LogEntry, Plan
 
 if TYPE_CHECKING:
     from conversations.session import Session

@@ -27,7 +27,7 @@ from conversations.events import (
     Text,
     TurnResult,
 )
-from conversations.records import ChatRecords, LogEntry
+from conversations.recovery_records import ChatRecords, LogEntry
 from conversations.session import Session
 
 START = dt.date(2025, 3, 3)  # a Monday
@@ -408,10 +408,12 @@ def test_a_session_in_a_companion_flow_round_trips() -> None:
 def test_every_companion_message_key_used_exists() -> None:
     import re
 
-    from knowledge.companion import default_companion
+    from knowledge.recovery_data import default_companion
 
     root = Path(__file__).resolve().parent.parent
-    source = (root / "conversations" / "flows" / "companion.py").read_text() + (root / "conversations" / "companion.py").read_text()
+    flows = ("recovery_common", "log", "plan", "remind", "mileage")
+    paths = [root / "conversations" / "flows" / f"{flow}.py" for flow in flows] + [root / "conversations" / "recovery.py"]
+    source = "".join(path.read_text() for path in paths)
     used = set(re.findall(r'(?:_say|_text|message)\(\s*(?:turn,\s*)?"([a-z_]+)"', source))
     used |= {f"log_ask_{s}" for s in ("pain", "run", "feel")} | {f"plan_level_{lv}" for lv in ("easier", "full", "harder")}
     used |= {f"log_option_{f}" for f in ("good", "ok", "hard", "painful")}

@@ -1,4 +1,4 @@
-"""The companion's wiring in-process: one transaction per turn and per reminder (bot/telegram_app.py).
+"""The companion's wiring in-process: one transaction per turn and per reminder (bot/telegram/bridge.py and bot/telegram/reminders.py).
 
 Run on SQLite and on PostgreSQL, each with the record store the bot itself would use
 (`record_store_for`: sharing the session store's connection or pool)."""
@@ -19,7 +19,7 @@ from bot.storage.sqlite_sessions import SqliteStore
 from bot.telegram.bridge import Bridge
 from conversations.engine import Engine
 from conversations.events import Command, Text
-from conversations.records import Reminder
+from conversations.recovery_records import Reminder
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

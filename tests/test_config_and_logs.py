@@ -90,7 +90,7 @@ def test_leaky_library_loggers_are_held_back_even_at_debug(captured: io.StringIO
         "Calling Bot API endpoint `sendMessage` with text `my hip`"
     )
     logging.getLogger("httpx").info("HTTP Request: POST https://api.telegram.org/bot/sendMessage")
-    logging.getLogger("bot.telegram_app").debug("our own debug line")
+    logging.getLogger("bot.telegram.handlers").debug("our own debug line")
     assert "my hip" not in captured.getvalue() and "HTTP Request" not in captured.getvalue()
     assert "our own debug line" in captured.getvalue()
 

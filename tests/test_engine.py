@@ -34,7 +34,7 @@ from conversations.machine import (
 )
 from conversations.render import SECTIONS
 from conversations.session import MAX_BACK_STEPS, SCHEMA_VERSION, Frame, Session, SessionError
-from knowledge.companion import load_companion
+from knowledge.recovery_data import load_companion
 
 ROOT = Path(__file__).resolve().parent.parent
 RESTARTS = ("start", "restart", "cancel", "forget")
@@ -503,7 +503,7 @@ def test_after_an_engine_error_the_warning_signs_in_the_message_are_still_answer
 
 def test_a_reminder_due_mid_triage_is_one_line_and_leaves_the_question_pending(engine: Engine) -> None:
     from conversations.events import ReminderDue
-    from conversations.records import ChatRecords, Plan
+    from conversations.recovery_records import ChatRecords, Plan
 
     session, _ = _talk(engine, "front of my hip hurts when I sprint")
     records = ChatRecords(plans=(Plan(id="p1", condition="hip_flexor_strain", start="2026-11-20"),))

@@ -16,7 +16,7 @@ from bot.storage.sessions import SessionStore
 from bot.storage.sqlite_records import SqliteRecordStore
 from bot.storage.sqlite_sessions import SqliteStore
 from conversations.events import CancelReminders, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import (
+from conversations.recovery_records import (
     ChatRecords,
     LogEntry,
     Mark,

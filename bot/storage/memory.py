@@ -12,7 +12,7 @@ from typing import Any
 from bot.storage.records import NotClaimed, apply_effects
 from bot.storage.sessions import KEEP, Also, Message, Outgoing, read_session
 from conversations.events import Effect
-from conversations.records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
+from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 from conversations.session import Session
 
 

@@ -14,7 +14,7 @@ from bot.storage.pg_pool import PooledDatabase
 from bot.storage.pg_sessions import PgStore
 from bot.storage.records import RECORD_EFFECTS, NotClaimed
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
+from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 
 T = TypeVar("T")
 

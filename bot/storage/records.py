@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import ChatRecords, LogEntry, Plan, Reminder
+from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder
 
 
 class RecordStore(Protocol):

@@ -20,7 +20,7 @@ from bot.storage.records import RECORD_EFFECTS, NotClaimed, apply_effects
 from bot.storage.sessions import StorageError
 from bot.storage.sqlite_db import Database, Migrations
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
+from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 
 MIGRATIONS = Migrations("runner-bot-records")
 

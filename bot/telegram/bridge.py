@@ -31,7 +31,7 @@ from conversations.events import (
     Toast,
 )
 from conversations.machine import step_token
-from conversations.records import Reminder
+from conversations.recovery_records import Reminder
 from conversations.session import Session
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
-from conversations.records import Reminder
+from conversations.recovery_records import Reminder
 
 if TYPE_CHECKING:
     from telegram.ext import Application, Job, JobQueue

@@ -35,7 +35,7 @@ from telegram.error import (
 from bot.storage.sessions import Outgoing, SessionStore, fits
 from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
 from bot.telegram.updates import raw_chat_id, seconds
-from conversations.records import Reminder
+from conversations.recovery_records import Reminder
 
 if TYPE_CHECKING:
     from telegram import Bot

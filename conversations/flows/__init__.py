@@ -4,7 +4,7 @@ A flow reads the runner's message as an answer to its pending question, moves to
 question through the transition table (machine.py), and finishes (a triage result, a check's
 verdict). Flows are registered here by name; the session's stack holds their frames, so a flow
 can be paused (a question, /prevent, /redflags, a second problem) and resumed where it was.
-Safety is not a flow's business: the engine's chain has read every warning sign before a flow
+Safety is not a flow's business: the chain (chain/) has read every warning sign before a flow
 sees the message.
 """
 
@@ -12,27 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from conversations.turn import Flow
+
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
-    from conversations.render import Renderer
+    from conversations.render.base import RendererBase
     from conversations.session import Frame
-
-
-class Flow(Protocol):
-    """What the engine asks of a flow."""
-
-    def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
-        """Read a typed message as an answer to the pending question."""
-        ...
-
-    def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
-        """One of the pending question's buttons was pressed (or its label typed)."""
-        ...
-
-    def finish(self, turn: Turn, frame: Frame) -> None:
-        """Every question is answered: say the outcome and pop the frame."""
-        ...
+    from conversations.turn import Turn
 
 
 class AsksItself(Protocol):
@@ -40,9 +26,9 @@ class AsksItself(Protocol):
     it names its own buttons and prompt, and may read an answer in words before the chain's
     question and small-talk step (never before safety)."""
 
-    def options(self, render: Renderer, frame: Frame) -> dict[str, str]: ...
+    def options(self, render: RendererBase, frame: Frame) -> dict[str, str]: ...
 
-    def prompt(self, render: Renderer, frame: Frame, explain: bool) -> str: ...
+    def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str: ...
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool: ...
 
@@ -50,7 +36,10 @@ class AsksItself(Protocol):
 def _registry() -> dict[str, Flow]:
     from conversations.flows.aftermath import Aftermath
     from conversations.flows.check import Check
-    from conversations.flows.companion import Log, Mileage, PlanFlow, Remind
+    from conversations.flows.log import Log
+    from conversations.flows.mileage import Mileage
+    from conversations.flows.plan import PlanFlow
+    from conversations.flows.remind import Remind
     from conversations.flows.triage import Triage
 
     return {
@@ -65,3 +54,5 @@ def _registry() -> dict[str, Flow]:
 
 
 FLOWS: dict[str, Flow] = _registry()
+
+__all__ = ["FLOWS", "AsksItself", "Flow"]

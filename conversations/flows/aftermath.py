@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
     from conversations.session import Frame
+    from conversations.turn import Turn
 
 
 class Aftermath:

@@ -8,9 +8,9 @@ from conversations.flows import screen
 from knowledge import Urgency
 
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
     from conversations.session import Frame
+    from conversations.turn import Turn
 
 
 class Check:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conversations import clues
 from conversations.machine import (
     CHECKLIST_STEP,
     CONFIRM_STEP,
@@ -25,9 +26,9 @@ from knowledge import Urgency
 from knowledge.intents import LONG_DAYS, Answer
 
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
     from conversations.session import Frame
+    from conversations.turn import Turn
 
 # the words that mean nothing clinical after a "yes" ("yes I do", "yeah a little")
 NEUTRAL_CONCEPTS = frozenset({"small_talk", "hip_general", "back_general"})
@@ -259,9 +260,9 @@ def note(turn: Turn, frame: Frame, message: MessageReading) -> bool:
     """Keep what an answer adds ("no, but it's worse on stairs", "since Sunday"). True if anything."""
     noted = False
     if frame.flow == "triage" and message.concepts - NEUTRAL_CONCEPTS:
-        turn.merge(frame, message.reading)
+        clues.merge(turn, frame, message.reading)
         noted = True
     if frame.flow == "triage" and message.intent.days is not None and frame.step != DURATION_STEP:
-        turn.note_duration(frame, message)
+        clues.note_duration(turn, frame, message)
         noted = True
     return noted

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conversations import clues
 from conversations.flows import screen
+from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import Reading, Urgency
 from knowledge.intents import Answer
 
 if TYPE_CHECKING:
-    from conversations.engine import Turn
     from conversations.reading import MessageReading
     from conversations.session import Frame
+    from conversations.turn import Turn
 
 
 class Triage:
@@ -30,7 +32,7 @@ class Triage:
         if frame.step in ("location", "trigger"):
             self.option_answer(turn, frame, message)
         elif not screen.on_text(turn, frame, message):
-            turn.merge(frame, message.reading)
+            clues.merge(turn, frame, message.reading)
             turn.advance()
 
     def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
@@ -40,14 +42,14 @@ class Triage:
             frame.location = value
             option = triage.locations.get(value)
             if option is not None:
-                turn.merge(frame, Reading(frozenset(option.concepts)))
+                clues.merge(turn, frame, Reading(frozenset(option.concepts)))
                 if not frame.region and value != "down_the_leg":
                     frame.region = next((r.id for r in triage.regions.values() if value in r.locations), "")
             turn.advance()
         elif frame.step == "trigger":
             option = triage.triggers.get(value)
             if option is not None:
-                turn.merge(frame, Reading(frozenset(option.concepts)))
+                clues.merge(turn, frame, Reading(frozenset(option.concepts)))
             frame.trigger_done = True
             turn.advance()
         elif not screen.on_choice(turn, frame, value):
@@ -55,18 +57,18 @@ class Triage:
 
     def option_answer(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
         """A typed answer to "where?" or "what sets it off?"."""
-        option = turn.option_for_text(message.text)
-        several = turn.options_by_keyword(message.text)
+        option = option_for_text(turn, message.text)
+        several = options_by_keyword(turn, message.text)
         useful = message.concepts & (turn.engine.in_scope_concepts | turn.engine.trigger_concepts)
         if option is not None and not (useful - set(frame.concepts) and frame.step == "trigger"):
             turn.typed_label = turn.current_options().get(option, "")
-            turn.merge(frame, message.reading)
+            clues.merge(turn, frame, message.reading)
             self.on_choice(turn, frame, option)
         elif len(several) > 1 and not useful - set(frame.concepts):
             self.choose_several(turn, frame, several)  # "sort of the side and the front, both"
         elif useful:
             before = frame.step
-            turn.merge(frame, message.reading)
+            clues.merge(turn, frame, message.reading)
             if frame.step == "trigger" or message.concepts & turn.engine.trigger_concepts:
                 frame.trigger_done = True
             turn.advance()
@@ -80,7 +82,7 @@ class Triage:
             # "not sure" again, "nothing really", "kind of both": not a trap — move on without it
             self.on_choice(turn, frame, "elsewhere" if frame.step == "location" else "none")
         elif message.concepts - screen.NEUTRAL_CONCEPTS:
-            turn.merge(frame, message.reading)
+            clues.merge(turn, frame, message.reading)
             turn.say("noted_more")
             turn.ask()
         else:
@@ -93,7 +95,7 @@ class Triage:
         table = triage.locations if frame.step == "location" else triage.triggers
         for option in options:
             if option in table:
-                turn.merge(frame, Reading(frozenset(table[option].concepts)))
+                clues.merge(turn, frame, Reading(frozenset(table[option].concepts)))
         if frame.step == "location":
             frame.location = options[0]
         else:
@@ -102,19 +104,19 @@ class Triage:
 
     def other_region(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
         """A message about the other region: a correction, or a second problem ("too", "also")."""
-        regions = turn.regions_in(message.concepts & turn.engine.where_concepts)
+        regions = clues.regions_in(turn, message.concepts & turn.engine.where_concepts)
         if not frame.region or len(regions) != 1 or regions[0] == frame.region:
             return False
         new = regions[0]
         if message.intent.also and not message.intent.correction:
-            turn.session.stack.insert(-1, turn.frame_for(message, new))
+            turn.session.stack.insert(-1, clues.frame_for(turn, message, new))
             turn.say("noted_second", region=turn.region_name(new))
             turn.ask(reminder=True)
             return True
         old_anchors = turn.engine.region_concepts[frame.region]
         frame.concepts = [c for c in frame.concepts if c not in old_anchors]
         frame.region, frame.location, frame.trigger_done = new, "", False
-        turn.merge(frame, message.reading)
+        clues.merge(turn, frame, message.reading)
         turn.say("corrected_region", region=turn.region_name(new))
         turn.advance()
         return True

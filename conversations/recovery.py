@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conversations.events import ChartSpec, OutFile
-from conversations.records import ChatRecords, LogEntry, Plan
+from conversations.recovery_records import ChatRecords, LogEntry, Plan
 from knowledge import Exercise
-from knowledge.companion import Companion
+from knowledge.recovery_data import Companion
 
 PLAN_WEEKS = 6
 REST_DAYS = frozenset({3, 6})  # days of the plan's week with no exercises (two a week)

@@ -1,0 +1,144 @@
+"""Stage 3 of the chain, questions and small talk: answered in any state, then a paused flow asks
+its question again. Also other subjects (out of scope) and questions the topic reader could not
+place. A message that both answers the pending question and asks one is read by the flow first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conversations import clues
+from conversations.events import Reply
+from conversations.machine import SAFETY_STEPS
+from conversations.render import CONDITION_TOPICS
+
+if TYPE_CHECKING:
+    from conversations.reading import MessageReading
+    from conversations.turn import Turn
+
+QUESTION_OPENERS = frozenset(
+    "what whats how why can could should would will is isnt are do does did when which who where any".split()
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message is put as a question: a question mark, or a question word first."""
+    first = text.strip().lower().split(maxsplit=1)[:1]
+    return "?" in text or bool(first and first[0].strip(",.!'’") in QUESTION_OPENERS)
+
+
+def answer(turn: Turn, message: MessageReading) -> bool:
+    """Questions, small talk and other subjects, answered in any state. True when handled.
+
+    A paused flow then asks its question again. A message that both answers the pending
+    question and asks one ("no — can I still run?") is read by the flow first.
+    """
+    topic = message.topic
+    frame = turn.session.top
+    if message.intent.pause and not describes_pain(turn, message) and message.answer.value == "none":
+        small_talk(turn, "pause")
+        return True
+    if topic is None:
+        return out_of_scope(turn, message)
+    if frame is not None and frame.step and message.answer.value == "unsure":
+        return False  # "not sure", "what do you mean?": the flow explains its question
+    if topic == "small_talk":
+        if frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no"):
+            return False  # "no thanks" to a safety question is an answer
+        if describes_pain(turn, message):
+            return False  # "hi, my back hurts": the description is what matters
+        small_talk(turn, message.small_talk or "greeting")
+        return True
+    if turn.in_aftermath():
+        return False  # after an emergency, only help to act on it
+    if topic == "out_of_scope":
+        return out_of_scope(turn, message, certain=True)
+    if frame is not None and frame.step and not asks_something(message.text):
+        return False  # mid-flow, a statement ("bending forward to tie my shoes") is an answer
+    answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
+    if answers_too and frame is not None:
+        turn.flow(frame).on_text(turn, frame, message)
+        if turn.in_aftermath():
+            return True
+    condition = message.topic_condition or subject(turn)
+    if (
+        condition is None
+        and topic in CONDITION_TOPICS
+        and any(f.flow == "triage" for f in turn.session.stack)
+    ):
+        reply = Reply(turn.say_text("answer_after_triage"), kind="answer", topic=topic)
+    else:
+        reply = turn.render.answer(topic, condition, turn.said())
+    question = [r for r in turn.replies if r.kind == "question"]
+    turn.replies = [r for r in turn.replies if r.kind != "question"] + [reply]
+    if answers_too:
+        turn.replies += question
+    elif frame is not None:
+        turn.ask(reminder=True)
+    elif message.concepts & turn.engine.in_scope_concepts:
+        clues.start_triage(turn, message=message)  # a question that also describes pain
+    return True
+
+
+def small_talk(turn: Turn, kind: str) -> None:
+    """A one-liner for hello, thanks, ok, bye, who are you, what can you do."""
+    key = {
+        "thanks": "you_are_welcome",
+        "bye": "goodbye",
+        "who": "about_me",
+        "ack": "acknowledged",
+        "capabilities": "capabilities",
+        "pause": "no_rush",
+    }.get(kind, "hello")
+    turn.say(key, kind="small_talk")
+    if turn.session.top is not None:
+        turn.ask(reminder=True)
+    elif kind in ("greeting", "capabilities"):
+        turn.ask()
+
+
+def out_of_scope(turn: Turn, message: MessageReading, certain: bool = False) -> bool:
+    """Another body part or subject: a clear limit, then the pending question. True when handled."""
+    if not certain and not (
+        "out_of_scope_body" in message.concepts and not message.concepts & turn.engine.in_scope_concepts
+    ):
+        return False
+    if turn.session.top is None:
+        turn.say("out_of_scope", kind="out_of_scope")
+    else:
+        turn.say("out_of_scope_mid_flow", kind="out_of_scope")
+        turn.ask(reminder=True)
+    return True
+
+
+def describes_pain(turn: Turn, message: MessageReading) -> bool:
+    """Whether a message says something about pain (a place, a sign, or just "it hurts")."""
+    clues = message.concepts - {"small_talk"}
+    return bool(
+        clues & turn.engine.in_scope_concepts
+        or message.flags
+        or message.intent.pain
+        or clues & turn.engine.trigger_concepts
+    )
+
+
+def subject(turn: Turn) -> str | None:
+    """The condition a question without one is about: the last result's.
+
+    In the middle of a triage there is no subject yet: the safety questions come before any
+    condition is named, so a question is answered in general until the result.
+    """
+    if any(frame.flow == "triage" for frame in turn.session.stack):
+        return None
+    return turn.session.last_condition or None
+
+
+def unread_question(turn: Turn, message: MessageReading) -> None:
+    """A question the topic reader could not place: about a named condition, say what it is;
+    otherwise say honestly that it is not one the bot can answer, and what it can."""
+    named = turn.engine.matcher.assess(turn.engine.matcher.read(message.text)).condition
+    condition = named or turn.session.last_condition or None
+    if named or (condition and subject(turn)):
+        turn.replies.append(turn.render.answer("what_is", condition, turn.said()))
+    else:
+        turn.say("question_not_known", kind="answer")

@@ -1,0 +1,102 @@
+"""What the recovery companion's flows share: its wording, its frames on the stack, and when it
+must stand aside (after an emergency; a plan while a warning needs a clinician first).
+
+The records come in with the turn (`turn.records`, a snapshot the adapter loaded) and leave as
+effects (SaveLog, SavePlan, SetReminder, CancelReminders, SendChart, SendFiles); a flow updates
+`turn.records` too, so the rest of the turn sees what it saved. What a flow is waiting for is in
+its frame: `step` and `values` (numbers and ids only, never what the runner wrote).
+
+Flows that read answers in words ("ran 8k, pain 3") read a message before the question and
+small-talk step of the chain (`read_first`) — such answers look like questions about load or
+like an "ok" — but never before safety: the chain reads every message for warning signs first,
+log notes included. The reasoning itself is conversations/recovery.py; the data and wording
+knowledge/recovery_data.py.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from conversations.events import Reply
+from knowledge import Urgency
+from knowledge.recovery_data import Companion, load_companion
+
+if TYPE_CHECKING:
+    from conversations.session import Frame
+    from conversations.turn import Turn
+    from knowledge import Knowledge
+
+
+_COMPANIONS: dict[int, Companion] = {}
+
+
+def companion_of(knowledge: Knowledge) -> Companion:
+    """The companion data that goes with a knowledge base (loaded once)."""
+    key = id(knowledge)
+    if key not in _COMPANIONS:
+        _COMPANIONS[key] = load_companion(knowledge)
+    return _COMPANIONS[key]
+
+
+def companion_text(turn: Turn, key: str, **values: object) -> str:
+    """A companion message by key, with every value escaped for HTML."""
+    return companion_of(turn.knowledge).message(key, **{k: escape(str(v), quote=False) for k, v in values.items()})
+
+
+def companion_say(turn: Turn, key: str, kind: str = "info", topic: str = "", **values: object) -> None:
+    """Say a companion message."""
+    turn.replies.append(Reply(companion_text(turn, key, **values), kind=kind, topic=topic))
+
+
+def push_frame(turn: Turn, flow: str, step: str, values: dict[str, str] | None = None) -> Frame:
+    """Put a companion flow on top (replacing one of its kind already there) and return it."""
+    from conversations.session import Frame
+
+    stack = turn.session.stack
+    if stack and stack[-1].flow in COMPANION_FLOWS:
+        stack.pop()
+    frame = Frame(flow, step=step, values=dict(values or {}))
+    stack.append(frame)
+    return frame
+
+
+def end_flow(turn: Turn) -> None:
+    """This companion flow is over: a paused flow below resumes with its question."""
+    turn.pop()
+
+
+def blocked(turn: Turn) -> bool:
+    """After an emergency only help to act on it: no plans, logs or reminders."""
+    if turn.in_aftermath():
+        turn.aftermath_reminder()
+        return True
+    return False
+
+
+def needs_clinician_first(turn: Turn) -> bool:
+    """No exercise plan while a warning needs seeing to today, or a sign withholds exercises."""
+    session, knowledge = turn.session, turn.knowledge
+    withheld = any(knowledge.red_flags[f].withhold_exercises for f in session.flags if f in knowledge.red_flags) or any(
+        knowledge.concerns[c].withhold_exercises for c in session.concerns if c in knowledge.concerns
+    )
+    said = turn.said()
+    if not withheld and (said is None or said < Urgency.URGENT):
+        return False
+    turn.say("plan_not_now")
+    if turn.session.top is not None:
+        turn.ask(reminder=True)
+    return True
+
+
+def level_name(turn: Turn, level: str) -> str:
+    """The name of a plan day's level (easier, full, harder)."""
+    return companion_text(turn, f"plan_level_{level}")
+
+
+def escape_text(text: str) -> str:
+    """Advice is built from data already; escape it for the HTML subset."""
+    return escape(text, quote=False)
+
+
+COMPANION_FLOWS = frozenset({"log", "plan", "remind", "mileage"})

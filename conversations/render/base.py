@@ -1,0 +1,95 @@
+"""What every part of the renderer shares: the messages (`say`, every value escaped for HTML),
+the constants of cards and buttons, and small HTML helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from html import escape
+
+from conversations.events import Button
+from knowledge import Exercise, Knowledge, RedFlag
+
+RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
+CARD_BUDGET = 600  # characters of a result card before its treatment steps stop (a phone screen)
+INFO = "x"  # button data prefix of buttons that never expire: sections, topics, the menu
+
+SECTIONS = ("exercises", "helps", "running", "seek", "more")
+HIDDEN_SECTIONS = ("progress",)  # opened from another section, not from the result card
+# topics answered from a condition's own data (summary, cause, symptoms, treatment, exercises)
+CONDITION_TOPICS = frozenset({"what_is", "cause", "symptoms", "treatment", "exercises"})
+# topics where a runner already told to see someone hears that first
+ACTIVITY_TOPICS = frozenset(
+    {"keep_running", "return_to_running", "exercises", "load", "stretching", "strength", "yoga", "cross_training"}
+)
+# topics whose general answer needs no "in general" note when asked about one condition
+GENERAL_TOPICS = frozenset({"other", "shoes", "red_flags", "stress_fracture", "warm_up", "running_form"})
+STEP_SECTIONS = {"exercises": "exercises", "return_to_running": "running", "see_clinician": "seek"}
+PREVENTION_GROUPS_FIRST = "strength"
+
+
+def info_data(*parts: str) -> str:
+    """Button data for a button that never expires (a section, the menu, a command)."""
+    return ":".join((INFO, *parts))
+
+
+class RendererBase:
+    """The knowledge base's messages and content, and the pieces every card uses."""
+
+    def __init__(self, knowledge: Knowledge, flows: Mapping[str, object] | None = None) -> None:
+        self.knowledge = knowledge
+        self.flows: Mapping[str, object] = flows or {}  # the engine's flows: some name their own questions
+
+    def say(self, key: str, **values: object) -> str:
+        """A message by key, with every value escaped for HTML."""
+        return self.knowledge.message(key, **{k: escape_value(v) for k, v in values.items()})
+
+    def sign_label(self, flag_id: str) -> str:
+        """The short button label of a warning sign."""
+        return self.knowledge.triage.screen.labels.get(flag_id) or self.knowledge.red_flags[flag_id].name
+
+    def menu_button(self) -> tuple[Button, ...]:
+        """A single button that opens the main menu."""
+        return (Button(self.say("button_menu"), info_data("menu")),)
+
+    def exercise_list(self, exercises: Iterable[Exercise]) -> str:
+        """Exercises as lines: name, dose (with rest), and how to do it."""
+        lines = []
+        for exercise in exercises:
+            dose = f" — {escape_value(exercise.prescription)}" if exercise.prescription else ""
+            lines.append(f"• <b>{escape_value(exercise.name)}</b>{dose}. {escape_value(exercise.cue)}")
+        return "\n".join(lines)
+
+    def progression_list(self, exercises: Iterable[Exercise]) -> str:
+        """For each exercise: when to make it harder, and when to ease off or stop."""
+        return "\n".join(
+            self.say("exercise_progression", name=e.name, harder=e.progression or "—", stop=e.stop_if or "—")
+            for e in exercises
+            if e.progression or e.stop_if
+        )
+
+    def by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
+        """The known red flags among `flags`, most urgent first."""
+        found = [self.knowledge.red_flags[f] for f in dict.fromkeys(flags) if f in self.knowledge.red_flags]
+        return sorted(found, key=lambda f: -f.urgency)
+
+
+class Raw(str):
+    """Text that is already HTML (built from escaped pieces): not escaped again."""
+
+    __slots__ = ()
+
+
+def escape_value(value: object) -> str:
+    """A value as HTML text: escaped, unless it is Raw already."""
+    return value if isinstance(value, Raw) else escape(str(value), quote=False)
+
+
+def bullets(items: Iterable[str]) -> Raw:
+    """A bulleted list of HTML items."""
+    return Raw("\n".join(f"• {item}" for item in items))
+
+
+def numbered(items: Iterable[str]) -> Raw:
+    """A numbered list of HTML items."""
+    return Raw("\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1)))

@@ -1,0 +1,48 @@
+"""The same messages get the same replies whatever PYTHONHASHSEED is.
+
+Set iteration order changes with the hash seed; a reply or a question that follows it (which
+explained sign to confirm first, say) would make conversations differ from run to run. The
+conversation sets are chatted through `runner-bot chat --jsonl` under several seeds, one
+process each, and every trace must be identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+# seed 2 asked a different confirm question before the engine ordered the explained signs
+SEEDS = ("0", "1", "2", "3")
+
+
+def conversation_lines() -> str:
+    """Every turn of tests/conversations/*.jsonl, each conversation ended by /restart."""
+    lines = []
+    for path in sorted((ROOT / "tests" / "conversations").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                lines += [turn.replace("\n", " ") for turn in json.loads(line)["turns"]]
+                lines.append("/restart")
+    return "\n".join(lines) + "\n"
+
+
+def chat_trace(stdin: str, seed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    code = "import sys; from bot.cli import main; sys.exit(main(['chat', '--jsonl']))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, check=True
+    )
+    return proc.stdout
+
+
+def test_conversations_do_not_depend_on_the_hash_seed() -> None:
+    stdin = conversation_lines()
+    traces = {seed: chat_trace(stdin, seed) for seed in SEEDS}
+    first = traces[SEEDS[0]]
+    assert first.count("\n") > stdin.count("\n")  # a reply line per line in, plus the welcome
+    for seed, trace in traces.items():
+        assert trace == first, f"PYTHONHASHSEED={seed} changed the conversation"
