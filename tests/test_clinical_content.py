@@ -9,7 +9,9 @@ import re
 import pytest
 
 from knowledge import Knowledge, Matcher
+from knowledge.companion import default_companion
 from knowledge.model import Answer, Fact, Urgency
+from knowledge.plans import default_plans, mileage_target, next_stage
 from knowledge.safety import (
     advice_for_flags,
     age_concerns,
@@ -355,3 +357,96 @@ def test_the_urgency_check_catches_the_old_warning_signs_answer(knowledge: Knowl
     flags = matcher.red_flags(reading.concepts | reading.negated)
     worded = urgency_worded(old)
     assert worded is not None and worded < max(knowledge.red_flags[f].urgency for f in flags)
+
+
+# ----- items 13–15: staged plans, /mileage, /log at 8–10 -------------------------------------------
+
+ORDER = [
+    # (condition, exercise, must not be unlocked before this one)
+    ("gluteal_tendinopathy", "side_lying_leg_raise", "isometric_abduction_hold"),
+    ("it_band_syndrome", "side_lying_leg_raise", "isometric_abduction_hold"),
+    ("lumbar_strain", "plank", "knee_plank"),
+    ("disc_irritation", "plank", "knee_plank"),
+]
+
+
+def _first_stage(condition: str, exercise: str) -> int:
+    plan = default_plans().plans[condition]
+    return next(i for i, s in enumerate(plan.stages) if exercise in s.exercises)
+
+
+@pytest.mark.parametrize(("condition", "later", "earlier"), ORDER, ids=lambda v: str(v)[:20])
+def test_each_exercise_unlocks_after_its_own_rule(condition: str, later: str, earlier: str) -> None:
+    assert _first_stage(condition, later) > _first_stage(condition, earlier)
+
+
+def test_no_plan_starts_with_a_stretch_or_a_full_plank() -> None:
+    for plan in default_plans().plans.values():
+        first = plan.stages[0].exercises
+        assert "hip_flexor_stretch" not in first and "plank" not in first and "side_lying_leg_raise" not in first
+    hip_flexor = default_plans().plans["hip_flexor_strain"]
+    assert hip_flexor.stages[0].exercises == () and _first_stage("hip_flexor_strain", "hip_flexor_stretch") >= 2
+
+
+PLAN_LENGTH = [("gluteal_tendinopathy", 12), ("it_band_syndrome", 8), ("hip_flexor_strain", 6), ("lumbar_strain", 6)]
+
+
+@pytest.mark.parametrize(("condition", "weeks"), PLAN_LENGTH)
+def test_plan_length(condition: str, weeks: int) -> None:
+    assert default_plans().plans[condition].weeks == weeks
+
+
+def test_every_plan_gates_running_on_the_hop_test_and_ends_with_speed_and_hills() -> None:
+    for plan in default_plans().plans.values():
+        running = [s for s in plan.stages if s.running in ("walk_run", "easy_running", "full")]
+        assert running[0].gate == "hop_test", plan.condition
+        final = plan.stages[-1]
+        assert final.running == "full" and final.max_share == 1.0
+        assert all(a.max_share <= b.max_share for a, b in zip(plan.stages, plan.stages[1:], strict=False))
+    assert "hop" in default_companion().fact("hop_test") and "calendar" in default_companion().fact("unlock_rule")
+
+
+STAGE_MOVES = [
+    # (current, sessions, morning pains, too painful, gate passed, expected)
+    ("isometric", 3, [2, 2], False, True, "isotonic"),
+    ("isometric", 3, [2, 2], False, False, "isometric"),  # the next stage needs the hop test
+    ("isometric", 2, [1, 1], False, True, "isometric"),  # not enough sessions, however many days
+    ("isotonic", 5, [2, 4], False, True, "isometric"),  # pain rose the next morning: back
+    ("isotonic", 5, [4, 4], False, True, "isotonic"),  # above the comfortable range: hold
+    ("weight_bearing", 1, [1], True, True, "isotonic"),  # too painful: back
+    ("weight_bearing", 4, [1, 1], False, False, "final"),
+    ("final", 9, [0, 0], False, True, "final"),
+]
+
+
+@pytest.mark.parametrize(("current", "sessions", "pains", "painful", "gate", "expected"), STAGE_MOVES)
+def test_stages_move_by_the_24_hour_response(current: str, sessions: int, pains: list[int], painful: bool, gate: bool, expected: str) -> None:
+    plan = default_plans().plans["gluteal_tendinopathy"]
+    assert next_stage(plan, current, sessions, pains, too_painful=painful, gate_passed=gate) == expected
+
+
+MILEAGE = [
+    # (weeks, pain, stage id or None, base km, expected km, why)
+    ([20, 20, 20, 20], 2, None, None, 22.0, "build"),
+    ([40, 20, 20, 20, 20], 2, None, None, 22.0, "build"),  # the last 4 weeks only
+    ([20, 20, 20, 20], 4, None, None, 20.0, "hold"),
+    ([20, 20, 20, 20], 7, None, None, 10.0, "cut"),
+    ([20, 20, 20, 20], 1, "isotonic", 40, 20.0, "stage_cap"),  # 0.5 × 40
+    ([10, 10, 10, 10], 1, "isotonic", 40, 11.0, "build"),
+    ([20, 20, 20, 20], 1, "isometric", 40, 0.0, "stage_cap"),  # walking only
+]
+
+
+@pytest.mark.parametrize(("weeks", "pain", "stage", "base", "km", "why"), MILEAGE)
+def test_mileage(weeks: list[float], pain: float, stage: str | None, base: float | None, km: float, why: str) -> None:
+    plans = default_plans()
+    chosen = plans.plans["gluteal_tendinopathy"].stage(stage) if stage else None
+    assert mileage_target(plans.mileage, weeks, pain, chosen, base) == (km, why)
+
+
+def test_log_at_8_or_more_offers_the_warning_sign_check() -> None:
+    companion = default_companion()
+    assert companion.number("pain_severe") == 8
+    text = companion.message("log_pain_severe", pain=9)
+    assert "9/10" in text and "warning-sign check" in text and "Rest from running" in text
+    assert companion.message("log_option_check_signs")
