@@ -68,6 +68,7 @@ class Safety:
     stop_words: tuple[str, ...]
     keep_words: tuple[str, ...]
     condition_words: tuple[str, ...]
+    seek_help_timed: tuple[str, ...]
     floor_titles: Mapping[str, str]
     floor_advice: Mapping[str, Fact]
     age_question: str
@@ -134,6 +135,7 @@ def load_safety(knowledge: Knowledge, data_dir: Path = DATA_DIR) -> Safety:
         stop_words=_words(running["stop"], "running_lines.stop"),
         keep_words=_words(running["keep"], "running_lines.keep"),
         condition_words=_words(running["conditions"], "running_lines.conditions"),
+        seek_help_timed=tuple(str(p) for p in data["seek_help_timed"]),
         floor_titles=MappingProxyType({c: str(v["title"]) for c, v in floor.items()}),
         floor_advice=MappingProxyType(
             {c: _fact(v["advice"], f"floor_wording.{c}.advice", knowledge) for c, v in floor.items()}
@@ -260,11 +262,21 @@ def safety_net(knowledge: Knowledge, region: str) -> Fact:
     return knowledge.education.safety_net[region]
 
 
-def seek_help(knowledge: Knowledge, condition_id: str) -> tuple[Fact, ...]:
-    """"When to see someone" for a condition: its own rule, its region's safety net, the guide's list."""
+def seek_help(knowledge: Knowledge, condition_id: str | None, safety: Safety | None = None) -> tuple[Fact, ...]:
+    """"When to see someone": the condition's own rule, its region's safety net, the guide's list.
+
+    The guide's lines that name a time are left out when the condition's own rule gives one
+    (one time per card). With no condition: both regions' safety nets, then the guide's list.
+    """
+    guide = knowledge.education.seek_help
+    if condition_id is None:
+        return (*(safety_net(knowledge, r) for r in REGIONS), *guide)
+    safety = safety or default_safety()
     condition = knowledge.conditions[condition_id]
     own = (condition.see_a_clinician,) if condition.see_a_clinician else ()
-    return (*own, safety_net(knowledge, condition.region), *knowledge.education.seek_help)
+    if own:
+        guide = tuple(f for f in guide if not any(t in f.text for t in safety.seek_help_timed))
+    return (*own, safety_net(knowledge, condition.region), *guide)
 
 
 def floor_wording(condition_id: str, safety: Safety | None = None) -> tuple[str, Fact] | None:

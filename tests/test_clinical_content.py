@@ -121,10 +121,11 @@ def test_every_card_that_says_when_to_see_someone_names_the_safety_net(knowledge
     assert condition.safety_net is safety_net(knowledge, condition.region)
     text = _lower([f.text for f in seek_help(knowledge, condition_id)])
     assert all(term in text for term in NET[condition.region]), text
-    # the guide's four signs are still there, after the net
-    assert "7–10 days" in text and "wakes you" in text
+    # the guide's signs are still there, after the net; its 7–10 days gives way to the card's one time
+    assert "wakes you" in text and "7–10 days" not in text
+    assert "7–10 days" in _lower([f.text for f in seek_help(knowledge, None)])
     lines = seek_help(knowledge, condition_id)
-    assert lines.index(condition.safety_net) < lines.index(knowledge.education.seek_help[0])
+    assert lines.index(condition.safety_net) < lines.index(knowledge.education.seek_help[-1])
     assert len(lines) + 2 <= 20  # title + lines: a phone screen
 
 
