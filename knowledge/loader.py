@@ -505,7 +505,7 @@ def _safety_nets(top: Entry, sources: Mapping[str, str]) -> dict[str, Fact]:
     if "safety_net" not in top.data:
         return {}
     nets = top.child("safety_net").allow("hip", "lower_back")
-    return {region: _fact(nets.raw(region), top.file, f"safety_net.{region}", sources) for region in nets.data}
+    return {region: _fact(nets.raw(region), top.file, f"safety_net.{region}", sources) for region in ("hip", "lower_back")}
 
 
 def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Mapping[str, RedFlag]) -> Triage:

@@ -5,13 +5,16 @@ must say, and what they must not.
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
-from knowledge import Knowledge, Matcher
+from knowledge import Knowledge, KnowledgeError, Matcher, load_knowledge
 from knowledge.companion import default_companion
+from knowledge.loader import DATA_DIR
 from knowledge.model import Answer, Fact, Urgency
-from knowledge.plans import default_plans, mileage_target, next_stage
+from knowledge.plans import default_plans, load_plans, mileage_target, next_stage
 from knowledge.safety import (
     advice_for_flags,
     age_concerns,
@@ -20,6 +23,7 @@ from knowledge.safety import (
     contradictions,
     default_safety,
     floor_wording,
+    load_safety,
     running_stance,
     safety_net,
     seek_help,
@@ -451,3 +455,42 @@ def test_log_at_8_or_more_offers_the_warning_sign_check() -> None:
     text = companion.message("log_pain_severe", pain=9)
     assert "9/10" in text and "warning-sign check" in text and "Rest from running" in text
     assert companion.message("log_option_check_signs")
+
+
+# ----- the data fails loudly when it points at nothing ----------------------------------------------
+def _broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(DATA_DIR, copy)
+    text = (copy / file).read_text(encoding="utf-8")
+    assert old in text
+    (copy / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy
+
+
+def test_an_urgency_placeholder_must_name_a_flag(tmp_path: Path) -> None:
+    copy = _broken_copy(tmp_path, "answers.yaml", "{urgency:bone_stress}", "{urgency:bone_stres}")
+    with pytest.raises(KnowledgeError, match="bone_stres"):
+        load_knowledge(copy)
+
+
+def test_a_safety_net_is_needed_per_region(tmp_path: Path) -> None:
+    copy = _broken_copy(tmp_path, "education.yaml", "  hip:\n    text: Stop running", "  hips:\n    text: Stop running")
+    with pytest.raises(KnowledgeError, match="hips"):
+        load_knowledge(copy)
+
+
+def test_safety_and_plans_data_are_checked(tmp_path: Path) -> None:
+    copy = _broken_copy(tmp_path, "companion.yaml", "exercises: [isometric_abduction_hold]}", "exercises: [isometric_hold]}")
+    knowledge = load_knowledge(copy)
+    with pytest.raises(KnowledgeError, match="isometric_hold"):
+        load_plans(knowledge, copy)
+    copy2 = _broken_copy(tmp_path / "b", "safety.yaml", "concern: young_athlete_hip", "concern: young_hip")
+    with pytest.raises(KnowledgeError, match="young_hip"):
+        load_safety(load_knowledge(copy2), copy2)
+
+
+def test_every_card_is_a_phone_screen_long(knowledge: Knowledge, matcher: Matcher) -> None:
+    from tests.test_rendering import every_card
+
+    long = {name: reply.text.count("\n") + 1 for name, reply in every_card(knowledge, matcher) if reply.text.count("\n") >= 20}
+    assert not long
