@@ -494,3 +494,16 @@ def test_every_card_is_a_phone_screen_long(knowledge: Knowledge, matcher: Matche
 
     long = {name: reply.text.count("\n") + 1 for name, reply in every_card(knowledge, matcher) if reply.text.count("\n") >= 20}
     assert not long
+
+
+def test_an_answer_that_names_a_today_sign_says_what_to_do_about_it(knowledge: Knowledge, matcher: Matcher) -> None:
+    """Naming a sign rated today or emergency without saying how soon is not enough."""
+    silent = []
+    for answer in _every_answer(knowledge):
+        reading = matcher.read(answer.text)
+        flags = matcher.red_flags(reading.concepts | reading.negated)
+        needed = max((knowledge.red_flags[f].urgency for f in flags), default=Urgency.SELF_CARE)
+        worded = max((u for c in _clauses(answer.text) if (u := urgency_worded(c)) is not None), default=None)
+        if needed >= Urgency.URGENT and (worded is None or worded < min(needed, Urgency.URGENT)):
+            silent.append((answer.topic, answer.condition, flags))
+    assert not silent
