@@ -7,7 +7,6 @@ wrong, e.g. ``conditions/lumbar_strain.yaml: exercises[1]: unknown exercise 'cat
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -45,6 +44,7 @@ from knowledge.model import (
     frozen_mapping,
 )
 from knowledge.patterns import PatternError, compile_pattern
+from knowledge.wording import fill_urgency
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 URGENCY_KEYS = tuple(u.key for u in Urgency)
@@ -636,21 +636,11 @@ def _topic_ids(entry: Entry, key: str) -> tuple[str, ...]:
 ANSWER_KEYS = ("facts", "next", "caveat", "not_a_diagnosis")
 
 
-URGENCY_PLACEHOLDER = re.compile(r"\{([Uu])rgency:([a-z_]+)\}")
-
-
 def _fill_urgency(text: str, entry: Entry, flags: Mapping[str, RedFlag], titles: Mapping[Urgency, str]) -> str:
-    """Replace ``{urgency:<flag id>}`` with that flag's urgency title, so an answer never words a
-    sign's urgency differently from red_flags.yaml (``{Urgency:..}`` keeps the capital)."""
-
-    def title(match: re.Match[str]) -> str:
-        flag = flags.get(match.group(2))
-        if flag is None:
-            entry.fail(f"unknown red flag or concern {match.group(2)!r} in an urgency placeholder")
-        words = titles[flag.urgency]
-        return words if match.group(1) == "U" else words[0].lower() + words[1:]
-
-    return URGENCY_PLACEHOLDER.sub(title, text)
+    try:
+        return fill_urgency(text, flags, titles)
+    except KeyError as error:
+        entry.fail(f"unknown red flag or concern {error.args[0]!r} in an urgency placeholder")
 
 
 def _fill_caveat(
