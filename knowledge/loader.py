@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import yaml
 
 from knowledge.model import (
+    ADVICE_KINDS,
     CONDITION_IDS,
     MAX_ANSWER_CHARS,
     NEXT_STEPS,
@@ -43,6 +44,7 @@ from knowledge.model import (
     frozen_mapping,
 )
 from knowledge.patterns import PatternError, compile_pattern
+from knowledge.wording import fill_urgency
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 URGENCY_KEYS = tuple(u.key for u in Urgency)
@@ -75,9 +77,8 @@ CONDITION_KEYS = (
     "urgency_floor",
     "see_a_clinician",
     "tell_apart",
-    "safety_net",
     "outlook",
-)
+)  # no `safety_net`: it comes from the condition's region in education.yaml (one source)
 FLAG_KEYS = (
     "urgency",
     "name",
@@ -99,6 +100,7 @@ EDUCATION_KEYS = (
     "about_accuracy",
     "load_and_recovery",
     "interim_self_care",
+    "safety_net",
 )
 
 
@@ -237,9 +239,12 @@ def _read_yaml(relative: str, data_dir: Path) -> Any:
 
 
 def _fact(value: Any, file: str, path: str, sources: Mapping[str, str]) -> Fact:
-    entry = Entry(value, file, path).allow("text", "source")
+    entry = Entry(value, file, path).allow("text", "source", "kind")
     source = entry.source(sources)
-    return Fact(text=entry.text("text"), source=source)
+    kind = entry.optional_text("kind")
+    if kind is not None and kind not in ADVICE_KINDS:
+        entry.fail(f"field 'kind' must be one of {', '.join(ADVICE_KINDS)}, found {kind!r}")
+    return Fact(text=entry.text("text"), source=source, kind=kind)
 
 
 def _facts(entry: Entry, key: str, sources: Mapping[str, str], required: bool = True) -> tuple[Fact, ...]:
@@ -343,6 +348,7 @@ def _load_condition(
     sources: Mapping[str, str],
     exercises: Mapping[str, Exercise],
     concepts: Mapping[str, Concept],
+    safety_nets: Mapping[str, Fact],
 ) -> Condition:
     file = f"conditions/{condition_id}.yaml"
     entry = Entry(_read_yaml(file, data_dir), file).allow(*CONDITION_KEYS)
@@ -375,7 +381,7 @@ def _load_condition(
         urgency_floor=Urgency.from_key(floor),
         see_a_clinician=None if clinician is None else _fact(clinician, file, "see_a_clinician", sources),
         tell_apart=_optional_fact(entry, "tell_apart", sources),
-        safety_net=_optional_fact(entry, "safety_net", sources),
+        safety_net=safety_nets.get(region),
         outlook=_optional_fact(entry, "outlook", sources),
     )
 
@@ -490,7 +496,16 @@ def _load_education(data_dir: Path, sources: Mapping[str, str]) -> Education:
         about_accuracy=one("about_accuracy"),
         load_and_recovery=_optional_fact(top, "load_and_recovery", sources),
         interim_self_care=_facts(top, "interim_self_care", sources, required=False),
+        safety_net=frozen_mapping(_safety_nets(top, sources)),
     )
+
+
+def _safety_nets(top: Entry, sources: Mapping[str, str]) -> dict[str, Fact]:
+    """When to get help now, one fact per region: every card of that region shows this one text."""
+    if "safety_net" not in top.data:
+        return {}
+    nets = top.child("safety_net").allow("hip", "lower_back")
+    return {region: _fact(nets.raw(region), top.file, f"safety_net.{region}", sources) for region in ("hip", "lower_back")}
 
 
 def _load_triage(data_dir: Path, concepts: Mapping[str, Concept], red_flags: Mapping[str, RedFlag]) -> Triage:
@@ -621,7 +636,28 @@ def _topic_ids(entry: Entry, key: str) -> tuple[str, ...]:
 ANSWER_KEYS = ("facts", "next", "caveat", "not_a_diagnosis")
 
 
-def _load_answers(data_dir: Path, sources: Mapping[str, str]) -> dict[str, dict[str, Answer]]:
+def _fill_urgency(text: str, entry: Entry, flags: Mapping[str, RedFlag], titles: Mapping[Urgency, str]) -> str:
+    try:
+        return fill_urgency(text, flags, titles)
+    except KeyError as error:
+        entry.fail(f"unknown red flag or concern {error.args[0]!r} in an urgency placeholder")
+
+
+def _fill_caveat(
+    entry: Entry, flags: Mapping[str, RedFlag] | None, titles: Mapping[Urgency, str] | None
+) -> str | None:
+    caveat = entry.optional_text("caveat")
+    if caveat is None or flags is None or titles is None:
+        return caveat
+    return _fill_urgency(caveat, entry, flags, titles)
+
+
+def _load_answers(
+    data_dir: Path,
+    sources: Mapping[str, str],
+    flags: Mapping[str, RedFlag] | None = None,
+    titles: Mapping[Urgency, str] | None = None,
+) -> dict[str, dict[str, Answer]]:
     file = "answers.yaml"
     top = Entry(_read_yaml(file, data_dir), file)
     top.allow(*TOPIC_IDS)
@@ -645,12 +681,17 @@ def _load_answers(data_dir: Path, sources: Mapping[str, str]) -> dict[str, dict[
                 steps.append(step)
             if not 1 <= len(steps) <= 3:
                 entry.fail(f"field 'next' needs 1 to 3 steps, found {len(steps)}")
+            facts = _facts(entry, "facts", sources)
+            if flags is not None and titles is not None:
+                facts = tuple(
+                    Fact(_fill_urgency(f.text, entry, flags, titles), f.source, f.kind) for f in facts
+                )
             answer = Answer(
                 topic=topic,
                 condition=None if key == "general" else key,
-                facts=_facts(entry, "facts", sources),
+                facts=facts,
                 next=tuple(steps),
-                caveat=entry.optional_text("caveat"),
+                caveat=_fill_caveat(entry, flags, titles),
                 not_a_diagnosis=entry.flag("not_a_diagnosis"),
             )
             if len(answer.text) > MAX_ANSWER_CHARS:
@@ -686,8 +727,14 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     unknown = sorted(set(present) - set(CONDITION_IDS))
     if unknown:
         raise KnowledgeError(f"conditions/{unknown[0]}.yaml: unknown condition id {unknown[0]!r}")
-    conditions = {cid: _load_condition(cid, data_dir, sources, exercises, concepts) for cid in CONDITION_IDS}
+    education = _load_education(data_dir, sources)
+    conditions = {
+        cid: _load_condition(cid, data_dir, sources, exercises, concepts, education.safety_net)
+        for cid in CONDITION_IDS
+    }
     red_flags, concerns, urgency_advice = _load_red_flags(data_dir, sources, concepts)
+    titles = {u: a.title for u, a in urgency_advice.items()}
+    answers = _load_answers(data_dir, sources, {**red_flags, **concerns}, titles)
     return Knowledge(
         sources=frozen_mapping(sources),
         conditions=frozen_mapping(conditions),
@@ -698,12 +745,12 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         red_flags=frozen_mapping(red_flags),
         urgency_advice=frozen_mapping(urgency_advice),
         prevention=_load_prevention(data_dir, sources, exercises),
-        education=_load_education(data_dir, sources),
+        education=education,
         triage=_load_triage(data_dir, concepts, red_flags),
         other_conditions=frozen_mapping(_load_other_conditions(data_dir, sources, concepts)),
         messages=frozen_mapping(_load_messages(data_dir)),
         questions=_load_questions(data_dir),
-        answers=frozen_mapping({t: frozen_mapping(a) for t, a in _load_answers(data_dir, sources).items()}),
+        answers=frozen_mapping({t: frozen_mapping(a) for t, a in answers.items()}),
         concerns=frozen_mapping(concerns),
     )
 

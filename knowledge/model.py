@@ -66,12 +66,18 @@ class Urgency(IntEnum):
         return cls[key.upper()]
 
 
+ADVICE_KINDS: tuple[str, ...] = ("keep_running", "stop_running", "stretching", "exercises", "load")
+# What kind of general advice a line gives, so a raised warning sign can hold it back
+# (knowledge.safety.advice_for_flags): keep running, stop running, stretch, exercise, add load.
+
+
 @dataclass(frozen=True, slots=True)
 class Fact:
     """One sentence the bot may show, with where it comes from."""
 
     text: str
     source: str
+    kind: str | None = None  # one of ADVICE_KINDS when the line is that kind of advice
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +267,7 @@ class Education:
     about_accuracy: Fact
     load_and_recovery: Fact | None = None  # /about: biomechanics, load and recovery out of balance
     interim_self_care: tuple[Fact, ...] = ()  # safe for every candidate while the cause is unclear
+    safety_net: Mapping[str, Fact] = field(default_factory=lambda: MappingProxyType({}))  # by region
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,9 @@ NUMBERS = (
     "long_run_spike",
     "walk_minutes",
     "painful_days_to_refer",
+    "pain_severe",
 )
+SECTIONS = {"numbers", "facts", "messages", "stages", "mileage"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +56,9 @@ def load_companion(knowledge: Knowledge, data_dir: Path = DATA_DIR) -> Companion
         data: Any = yaml.safe_load((data_dir / FILE).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise KnowledgeError(f"{FILE}: cannot be read: {error}") from None
-    if not isinstance(data, dict) or set(data) != {"numbers", "facts", "messages"}:
-        raise KnowledgeError(f"{FILE}: needs exactly the sections numbers, facts and messages")
+    # stages and mileage (issue 18) are read by knowledge/plans.py
+    if not isinstance(data, dict) or not {"numbers", "facts", "messages"} <= set(data) <= SECTIONS:
+        raise KnowledgeError(f"{FILE}: needs the sections numbers, facts and messages (and may have stages, mileage)")
     numbers = data["numbers"]
     missing = [k for k in NUMBERS if not isinstance(numbers.get(k), int | float) or isinstance(numbers.get(k), bool)]
     if missing or set(numbers) - set(NUMBERS):
