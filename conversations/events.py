@@ -31,9 +31,11 @@ KINDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A message the runner typed."""
+    """A message the runner typed, and the language their app is set to (Telegram's
+    `language_code`, such as "de"; "" when unknown)."""
 
     text: str
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,8 @@ class Reply:
     condition: str | None = None
     topic: str = ""
     in_place: bool = False  # a question re-shown with its boxes ticked: edit the tapped message
+    replaces: bool = False  # a section tab of the card it was opened from: edit that card in place
+    placeholder: str = ""  # the question waits for words: a hint for the input field (ForceReply)
 
     @property
     def emergency(self) -> bool:
@@ -223,7 +227,25 @@ class SendFiles:
     caption: str = ""
 
 
-Effect = Forget | CloseKeyboard | Toast | SaveLog | SavePlan | SetReminder | CancelReminders | SendChart | SendFiles
+@dataclass(frozen=True, slots=True)
+class ChatAction:
+    """Show the runner that slow work is under way ("upload_photo", "upload_document") before
+    the chart or files are made; sent before any reply of the turn."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnoozeReminder:
+    """Send today's reminder again in `minutes` (once; the daily time is unchanged)."""
+
+    minutes: int
+
+
+Effect = (
+    Forget | CloseKeyboard | Toast | SaveLog | SavePlan | SetReminder | CancelReminders | SendChart | SendFiles
+    | ChatAction | SnoozeReminder
+)
 
 
 @dataclass(frozen=True, slots=True)

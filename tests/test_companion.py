@@ -124,10 +124,10 @@ def test_no_run_today() -> None:
     chat = Chat()
     chat.send("/log")
     chat.send("4")
+    assert "above the comfortable range" in chat.text() and "next morning" in chat.text()  # at once
     chat.send("no run today")
     (entry,) = chat.records.logs
     assert entry.pain == 4 and not entry.ran
-    assert "above the comfortable range" in chat.text() and "next morning" in chat.text()
 
 
 def test_pain_above_the_limit_gets_advice_at_once() -> None:
@@ -335,7 +335,8 @@ def test_summary_for_a_physio() -> None:
     text = chat.text()
     assert "Problem: Gluteal tendinopathy" in text
     assert "ruled out: possible nerve compression" in text
-    assert "4 scores from 2025-03-03 to 2025-03-06; first 3/10, latest 1/10, highest 4/10" in text
+    assert "4 days scored, 3–6 Mar 2025: first 3/10, latest 1/10, range 1–4/10; falling" in text
+    assert "/log" not in text and "ease off" not in text  # written for a clinician, not advice
     assert "2 runs, 13 km in all" in text
     assert "done 1 of" in text
 
@@ -390,7 +391,12 @@ def test_forget_removes_every_record(backend: str, tmp_path: Path) -> None:
     chat.send("/remind 07:30")
     chat.send("UTC")
     assert chat.records.logs and chat.records.plans and chat.records.reminder
-    result = chat.send("/forget")
+    asked = chat.send("/forget")
+    assert not effects(asked, Forget) and chat.records.logs  # nothing goes before the confirm
+    chat.press("Keep my data")
+    assert chat.records.logs and chat.records.reminder
+    chat.send("/forget")
+    result = chat.press("Delete everything")
     assert effects(result, Forget)
     assert chat.records == ChatRecords() and store.active_reminders() == []
     chat.send("/summary")
@@ -401,7 +407,7 @@ def test_a_session_in_a_companion_flow_round_trips() -> None:
     chat = Chat()
     chat.send("/log pain 3")
     assert Session.from_json(chat.session.to_json()) == chat.session
-    assert chat.session.top is not None and chat.session.top.values == {"pain": "3"}
+    assert chat.session.top is not None and chat.session.top.values["pain"] == "3"
     assert chat.engine.problems(chat.session) == []
 
 
@@ -411,8 +417,9 @@ def test_every_companion_message_key_used_exists() -> None:
     from knowledge.recovery_data import default_companion
 
     root = Path(__file__).resolve().parent.parent
-    flows = ("recovery_common", "log", "plan", "remind", "mileage")
-    paths = [root / "conversations" / "flows" / f"{flow}.py" for flow in flows] + [root / "conversations" / "recovery.py"]
+    flows = ("recovery_common", "log", "plan", "remind", "mileage", "progress")
+    paths = [root / "conversations" / "flows" / f"{flow}.py" for flow in flows]
+    paths += [root / "conversations" / f"{name}.py" for name in ("recovery", "trend", "home")]
     source = "".join(path.read_text() for path in paths)
     used = set(re.findall(r'(?:_say|_text|message)\(\s*(?:turn,\s*)?"([a-z_]+)"', source))
     used |= {f"log_ask_{s}" for s in ("pain", "run", "feel")} | {f"plan_level_{lv}" for lv in ("easier", "full", "harder")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conversations import home
 from conversations.chain import commands, flow
 from conversations.events import Command, Toast
 from conversations.machine import CHECKLIST_STEP, CONFIRM_STEP, EMERGENCY_STEP, WARNING_STEP
@@ -13,6 +14,12 @@ from conversations.render import INFO
 
 if TYPE_CHECKING:
     from conversations.turn import Turn
+
+
+# commands a lasting button may run (none deletes anything: /forget asks first)
+BUTTON_COMMANDS = frozenset(
+    "back restart plan log progress summary export remind forget privacy help redflags prevent".split()
+)
 
 
 def split_data(data: str) -> tuple[str, str, str]:
@@ -44,8 +51,10 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     elif kind == "prevent" and args:
         turn.replies.append(turn.render.prevention(args[0]))
     elif kind == "menu":
-        turn.ask()
-    elif kind == "cmd" and args and args[0] in ("back", "restart", "plan"):
+        home.show(turn)  # the home, never the pending question again: that waits behind "Carry on"
+    elif kind == "resume":
+        home.resume(turn)
+    elif kind == "cmd" and args and args[0] in BUTTON_COMMANDS:
         commands.on_command(turn, Command(args[0]))
     elif kind == "emergency_help":
         turn.emergency_help()

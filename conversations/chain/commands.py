@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from conversations import clues
-from conversations.events import Command, Forget, Reply
-from conversations.flows import log, mileage, plan, remind
-from conversations.recovery_records import EMPTY
+from conversations.events import Command, Reply
+from conversations import home
+from conversations.flows import forget, log, mileage, plan, progress, remind
 from conversations.session import Frame, Session, SessionError
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ def on_command(turn: Turn, command: Command) -> None:
     handlers: dict[str, Callable[[], None]] = {
         "start": lambda: start(turn, command.argument),
         "restart": lambda: reset(turn, "restarted"),
-        "forget": lambda: forget(turn),
+        "forget": lambda: forget.forget_command(turn),
+        "menu": lambda: home.show(turn),
         "cancel": lambda: cancel(turn),
         "back": lambda: go_back(turn),
         "help": lambda: inform(turn, turn.say_text("help"), topic="small_talk"),
@@ -48,10 +49,10 @@ def on_command(turn: Turn, command: Command) -> None:
         # the recovery companion (flows/plan.py, log.py, mileage.py, remind.py)
         "plan": lambda: plan.plan_command(turn, command.argument),
         "log": lambda: log.log_command(turn, command.argument),
-        "progress": lambda: log.progress_command(turn),
+        "progress": lambda: progress.progress_command(turn),
         "mileage": lambda: mileage.mileage_command(turn, command.argument),
-        "summary": lambda: log.summary_command(turn),
-        "export": lambda: log.export_command(turn),
+        "summary": lambda: progress.summary_command(turn),
+        "export": lambda: progress.export_command(turn),
         "remind": lambda: remind.remind_command(turn, command.argument),
     }
     handler = handlers.get(name)
@@ -74,6 +75,8 @@ def start(turn: Turn, argument: str) -> None:
         info_card(turn, turn.render.prevention())
     elif target == "redflags":
         start_check(turn)
+    elif home.has_history(turn):
+        home.show(turn, welcome_back=True)  # a returning runner: two lines, not the first welcome
     else:
         turn.say("welcome")
         turn.ask()
@@ -85,13 +88,6 @@ def reset(turn: Turn, message_key: str) -> None:
     turn.session = Session(menu=turn.session.menu)
     turn.say(message_key)
     turn.ask()
-
-
-def forget(turn: Turn) -> None:
-    """/forget: the chat's records go, and the conversation starts over."""
-    turn.effects.append(Forget())
-    turn.records = EMPTY
-    reset(turn, "forgotten")
 
 
 def cancel(turn: Turn) -> None:
