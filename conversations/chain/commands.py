@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from conversations import clues
+from conversations import clues, home
 from conversations.events import Command, Reply
-from conversations import home
 from conversations.flows import forget, log, mileage, plan, progress, remind
 from conversations.session import Frame, Session, SessionError
 

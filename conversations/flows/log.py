@@ -66,10 +66,9 @@ class Log:
         reading = logic.read_log(message.text, expect_pain=frame.step in ("pain", "update"))
         if asks_something(message.text) and not reading.anything:
             return False  # "can I run today?": the questions stage answers, then the log resumes
-        if frame.step == "update" and not reading.anything:
-            if message.answer in (Answer.YES, Answer.NO):
-                self.on_choice(turn, frame, "update" if message.answer is Answer.YES else "keep")
-                return True
+        if frame.step == "update" and not reading.anything and message.answer in (Answer.YES, Answer.NO):
+            self.on_choice(turn, frame, "update" if message.answer is Answer.YES else "keep")
+            return True
         if frame.step == "run" and not reading.anything and re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", message.text):
             reading = logic.read_log(message.text.strip() + " km")  # "5" to "Did you run?" is 5 km
         option = option_for_text(turn, message.text) if frame.step not in ("pain", "update", "run") else None

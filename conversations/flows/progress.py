@@ -13,7 +13,6 @@ from conversations.flows.recovery_common import (
     companion_text,
     level_name,
 )
-
 from conversations.trend import date_range, direction, scored_days
 
 if TYPE_CHECKING:
