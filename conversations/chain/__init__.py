@@ -29,7 +29,7 @@ from conversations.events import (
     Unsupported,
     parse_command,
 )
-from conversations.flows import plan
+from conversations.flows import remind
 from conversations.machine import DONE, WARNING_STEP, next_step, step_token
 from conversations.session import MAX_BACK_STEPS, Session
 
@@ -53,7 +53,7 @@ def dispatch(turn: Turn, event: Event) -> None:
     elif isinstance(event, Edited):
         on_edited(turn, event.text)
     elif isinstance(event, ReminderDue):
-        plan.reminder_due(turn)
+        remind.reminder_due(turn)
     elif isinstance(event, Unsupported):
         turn.say("edited_message" if event.kind == "edited" else "unsupported_message")
         turn.ask(reminder=True)

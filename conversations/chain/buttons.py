@@ -4,11 +4,13 @@ flow stage), or a stale or forged button — which is a toast, unless it reports
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conversations import home
 from conversations.chain import commands, flow
 from conversations.events import Command, Toast
+from conversations.flows import remind
 from conversations.machine import CHECKLIST_STEP, CONFIRM_STEP, EMERGENCY_STEP, WARNING_STEP
 from conversations.render import INFO
 
@@ -47,13 +49,15 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     if turn.in_aftermath() and kind not in ("emergency_help", "cmd"):
         turn.aftermath_reminder()  # after an emergency, only help to act on it
     elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1])):
-        turn.replies.append(reply)
+        turn.replies.append(replace(reply, replaces=True))  # a tab of the card it came from
     elif kind == "prevent" and args:
         turn.replies.append(turn.render.prevention(args[0]))
     elif kind == "menu":
         home.show(turn)  # the home, never the pending question again: that waits behind "Carry on"
     elif kind == "resume":
         home.resume(turn)
+    elif kind == "rem" and args:
+        remind.reminder_button(turn, args[0])
     elif kind == "cmd" and args and args[0] in BUTTON_COMMANDS:
         commands.on_command(turn, Command(args[0]))
     elif kind == "emergency_help":
