@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conversations.phone import fit
 from conversations.recovery_records import LogEntry, Plan
 
 if TYPE_CHECKING:
@@ -108,6 +109,10 @@ class Reply:
     in_place: bool = False  # a question re-shown with its boxes ticked: edit the tapped message
     replaces: bool = False  # a section tab of the card it was opened from: edit that card in place
     placeholder: str = ""  # the question waits for words: a hint for the input field (ForceReply)
+
+    def __post_init__(self) -> None:
+        # no message is longer than a phone screen: what does not fit is folded (phone.py)
+        object.__setattr__(self, "text", fit(self.text))
 
     @property
     def emergency(self) -> bool:

@@ -56,6 +56,8 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
         home.show(turn)  # the home, never the pending question again: that waits behind "Carry on"
     elif kind == "resume":
         home.resume(turn)
+    elif kind == "help":
+        commands.info_card(turn, commands.help_card(turn, args[0] if args else ""))
     elif kind == "rem" and args:
         remind.reminder_button(turn, args[0])
     elif kind == "cmd" and args and args[0] in BUTTON_COMMANDS:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from conversations import clues, home
-from conversations.events import Command, Reply
+from conversations.events import Button, Command, Reply
 from conversations.flows import forget, log, mileage, plan, progress, remind
+from conversations.render import info_data
 from conversations.session import Frame, Session, SessionError
 
 if TYPE_CHECKING:
@@ -36,11 +37,11 @@ def on_command(turn: Turn, command: Command) -> None:
         "menu": lambda: home.show(turn),
         "cancel": lambda: cancel(turn),
         "back": lambda: go_back(turn),
-        "help": lambda: inform(turn, turn.say_text("help"), topic="small_talk"),
+        "help": lambda: info_card(turn, help_card(turn)),
         "about": lambda: (
             turn.aftermath_reminder() if turn.in_aftermath() else inform(turn, turn.render.about())
         ),
-        "privacy": lambda: inform(turn, turn.say_text("privacy")),
+        "privacy": lambda: info_card(turn, privacy_card(turn)),
         "prevent": lambda: (
             turn.aftermath_reminder() if turn.in_aftermath() else info_card(turn, turn.render.prevention())
         ),
@@ -60,6 +61,27 @@ def on_command(turn: Turn, command: Command) -> None:
         turn.ask(reminder=True)
     else:
         handler()
+
+
+HELP_GROUPS = ("check", "recover", "data")
+
+
+def help_card(turn: Turn, group: str = "") -> Reply:
+    """/help: a short list, with a button for each group of commands (and the group's own list)."""
+    text = turn.say_text(f"help_{group}" if group in HELP_GROUPS else "help")
+    buttons = tuple(
+        Button(turn.say_text(f"help_group_{g}"), info_data("help", g)) for g in HELP_GROUPS if g != group
+    )
+    return Reply(text, (*buttons, *turn.render.menu_button()), kind="info", topic="small_talk")
+
+
+def privacy_card(turn: Turn) -> Reply:
+    """/privacy: what is kept, with Export and Delete (which asks before deleting)."""
+    buttons = (
+        Button(turn.say_text("button_export"), info_data("cmd", "export")),
+        Button(turn.say_text("button_delete"), info_data("cmd", "forget")),
+    )
+    return Reply(turn.say_text("privacy"), buttons, kind="info")
 
 
 def start(turn: Turn, argument: str) -> None:
