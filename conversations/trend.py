@@ -53,7 +53,7 @@ def direction(scored: Sequence[LogEntry]) -> str:
     pains = [e.pain for e in scored if e.pain is not None]
     third = max(1, len(pains) // 3)
     early, late = sum(pains[:third]) / third, sum(pains[-third:]) / third
-    if late - early >= 1 or worsening(pains):
+    if late - early >= 1 or (worsening(pains) and pains[-1] > pains[0]):  # never "up: 6/10 to 3/10"
         return "up"
     if early - late >= 1:
         return "down"

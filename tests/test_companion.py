@@ -261,7 +261,7 @@ def test_progress_sends_a_chart_of_what_was_logged() -> None:
     assert chart.spec.pain == (("2025-03-03", 3), ("2025-03-04", 4), ("2025-03-05", 2), ("2025-03-06", 1))
     assert chart.spec.runs == (("2025-03-03", 8.0), ("2025-03-05", 5.0))
     assert chart.spec.weekly == (("2025-03-03", 13.0),)
-    assert "Pain is going down: 3/10 to 1/10 over 3 days" in chat.text()
+    assert "Pain is going down: 3/10 to 1/10 over 3 days (4 entries)." in chat.text()
 
 
 def test_progress_with_nothing_logged() -> None:
@@ -286,7 +286,36 @@ def test_the_chart_is_a_png_with_the_logged_points() -> None:
     day = lambda text: float(date2num(dt.date.fromisoformat(text)))  # noqa: E731
     assert drawn["pain"] == [(day(d), float(p)) for d, p in chart.spec.pain]
     assert [round(h, 1) for _, h in drawn["runs"]] == [8.0, 5.0]
-    assert [h for _, h in drawn["weekly"]] == [13.0]
+    assert "weekly" not in drawn  # four days are not weeks to compare
+
+
+def _spec_over(days: int) -> SendChart:
+    from conversations import recovery as logic
+    from conversations.flows.recovery_common import companion_of
+    from knowledge import default_knowledge
+
+    logs = tuple(
+        LogEntry(str(d), "2025-03-03T12:00:00+00:00", (START + dt.timedelta(days=d)).isoformat(), pain=(d % 5) + 1,
+                 distance_km=5.0 if d % 2 == 0 else None)  # fmt: skip
+        for d in range(days)
+    )
+    return SendChart(logic.chart_spec(companion_of(default_knowledge()), ChatRecords(logs=logs), START))
+
+
+@pytest.mark.parametrize("days", [1, 3, 60])
+def test_the_chart_fits_the_days_logged(days: int) -> None:
+    """One day is a point on a narrow axis (not a line in an empty week); weeks appear with weeks."""
+    from matplotlib.dates import date2num
+
+    from bot.charts import figure, plotted
+
+    fig = figure(_spec_over(days).spec)
+    pain_line = next(line for ax in fig.axes for line in ax.get_lines() if line.get_gid() == "pain")
+    assert (pain_line.get_linestyle() == "None") == (days == 1)
+    low, high = fig.axes[1].get_xlim()
+    first, last = float(date2num(START)), float(date2num(START + dt.timedelta(days=days - 1)))
+    assert low < first and last < high and (high - low) <= days * 1.1 + 2
+    assert ("weekly" in plotted(fig)) == (days >= 14)
 
 
 def test_matplotlib_is_not_imported_until_a_chart_is_drawn() -> None:
