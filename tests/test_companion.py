@@ -294,11 +294,11 @@ def _spec_over(days: int) -> SendChart:
     from conversations.flows.recovery_common import companion_of
     from knowledge import default_knowledge
 
-    logs = tuple(
-        LogEntry(str(d), "2025-03-03T12:00:00+00:00", (START + dt.timedelta(days=d)).isoformat(), pain=(d % 5) + 1,
-                 distance_km=5.0 if d % 2 == 0 else None)  # fmt: skip
-        for d in range(days)
-    )
+    def entry(d: int) -> LogEntry:
+        day = (START + dt.timedelta(days=d)).isoformat()
+        return LogEntry(str(d), "2025-03-03T12:00:00+00:00", day, pain=(d % 5) + 1, distance_km=5.0 if d % 2 == 0 else None)
+
+    logs = tuple(entry(d) for d in range(days))
     return SendChart(logic.chart_spec(companion_of(default_knowledge()), ChatRecords(logs=logs), START))
 
 
