@@ -446,7 +446,7 @@ def test_every_companion_message_key_used_exists() -> None:
     from knowledge.recovery_data import default_companion
 
     root = Path(__file__).resolve().parent.parent
-    flows = ("recovery_common", "log", "plan", "remind", "mileage", "progress")
+    flows = ("recovery_common", "log", "plan", "remind", "mileage", "progress", "forget")
     paths = [root / "conversations" / "flows" / f"{flow}.py" for flow in flows]
     paths += [root / "conversations" / f"{name}.py" for name in ("recovery", "trend", "home")]
     source = "".join(path.read_text() for path in paths)
