@@ -107,11 +107,11 @@ class Console:
         """Print every reminder that is due (claimed first, so each occurrence prints once)."""
         sent = 0
         now = self.now()
-        due = [r for r in self.records.due_reminders(now) if self.records.claim(r, now) is not None]
+        due = sum(self.records.claim(r, now) is not None for r in self.records.due_reminders(now))
         if self.snoozed_until is not None and now >= self.snoozed_until:
             self.snoozed_until = None
-            due.append(None)  # the snoozed one, again
-        for _ in due:
+            due += 1  # the snoozed one, again
+        for _ in range(due):
             with self.lock:
                 result = self.engine.handle(self.session, ReminderDue(), self.records.records(self.CHAT_ID))
                 self.session = result.session

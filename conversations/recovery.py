@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conversations.events import ChartSpec, OutFile
+from conversations.events import OutFile
 from conversations.recovery_records import ChatRecords, LogEntry, Plan
 from knowledge import Exercise
 from knowledge.recovery_data import Companion
@@ -174,24 +174,6 @@ def longest_run(records: ChatRecords, day: dt.date, exclude: str = "", window: i
         if e.distance_km is not None and e.id != exclude and 0 <= (day - e.date).days <= window and e.date < day
     ]
     return max(runs) if runs else None
-
-
-# ----- the chart ---------------------------------------------------------------------------------
-def chart_spec(companion: Companion, records: ChatRecords, today: dt.date) -> ChartSpec:
-    """The data /progress draws: pain over time, the runs, the weekly distance; its caption is
-    the trend in a sentence."""
-    from conversations.trend import trend_line
-
-    pain = tuple((e.day, e.pain) for e in records.logs if e.pain is not None)
-    runs = tuple((e.day, e.distance_km) for e in records.logs if e.distance_km is not None)
-    return ChartSpec(
-        title=companion.message("progress_title"),
-        pain=pain,
-        runs=runs,
-        weekly=tuple((w.isoformat(), km) for w, km in weekly_distance(records)),
-        limit=int(companion.number("pain_safe")),
-        caption=trend_line(companion, records, today),
-    )
 
 
 def weekly_distance(records: ChatRecords, until: dt.date | None = None) -> list[tuple[dt.date, float]]:

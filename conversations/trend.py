@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from conversations.recovery import worsening
+from conversations.events import ChartSpec
+from conversations.recovery import weekly_distance, worsening
 from conversations.recovery_records import ChatRecords, LogEntry
 from knowledge.recovery_data import Companion
 
@@ -87,3 +88,19 @@ def trend_line(companion: Companion, records: ChatRecords, today: dt.date) -> st
         total = sum(e.distance_km or 0 for e in runs)
         line += " " + companion.message("progress_runs", runs=len(runs), km=f"{total:.1f}".rstrip("0").rstrip("."))
     return line
+
+
+def chart_spec(companion: Companion, records: ChatRecords, today: dt.date) -> ChartSpec:
+    """The data /progress draws: pain over time, the runs, the weekly distance; its caption is
+    the trend in a sentence."""
+
+    pain = tuple((e.day, e.pain) for e in records.logs if e.pain is not None)
+    runs = tuple((e.day, e.distance_km) for e in records.logs if e.distance_km is not None)
+    return ChartSpec(
+        title=companion.message("progress_title"),
+        pain=pain,
+        runs=runs,
+        weekly=tuple((w.isoformat(), km) for w, km in weekly_distance(records)),
+        limit=int(companion.number("pain_safe")),
+        caption=trend_line(companion, records, today),
+    )

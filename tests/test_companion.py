@@ -290,7 +290,7 @@ def test_the_chart_is_a_png_with_the_logged_points() -> None:
 
 
 def _spec_over(days: int) -> SendChart:
-    from conversations import recovery as logic
+    from conversations import trend
     from conversations.flows.recovery_common import companion_of
     from knowledge import default_knowledge
 
@@ -299,7 +299,7 @@ def _spec_over(days: int) -> SendChart:
         return LogEntry(str(d), "2025-03-03T12:00:00+00:00", day, pain=(d % 5) + 1, distance_km=5.0 if d % 2 == 0 else None)
 
     logs = tuple(entry(d) for d in range(days))
-    return SendChart(logic.chart_spec(companion_of(default_knowledge()), ChatRecords(logs=logs), START))
+    return SendChart(trend.chart_spec(companion_of(default_knowledge()), ChatRecords(logs=logs), START))
 
 
 @pytest.mark.parametrize("days", [1, 3, 60])

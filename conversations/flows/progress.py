@@ -13,7 +13,7 @@ from conversations.flows.recovery_common import (
     companion_text,
     level_name,
 )
-from conversations.trend import date_range, direction, scored_days
+from conversations.trend import chart_spec, date_range, direction, scored_days
 
 if TYPE_CHECKING:
     from conversations.recovery_records import ChatRecords
@@ -28,7 +28,7 @@ def progress_command(turn: Turn) -> None:
     if not records.logs:
         companion_say(turn, "progress_empty")
     else:
-        spec = logic.chart_spec(c, records, turn.today())
+        spec = chart_spec(c, records, turn.today())
         turn.effects.append(ChatAction("upload_photo"))  # drawing takes a moment
         turn.effects.append(SendChart(spec))
         turn.replies.append(Reply(escape(spec.caption, quote=False), kind="info", topic="progress"))
