@@ -176,8 +176,9 @@ def test_a_reminder_skips_a_marked_day_and_carries_its_buttons() -> None:
     chat = Chat()
     chat.store.save_plan(1, Plan(id="p", condition="gluteal_tendinopathy", start=START.isoformat()))
     chat.send(ReminderDue())
-    labels = [b.label for b in chat.last.replies[0].buttons]
-    assert labels == ["Snooze 1 h", "Change time", "Off"]
+    assert "Time for today's session" in chat.last.replies[0].plain and "Day 1" in chat.last.replies[0].plain
+    labels = [b.label for b in chat.last.replies[-1].buttons]
+    assert labels == ["Done ✓", "Too painful", "Skip", "Snooze 1 h", "Change time", "Off"]
     assert chat.asks() == "day"  # today's card, with Done / Too painful / Skip
     chat.press("Skip")
     assert chat.send(ReminderDue()).replies == []  # the day is marked: no reminder

@@ -6,6 +6,7 @@ The buttons are a question's, so they expire: an old "Delete everything" deletes
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conversations.events import Forget, Reply
@@ -51,8 +52,8 @@ class ForgetFlow:
             turn.effects.append(Forget())
             turn.records = EMPTY
             turn.session = Session(menu=turn.session.menu)
-            turn.say("forgotten")
-            turn.ask()
+            turn.ask()  # the menu's buttons under the one line that says it is done
+            turn.replies[-1] = replace(turn.replies[-1], text=turn.render.say("forgotten"))
             return
         turn.session.stack.pop()
         turn.replies.append(Reply(companion_text(turn, "forget_kept"), kind="info"))

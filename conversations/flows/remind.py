@@ -144,10 +144,10 @@ SNOOZE_MINUTES = 60
 
 
 def reminder_due(turn: Turn) -> None:
-    """The daily reminder: a line with Snooze 1 h / Change time / Off, and today's card when a
-    plan is under way (its Done / Too painful / Skip) — or Done, to log, without a plan. Nothing
-    on a day already marked; only the line in the middle of a triage or after an emergency,
-    where the card would cover the question."""
+    """The daily reminder, one message: the line, and today's card when a plan is under way
+    (Done / Too painful / Skip), with Snooze 1 h / Change time / Off — or Done, to log, without
+    a plan. Nothing on a day already marked; only the line in the middle of a triage or after an
+    emergency, where the card would cover the question."""
     from conversations.flows.plan import plan_command
 
     plan, today = turn.records.plan, turn.today()
@@ -155,16 +155,23 @@ def reminder_due(turn: Turn) -> None:
         return  # Done, Skip or Too painful already: no reminder today
     c = companion_of(turn.knowledge)
     top = turn.session.top
-    shows_card = plan is not None and (top is None or top.flow not in BUSY_FLOWS)
-    buttons = [] if shows_card else [Button(c.message("reminder_option_done"), info_data("rem", "done"))]
-    buttons += [
+    line = companion_text(turn, "reminder_due")
+    own = (
         Button(c.message("reminder_option_snooze"), info_data("rem", "snooze")),
         Button(c.message("reminder_option_time"), info_data("rem", "time")),
         Button(c.message("reminder_option_off"), info_data("rem", "off")),
-    ]
-    turn.replies.append(Reply(companion_text(turn, "reminder_due"), tuple(buttons), kind="info", topic="reminder"))
-    if shows_card:
+    )
+    before = len(turn.replies)
+    if plan is not None and (top is None or top.flow not in BUSY_FLOWS):
         plan_command(turn)
+    card = turn.replies[before:]
+    if not card:
+        done = Button(c.message("reminder_option_done"), info_data("rem", "done"))
+        turn.replies.append(Reply(line, (done, *own), kind="info", topic="reminder"))
+        return
+    first, last = card[0], card[-1]
+    turn.replies[before] = replace(first, text=f"{line}\n\n{first.text}")
+    turn.replies[-1] = replace(turn.replies[-1], buttons=(*last.buttons, *own))
 
 
 def reminder_button(turn: Turn, action: str) -> None:
