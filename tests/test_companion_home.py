@@ -112,7 +112,7 @@ def test_the_summary_is_for_a_clinician() -> None:
     text = chat.text()
     assert text.startswith("Summary for a physio or doctor")
     for part in ("Problem: Gluteal tendinopathy", "Warning signs:", "ruled out:", "Pain: one score, 3 Mar 2025: 3/10",
-                 "Running: 1 runs, 5 km", "done 1 of 1 sessions"):  # fmt: skip
+                 "Running: 1 run, 5 km", "done 1 of 1 sessions"):  # fmt: skip
         assert part in text, part
 
 

@@ -63,7 +63,7 @@ def summary_command(turn: Turn) -> None:
         running = companion_text(
             turn,
             "summary_running",
-            runs=len(runs),
+            runs=f"{len(runs)} run" if len(runs) == 1 else f"{len(runs)} runs",
             km=logic.km(sum(e.distance_km or 0 for e in runs)),
             weeks=" / ".join(logic.km(w) for w in weekly),
         )
