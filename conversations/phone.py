@@ -87,10 +87,22 @@ def _fold_paragraphs(text: str) -> str | None:
         elif not ok and start is not None:
             runs.append((start, i))
             start = None
-    runs = [r for r in runs if phone_lines("\n\n".join(paragraphs[r[0] : r[1]])) > COLLAPSED_QUOTE_LINES]
+    def lines_of(first: int, end: int) -> int:
+        return phone_lines("\n\n".join(paragraphs[first:end]))
+
+    runs = [r for r in runs if lines_of(*r) > COLLAPSED_QUOTE_LINES]
     if not runs:
         return None
-    first, end = max(runs, key=lambda r: phone_lines("\n\n".join(paragraphs[r[0] : r[1]])))
+    # the fewest paragraphs nearest the end that are enough (what to do stays in view); else
+    # the longest run
+    over = phone_lines(text) - PHONE_LINES
+    enough = [
+        (start, end)
+        for first, end in reversed(runs)
+        for start in range(end - 1, first - 1, -1)
+        if lines_of(start, end) - COLLAPSED_QUOTE_LINES >= over
+    ]
+    first, end = enough[0] if enough else max(runs, key=lambda r: lines_of(*r))
     inner = "\n\n".join(paragraphs[first:end]).replace(OPEN, "").replace(CLOSE, "")
     return "\n\n".join([*paragraphs[:first], OPEN + inner + CLOSE, *paragraphs[end:]])
 
