@@ -245,3 +245,24 @@ def test_the_home_is_a_command_too() -> None:
     chat = Chat()
     chat.send(Command("menu"))
     assert chat.asks() == "menu"
+
+
+# ----- what Telegram needs to present it natively ------------------------------------------------------------
+def test_replies_and_effects_say_how_telegram_may_show_them() -> None:
+    from conversations.events import ChatAction, SendChart, SendFiles
+
+    chat = Chat()
+    finish_triage(chat)
+    chat.press("❓ Ask a question")
+    assert chat.last.replies[-1].placeholder == "can I still run?"
+    chat = Chat()
+    finish_triage(chat)
+    chat.press("💪 Exercises")
+    assert chat.last.replies[-1].replaces  # a section tab: edit the card it came from
+    chat.send("/log")
+    assert chat.last.replies[-1].placeholder  # the log waits for words
+    chat.send("pain 3 no run")
+    kinds = [type(e) for e in chat.send("/progress").effects]
+    assert kinds.index(ChatAction) < kinds.index(SendChart)  # "uploading a photo" first
+    kinds = [type(e) for e in chat.send("/export").effects]
+    assert kinds.index(ChatAction) < kinds.index(SendFiles)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from conversations import home
 from conversations.chain import commands, flow
-from conversations.events import Command, Toast
+from conversations.events import Command, Reply, Toast
 from conversations.flows import remind
 from conversations.machine import CHECKLIST_STEP, CONFIRM_STEP, EMERGENCY_STEP, WARNING_STEP
 from conversations.render import INFO
@@ -66,7 +66,7 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
         turn.emergency_help()
     elif kind == "ask":
         turn.session.last_condition = args[0] if args and args[0] in turn.knowledge.conditions else ""
-        turn.say("ask_prompt")
+        turn.replies.append(Reply(turn.say_text("ask_prompt"), placeholder=turn.say_text("placeholder_ask")))
     elif kind == "topic" and args:
         condition = args[1] if len(args) > 1 and args[1] in turn.knowledge.conditions else None
         turn.replies.append(turn.render.answer(args[0], condition, turn.said()))
