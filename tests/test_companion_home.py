@@ -47,6 +47,15 @@ def test_no_later_command_or_question_drops_a_typed_value(then: str) -> None:
     assert [e.pain for e in chat.records.logs] == [6]
 
 
+def test_no_to_the_run_question_saves_without_a_run() -> None:
+    chat = Chat()
+    chat.send("/log")
+    chat.send("4")
+    chat.send("no")
+    (entry,) = chat.records.logs
+    assert entry.pain == 4 and not entry.ran and chat.session.top is None
+
+
 def test_words_in_any_order_in_the_command_or_after_it() -> None:
     for first, second in (("/log no run today, hip about a 3", None), ("/log", "no run today, hip about a 3")):
         chat = Chat()

@@ -69,6 +69,9 @@ class Log:
         if frame.step == "update" and not reading.anything and message.answer in (Answer.YES, Answer.NO):
             self.on_choice(turn, frame, "update" if message.answer is Answer.YES else "keep")
             return True
+        if frame.step == "run" and not reading.anything and message.answer is Answer.NO:
+            self.on_choice(turn, frame, "none")  # "no" to "Did you run today?"
+            return True
         if frame.step == "run" and not reading.anything and re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", message.text):
             reading = logic.read_log(message.text.strip() + " km")  # "5" to "Did you run?" is 5 km
         option = option_for_text(turn, message.text) if frame.step not in ("pain", "update", "run") else None
