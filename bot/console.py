@@ -19,7 +19,18 @@ from typing import TextIO
 from bot.storage.memory import MemoryRecordStore
 from bot.storage.records import RecordStore, apply_effects
 from conversations.engine import Engine
-from conversations.events import Button, Choice, Event, ReminderDue, Reply, SendChart, SendFiles, Text, Toast
+from conversations.events import (
+    Button,
+    Choice,
+    Event,
+    ReminderDue,
+    Reply,
+    SendChart,
+    SendFiles,
+    SnoozeReminder,
+    Text,
+    Toast,
+)
 from conversations.session import Session
 
 RED, DIM, BOLD, RESET = "\033[31m", "\033[2m", "\033[1m", "\033[0m"
@@ -51,6 +62,7 @@ class Console:
         self.files_dir = files_dir  # where charts and exports are written (a temporary folder if None)
         self.now = now
         self.lock = threading.Lock()  # the reminder loop writes to `out` too
+        self.snoozed_until: dt.datetime | None = None  # a snoozed reminder comes back then, once
 
     def start(self) -> None:
         """Show the welcome and the main menu."""
@@ -69,9 +81,11 @@ class Console:
             self.deliver(result.effects)
 
     def deliver(self, effects: Iterable[object]) -> None:
-        """Charts and exports become files; the path is shown."""
+        """Charts and exports become files; the path is shown. A snooze is remembered."""
         for effect in effects:
-            if isinstance(effect, SendChart):
+            if isinstance(effect, SnoozeReminder):
+                self.snoozed_until = self.now() + dt.timedelta(minutes=effect.minutes)
+            elif isinstance(effect, SendChart):
                 from bot.charts import render_png  # matplotlib only when a chart is drawn
 
                 self.write_file("progress.png", render_png(effect.spec))
@@ -93,16 +107,20 @@ class Console:
         """Print every reminder that is due (claimed first, so each occurrence prints once)."""
         sent = 0
         now = self.now()
-        for reminder in self.records.due_reminders(now):
-            if self.records.claim(reminder, now) is None:
-                continue
+        due = sum(self.records.claim(r, now) is not None for r in self.records.due_reminders(now))
+        if self.snoozed_until is not None and now >= self.snoozed_until:
+            self.snoozed_until = None
+            due += 1  # the snoozed one, again
+        for _ in range(due):
             with self.lock:
                 result = self.engine.handle(self.session, ReminderDue(), self.records.records(self.CHAT_ID))
                 self.session = result.session
                 apply_effects(self.records, self.CHAT_ID, result.effects, now)
-                self.out.write("\n")
-                self.show(None, result.replies, result.effects)
-            sent += 1
+                if result.replies:  # nothing on a day already marked
+                    self.out.write("\n")
+                    self.show(None, result.replies, result.effects)
+                self.deliver(result.effects)
+            sent += bool(result.replies)
         return sent
 
     def event_for(self, line: str) -> Event:

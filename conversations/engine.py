@@ -141,7 +141,7 @@ class Engine:
         """What is wrong with a session, if anything (checked when a stored session is loaded)."""
         knowledge = self.knowledge
         problems = []
-        for frame in session.stack:
+        for frame in (*session.stack, *session.paused):
             if frame.flow not in self.flows:
                 problems.append(f"unknown flow {frame.flow!r}")
             if frame.region not in ("", *knowledge.triage.regions):

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conversations.phone import fit
 from conversations.recovery_records import LogEntry, Plan
 
 if TYPE_CHECKING:
@@ -31,9 +32,11 @@ KINDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A message the runner typed."""
+    """A message the runner typed, and the language their app is set to (Telegram's
+    `language_code`, such as "de"; "" when unknown)."""
 
     text: str
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,12 @@ class Reply:
     condition: str | None = None
     topic: str = ""
     in_place: bool = False  # a question re-shown with its boxes ticked: edit the tapped message
+    replaces: bool = False  # a section tab of the card it was opened from: edit that card in place
+    placeholder: str = ""  # the question waits for words: a hint for the input field (ForceReply)
+
+    def __post_init__(self) -> None:
+        # no message is longer than a phone screen: what does not fit is folded (phone.py)
+        object.__setattr__(self, "text", fit(self.text))
 
     @property
     def emergency(self) -> bool:
@@ -223,7 +232,25 @@ class SendFiles:
     caption: str = ""
 
 
-Effect = Forget | CloseKeyboard | Toast | SaveLog | SavePlan | SetReminder | CancelReminders | SendChart | SendFiles
+@dataclass(frozen=True, slots=True)
+class ChatAction:
+    """Show the runner that slow work is under way ("upload_photo", "upload_document") before
+    the chart or files are made; sent before any reply of the turn."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnoozeReminder:
+    """Send today's reminder again in `minutes` (once; the daily time is unchanged)."""
+
+    minutes: int
+
+
+Effect = (
+    Forget | CloseKeyboard | Toast | SaveLog | SavePlan | SetReminder | CancelReminders | SendChart | SendFiles
+    | ChatAction | SnoozeReminder
+)
 
 
 @dataclass(frozen=True, slots=True)

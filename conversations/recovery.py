@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conversations.events import ChartSpec, OutFile
+from conversations.events import OutFile
 from conversations.recovery_records import ChatRecords, LogEntry, Plan
 from knowledge import Exercise
 from knowledge.recovery_data import Companion
@@ -38,6 +38,7 @@ _HOURS_ONLY = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hours?)\b", re.I)
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\b")
 _PAIN = re.compile(r"(?:pain|sore(?:ness)?|hurts?|ache|aching)\D{0,12}?(\d{1,2})(?:\s*/\s*10|\s*out of\s*10)?", re.I)
 _SCORE = re.compile(r"\b(\d{1,2})\s*(?:/|out of)\s*10\b", re.I)
+_BARE_NUMBER = re.compile(r"(?<![\d.,])(\d{1,2})(?![\d.,]\d)")
 _NO_RUN = re.compile(r"\b(no run|didn'?t run|did not run|rest day|no running|not run)\b", re.I)
 FEEL_WORDS = {
     "painful": ("painful", "limp", "limping", "sharp", "agony", "hurt a lot", "stabbing"),
@@ -88,8 +89,10 @@ def read_log(text: str, expect_pain: bool = False) -> LogReading:
         minutes = float(match[1].replace(",", ".")) * 60
         rest = _HOURS_ONLY.sub(" ", rest)
     pain = None
-    if (match := _PAIN.search(rest) or _SCORE.search(rest)) or (expect_pain and (match := re.fullmatch(r"\s*(\d{1,2})\s*\.?\s*", rest))):
+    if match := _PAIN.search(rest) or _SCORE.search(rest):
         pain = int(match[1])
+    elif expect_pain and len(bare := _BARE_NUMBER.findall(rest)) == 1:
+        pain = int(bare[0])  # "no run today, hip about a 3": the one number left is the score
     if pain is not None and pain > 10:
         pain = None
     feel = ""
@@ -171,45 +174,6 @@ def longest_run(records: ChatRecords, day: dt.date, exclude: str = "", window: i
         if e.distance_km is not None and e.id != exclude and 0 <= (day - e.date).days <= window and e.date < day
     ]
     return max(runs) if runs else None
-
-
-# ----- the trend --------------------------------------------------------------------------------
-def trend_line(companion: Companion, records: ChatRecords) -> str:
-    """One line reading the pain trend (and the running) for /progress and the summary."""
-    scored = [e for e in records.logs if e.pain is not None]
-    if not scored:
-        return companion.message("progress_empty")
-    first, last = scored[0], scored[-1]
-    days = (last.date - first.date).days
-    if len(scored) == 1:
-        line = companion.message("progress_trend_one", last=last.pain)
-    else:
-        early = _mean([e.pain for e in scored[: max(1, len(scored) // 3)]])
-        late = _mean([e.pain for e in scored[-max(1, len(scored) // 3) :]])
-        key = "progress_trend_flat"
-        if late - early >= 1 or worsening([e.pain for e in scored if e.pain is not None]):
-            key = "progress_trend_up"
-        elif early - late >= 1:
-            key = "progress_trend_down"
-        line = companion.message(key, first=first.pain, last=last.pain, days=f"{days} day" if days == 1 else f"{days} days")
-    runs = [e for e in records.logs if e.distance_km]
-    if runs:
-        line += " " + companion.message("progress_runs", runs=len(runs), km=_km(sum(e.distance_km or 0 for e in runs)))
-    return line
-
-
-def chart_spec(companion: Companion, records: ChatRecords) -> ChartSpec:
-    """The data /progress draws: pain over time, the runs, the weekly distance."""
-    pain = tuple((e.day, e.pain) for e in records.logs if e.pain is not None)
-    runs = tuple((e.day, e.distance_km) for e in records.logs if e.distance_km is not None)
-    return ChartSpec(
-        title=companion.message("progress_title"),
-        pain=pain,
-        runs=runs,
-        weekly=tuple((w.isoformat(), km) for w, km in weekly_distance(records)),
-        limit=int(companion.number("pain_safe")),
-        caption=trend_line(companion, records),
-    )
 
 
 def weekly_distance(records: ChatRecords, until: dt.date | None = None) -> list[tuple[dt.date, float]]:

@@ -69,6 +69,7 @@ class Session:
     last_condition: str = ""  # the subject of follow-up questions after a result
     menu: int = 0  # id of the newest question's buttons; older ones have expired
     back: list[dict[str, Any]] = field(default_factory=list)  # earlier questions, for /back
+    paused: list[Frame] = field(default_factory=list)  # the flows ☰ Menu set aside ("Carry on")
     version: int = SCHEMA_VERSION
 
     @property
@@ -92,6 +93,7 @@ class Session:
         """Plain data, ready for JSON (fresh lists, so the copy and the session never share one)."""
         data = {name: _plain(getattr(self, name)) for name in _SESSION_FIELDS}
         data["stack"] = [frame.to_dict() for frame in self.stack]
+        data["paused"] = [frame.to_dict() for frame in self.paused]
         data["back"] = [_copied(step) for step in self.back]
         return data
 
@@ -110,6 +112,7 @@ class Session:
             raise SessionError(f"unknown session fields: {sorted(unknown)}")
         values = _copied(data)
         values["stack"] = [_frame(item) for item in _list(values.get("stack", []), "stack")]
+        values["paused"] = [_frame(item) for item in _list(values.get("paused", []), "paused")]
         values["back"] = [_snapshot(item) for item in _list(values.get("back", []), "back")]
         try:
             session = cls(**values)

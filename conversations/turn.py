@@ -100,6 +100,7 @@ class Turn:
         self.finished = False  # a flow ended in this turn (a result, a verdict)
         self.said_before = Urgency.from_key(before.urgency) if before.urgency else None
         self.to_confirm: list[str] = []  # signs mentioned with a context that may explain them
+        self.language = ""  # the app's language of the runner who typed (Text.language)
 
     def today(self) -> dt.date:
         """The runner's date (their time zone, once the records know it)."""

@@ -86,11 +86,11 @@ FLOWS = (
         say("/start back"), keep("where"), tap("Middle of the lower back"), keep("safety"), tap_kept("where", "Somewhere else"),
         tap("No"), tap_kept("safety", "Yes", 1),
     )),
-    Flow("forget", "Forgetting a chat", "`/forget` deletes what is kept; the triage does not carry on.", (
-        say("my hip hurts"), say("/forget"), say("front"),
+    Flow("forget", "Forgetting a chat", "`/forget` asks first; once confirmed it deletes what is kept, and the triage does not carry on.", (
+        say("my hip hurts"), say("/forget"), tap("Delete everything"), say("front"),
     )),
     Flow("links_privacy_captions", "Deep links, /privacy and captions", "`/start hip` opens the hip triage; a photo's caption is read as text.", (
-        say("/start hip"), Step("photo", "side of my hip, worse lying on it"), say("/privacy", 1), say("/start prevent", 2),
+        say("/start hip"), Step("photo", "side of my hip, worse lying on it"), say("/privacy", 2), say("/start prevent", 2),
     )),
 )  # fmt: skip
 

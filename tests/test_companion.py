@@ -124,10 +124,10 @@ def test_no_run_today() -> None:
     chat = Chat()
     chat.send("/log")
     chat.send("4")
+    assert "above the comfortable range" in chat.text() and "next morning" in chat.text()  # at once
     chat.send("no run today")
     (entry,) = chat.records.logs
     assert entry.pain == 4 and not entry.ran
-    assert "above the comfortable range" in chat.text() and "next morning" in chat.text()
 
 
 def test_pain_above_the_limit_gets_advice_at_once() -> None:
@@ -261,7 +261,7 @@ def test_progress_sends_a_chart_of_what_was_logged() -> None:
     assert chart.spec.pain == (("2025-03-03", 3), ("2025-03-04", 4), ("2025-03-05", 2), ("2025-03-06", 1))
     assert chart.spec.runs == (("2025-03-03", 8.0), ("2025-03-05", 5.0))
     assert chart.spec.weekly == (("2025-03-03", 13.0),)
-    assert "Pain is going down: 3/10 to 1/10 over 3 days" in chat.text()
+    assert "Pain is going down: 3/10 to 1/10 over 3 days (4 entries)." in chat.text()
 
 
 def test_progress_with_nothing_logged() -> None:
@@ -286,7 +286,36 @@ def test_the_chart_is_a_png_with_the_logged_points() -> None:
     day = lambda text: float(date2num(dt.date.fromisoformat(text)))  # noqa: E731
     assert drawn["pain"] == [(day(d), float(p)) for d, p in chart.spec.pain]
     assert [round(h, 1) for _, h in drawn["runs"]] == [8.0, 5.0]
-    assert [h for _, h in drawn["weekly"]] == [13.0]
+    assert "weekly" not in drawn  # four days are not weeks to compare
+
+
+def _spec_over(days: int) -> SendChart:
+    from conversations import trend
+    from conversations.flows.recovery_common import companion_of
+    from knowledge import default_knowledge
+
+    def entry(d: int) -> LogEntry:
+        day = (START + dt.timedelta(days=d)).isoformat()
+        return LogEntry(str(d), "2025-03-03T12:00:00+00:00", day, pain=(d % 5) + 1, distance_km=5.0 if d % 2 == 0 else None)
+
+    logs = tuple(entry(d) for d in range(days))
+    return SendChart(trend.chart_spec(companion_of(default_knowledge()), ChatRecords(logs=logs), START))
+
+
+@pytest.mark.parametrize("days", [1, 3, 60])
+def test_the_chart_fits_the_days_logged(days: int) -> None:
+    """One day is a point on a narrow axis (not a line in an empty week); weeks appear with weeks."""
+    from matplotlib.dates import date2num
+
+    from bot.charts import figure, plotted
+
+    fig = figure(_spec_over(days).spec)
+    pain_line = next(line for ax in fig.axes for line in ax.get_lines() if line.get_gid() == "pain")
+    assert (pain_line.get_linestyle() == "None") == (days == 1)
+    low, high = fig.axes[1].get_xlim()
+    first, last = float(date2num(START)), float(date2num(START + dt.timedelta(days=days - 1)))
+    assert low < first and last < high and (high - low) <= days * 1.1 + 2
+    assert ("weekly" in plotted(fig)) == (days >= 14)
 
 
 def test_matplotlib_is_not_imported_until_a_chart_is_drawn() -> None:
@@ -335,7 +364,8 @@ def test_summary_for_a_physio() -> None:
     text = chat.text()
     assert "Problem: Gluteal tendinopathy" in text
     assert "ruled out: possible nerve compression" in text
-    assert "4 scores from 2025-03-03 to 2025-03-06; first 3/10, latest 1/10, highest 4/10" in text
+    assert "4 days scored, 3–6 Mar 2025: first 3/10, latest 1/10, range 1–4/10; falling" in text
+    assert "/log" not in text and "ease off" not in text  # written for a clinician, not advice
     assert "2 runs, 13 km in all" in text
     assert "done 1 of" in text
 
@@ -390,7 +420,12 @@ def test_forget_removes_every_record(backend: str, tmp_path: Path) -> None:
     chat.send("/remind 07:30")
     chat.send("UTC")
     assert chat.records.logs and chat.records.plans and chat.records.reminder
-    result = chat.send("/forget")
+    asked = chat.send("/forget")
+    assert not effects(asked, Forget) and chat.records.logs  # nothing goes before the confirm
+    chat.press("Keep my data")
+    assert chat.records.logs and chat.records.reminder
+    chat.send("/forget")
+    result = chat.press("Delete everything")
     assert effects(result, Forget)
     assert chat.records == ChatRecords() and store.active_reminders() == []
     chat.send("/summary")
@@ -401,7 +436,7 @@ def test_a_session_in_a_companion_flow_round_trips() -> None:
     chat = Chat()
     chat.send("/log pain 3")
     assert Session.from_json(chat.session.to_json()) == chat.session
-    assert chat.session.top is not None and chat.session.top.values == {"pain": "3"}
+    assert chat.session.top is not None and chat.session.top.values["pain"] == "3"
     assert chat.engine.problems(chat.session) == []
 
 
@@ -411,8 +446,9 @@ def test_every_companion_message_key_used_exists() -> None:
     from knowledge.recovery_data import default_companion
 
     root = Path(__file__).resolve().parent.parent
-    flows = ("recovery_common", "log", "plan", "remind", "mileage")
-    paths = [root / "conversations" / "flows" / f"{flow}.py" for flow in flows] + [root / "conversations" / "recovery.py"]
+    flows = ("recovery_common", "log", "plan", "remind", "mileage", "progress", "forget")
+    paths = [root / "conversations" / "flows" / f"{flow}.py" for flow in flows]
+    paths += [root / "conversations" / f"{name}.py" for name in ("recovery", "trend", "home")]
     source = "".join(path.read_text() for path in paths)
     used = set(re.findall(r'(?:_say|_text|message)\(\s*(?:turn,\s*)?"([a-z_]+)"', source))
     used |= {f"log_ask_{s}" for s in ("pain", "run", "feel")} | {f"plan_level_{lv}" for lv in ("easier", "full", "harder")}

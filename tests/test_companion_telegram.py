@@ -110,12 +110,12 @@ def test_plan_log_progress_export_and_forget(server: FakeBotApiServer, api: Fake
         chat.tap("3", "Did you run today?")
         chat.tap("8 km", "How did the run feel?")
         chat.tap("Easy / good", "Logged:")
-        # /log in words
-        chat.say("/log", "How much does it hurt today")
+        # /log in words: today's entry is updated, not doubled
+        chat.say("/log", "update it?")
         said = chat.send(message(7001, "ran 5k in 30 min, felt hard, pain 2"), "Logged:")
         assert any("pain 2/10" in t and "5 km" in t and "30 min" in t for t in said)
         logged = rows(database, "SELECT pain, distance_km, minutes, feel FROM record_logs WHERE chat_id = 7001 ORDER BY at")
-        assert sorted(logged) == sorted([(3, 8.0, None, "good"), (2, 5.0, 30.0, "hard")])
+        assert logged == [(2, 5.0, 30.0, "hard")]
 
         # /progress: a real PNG, sized, with the pain line and the runs drawn
         chat.say("/progress", "/10")
@@ -136,17 +136,16 @@ def test_plan_log_progress_export_and_forget(server: FakeBotApiServer, api: Fake
         api.wait_for(lambda: len(api.uploads("sendDocument", "document", 7001)) >= 2, timeout=20)
         files = {u.filename: u.data for u in api.uploads("sendDocument", "document", 7001)}
         table = list(csv.DictReader(io.StringIO(files["runner-bot-log.csv"].decode())))
-        assert sorted((int(r["pain"]), float(r["distance_km"]), r["minutes"], r["feel"]) for r in table) == sorted(
-            [(3, 8.0, "", "good"), (2, 5.0, "30.0", "hard")]
-        )
+        assert [(int(r["pain"]), float(r["distance_km"]), r["minutes"], r["feel"]) for r in table] == [(2, 5.0, "30.0", "hard")]
         data = json.loads(files["runner-bot-data.json"])
-        assert sorted((e["pain"], e["distance_km"]) for e in data["logs"]) == [(2, 5.0), (3, 8.0)]
+        assert [(e["pain"], e["distance_km"]) for e in data["logs"]] == [(2, 5.0)]
         assert data["plans"][0]["condition"] == "gluteal_tendinopathy"
 
         # /forget: every row about the chat goes
         chat.say("/remind 07:30", "Which time zone")
         chat.tap("UTC", "I'll remind you every day at 07:30")
-        chat.say("/forget", "")
+        chat.say("/forget", "Delete everything I keep")
+        chat.say("yes, delete", "")
         api.wait_for(lambda: any("delet" in t.lower() for t in chat.texts()[-2:]), timeout=20)
         time.sleep(0.3)  # the outbox row of the last reply is deleted just after the send
         for table in ("record_logs", "record_plans", "record_reminders", "outbox"):

@@ -78,7 +78,9 @@ def test_a_reminder_is_claimed_and_queued_once_and_forget_deletes_it(bridge: Bri
     assert "Time for today's session" in message.text and "Day 1" in message.text and message.buttons
     assert bridge.remind([reminder]) == [(6, False, after)]  # the same occurrence again: nothing
     assert len(bridge.store.queued(6)) == 1
-    turn = bridge.turn(6, Command("forget"))
+    asked = bridge.turn(6, Command("forget"))
+    assert not asked.reminder_changed and bridge.records.records(6).reminder is not None  # it asks first
+    turn = bridge.turn(6, Text("yes, delete"))
     assert turn.reminder_changed and turn.reminder is None
     assert bridge.records.records(6).reminder is None and bridge.records.active_reminders() == []
 

@@ -305,9 +305,19 @@ def test_reply_trace_names_what_a_reply_means(engine: Engine) -> None:
     assert replies[0].trace()["urgency"] == "emergency"
 
 
-def test_forget_is_an_effect(engine: Engine) -> None:
-    result = engine.handle(engine.new_session(), Command("forget"))
-    assert any(type(e).__name__ == "Forget" for e in result.effects)
+def test_forget_is_an_effect_only_once_confirmed(engine: Engine) -> None:
+    asked = engine.handle(engine.new_session(), Command("forget"))
+    assert not any(type(e).__name__ == "Forget" for e in asked.effects)  # a question first
+    assert [b.label for b in asked.replies[-1].buttons][:2] == ["Delete everything", "Keep my data"]
+    for answer in ("no", "keep it", "hmm", "yes"):  # only a clear "delete" deletes
+        kept = engine.handle(asked.session, Text(answer))
+        assert not any(type(e).__name__ == "Forget" for e in kept.effects), answer
+    confirmed = engine.handle(asked.session, Choice(asked.replies[-1].buttons[0].data))
+    assert any(type(e).__name__ == "Forget" for e in confirmed.effects)
+    typed = engine.handle(asked.session, Text("yes, delete"))
+    assert any(type(e).__name__ == "Forget" for e in typed.effects)
+    stale = engine.handle(confirmed.session, Choice(asked.replies[-1].buttons[0].data))
+    assert not any(type(e).__name__ == "Forget" for e in stale.effects)  # an old button deletes nothing
 
 
 def test_a_stale_button_is_a_toast_and_no_message(engine: Engine) -> None:

@@ -139,7 +139,9 @@ def test_forget_deletes_the_chats_row(bot: BotProcess, api: FakeBotApi) -> None:
     chat.say("my hip hurts")
     database = bot_db(bot)
     assert rows_for(database, 1006) == 1
-    assert "deleted everything" in said(chat.say("/forget"))
+    assert "Delete everything I keep" in said(chat.say("/forget"))
+    assert rows_for(database, 1006) == 1  # nothing goes before the confirm
+    assert "deleted everything" in said(chat.say("yes, delete"))
     assert rows_for(database, 1006) <= 1  # at most the fresh session that keeps the new menu's number
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT COUNT(*) FROM outbox WHERE chat_id = 1006").fetchone()[0] == 0

@@ -181,8 +181,9 @@ def test_deep_links_privacy_and_captions(run: dict[str, Chat]) -> None:
     turns_ = run["links_privacy_captions"].turns
     assert "Where in the hip is the pain?" in sent(turns_[0][1])[-1]["html"]
     assert "What sets it off" not in sent(turns_[1][1])[-1]["html"], "the caption answered where and what"
-    privacy = sent(turns_[2][1])[-1]["html"]
-    assert "/forget" in privacy and "Telegram" in privacy
+    privacy = sent(turns_[2][1])[0]
+    assert "/forget" in privacy["html"] and "Telegram" in privacy["html"]
+    assert "Export" in str(privacy.get("reply_markup")) and "Delete" in str(privacy.get("reply_markup"))
     assert "Glute bridge" in sent(turns_[3][1])[-1]["html"]
     assert "Most likely: Gluteal tendinopathy" in sent(run["triage_buttons"].turns[6][1])[-1]["html"]
     redflags = run["redflags"].turns[0][1]
@@ -191,8 +192,9 @@ def test_deep_links_privacy_and_captions(run: dict[str, Chat]) -> None:
 
 def test_forget_starts_afresh(run: dict[str, Chat]) -> None:
     chat = run["forget"]
-    assert "deleted everything" in sent(chat.turns[1][1])[0]["html"]
-    assert "What sets it off" not in sent(chat.turns[2][1])[-1]["html"]
+    assert "Delete everything I keep" in sent(chat.turns[1][1])[-1]["html"]  # a question first
+    assert "deleted everything" in sent(chat.turns[2][1])[0]["html"]
+    assert "What sets it off" not in sent(chat.turns[3][1])[-1]["html"]
 
 
 def test_the_committed_transcripts_are_current(run: dict[str, Chat]) -> None:

@@ -29,7 +29,8 @@ from conversations.events import (
     Unsupported,
     parse_command,
 )
-from conversations.flows import plan
+from conversations.flows import remind
+from conversations.languages import language_of, written_in
 from conversations.machine import DONE, WARNING_STEP, next_step, step_token
 from conversations.session import MAX_BACK_STEPS, Session
 
@@ -42,6 +43,7 @@ def dispatch(turn: Turn, event: Event) -> None:
     settle(turn)
     if isinstance(event, Text):
         command = parse_command(event.text)
+        turn.language = event.language
         if command is not None:
             commands.on_command(turn, command)
         else:
@@ -53,7 +55,7 @@ def dispatch(turn: Turn, event: Event) -> None:
     elif isinstance(event, Edited):
         on_edited(turn, event.text)
     elif isinstance(event, ReminderDue):
-        plan.reminder_due(turn)
+        remind.reminder_due(turn)
     elif isinstance(event, Unsupported):
         turn.say("edited_message" if event.kind == "edited" else "unsupported_message")
         turn.ask(reminder=True)
@@ -111,6 +113,10 @@ def on_text(turn: Turn, text: str) -> None:
         text, turn.today(), asked_how_long=frame is not None and frame.step == "duration"
     )
     if safety.warn_first(turn, message):
+        return
+    if turn.language and not message.flags and written_in(text, turn.language):
+        turn.say(f"language_{language_of(turn.language)}", kind="not_understood")
+        turn.ask(reminder=frame is not None)  # the menu, or the question pending, in English
         return
     read_first = getattr(turn.flow(frame), "read_first", None) if frame is not None else None
     if read_first is not None and read_first(turn, frame, message):

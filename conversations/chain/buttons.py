@@ -4,15 +4,24 @@ flow stage), or a stale or forged button — which is a toast, unless it reports
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conversations import home
 from conversations.chain import commands, flow
-from conversations.events import Command, Toast
+from conversations.events import Command, Reply, Toast
+from conversations.flows import remind
 from conversations.machine import CHECKLIST_STEP, CONFIRM_STEP, EMERGENCY_STEP, WARNING_STEP
 from conversations.render import INFO
 
 if TYPE_CHECKING:
     from conversations.turn import Turn
+
+
+# commands a lasting button may run (none deletes anything: /forget asks first)
+BUTTON_COMMANDS = frozenset(
+    "back restart plan log progress summary export remind forget privacy help redflags prevent".split()
+)
 
 
 def split_data(data: str) -> tuple[str, str, str]:
@@ -40,18 +49,24 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     if turn.in_aftermath() and kind not in ("emergency_help", "cmd"):
         turn.aftermath_reminder()  # after an emergency, only help to act on it
     elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1])):
-        turn.replies.append(reply)
+        turn.replies.append(replace(reply, replaces=True))  # a tab of the card it came from
     elif kind == "prevent" and args:
         turn.replies.append(turn.render.prevention(args[0]))
     elif kind == "menu":
-        turn.ask()
-    elif kind == "cmd" and args and args[0] in ("back", "restart", "plan"):
+        home.show(turn)  # the home, never the pending question again: that waits behind "Carry on"
+    elif kind == "resume":
+        home.resume(turn)
+    elif kind == "help":
+        commands.info_card(turn, commands.help_card(turn, args[0] if args else ""))
+    elif kind == "rem" and args:
+        remind.reminder_button(turn, args[0])
+    elif kind == "cmd" and args and args[0] in BUTTON_COMMANDS:
         commands.on_command(turn, Command(args[0]))
     elif kind == "emergency_help":
         turn.emergency_help()
     elif kind == "ask":
         turn.session.last_condition = args[0] if args and args[0] in turn.knowledge.conditions else ""
-        turn.say("ask_prompt")
+        turn.replies.append(Reply(turn.say_text("ask_prompt"), placeholder=turn.say_text("placeholder_ask")))
     elif kind == "topic" and args:
         condition = args[1] if len(args) > 1 and args[1] in turn.knowledge.conditions else None
         turn.replies.append(turn.render.answer(args[0], condition, turn.said()))

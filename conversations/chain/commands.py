@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from conversations import clues
-from conversations.events import Command, Forget, Reply
-from conversations.flows import log, mileage, plan, remind
-from conversations.recovery_records import EMPTY
+from conversations import clues, home
+from conversations.events import Button, Command, Reply
+from conversations.flows import forget, log, mileage, plan, progress, remind
+from conversations.render import info_data
 from conversations.session import Frame, Session, SessionError
 
 if TYPE_CHECKING:
@@ -33,14 +33,15 @@ def on_command(turn: Turn, command: Command) -> None:
     handlers: dict[str, Callable[[], None]] = {
         "start": lambda: start(turn, command.argument),
         "restart": lambda: reset(turn, "restarted"),
-        "forget": lambda: forget(turn),
+        "forget": lambda: forget.forget_command(turn),
+        "menu": lambda: home.show(turn),
         "cancel": lambda: cancel(turn),
         "back": lambda: go_back(turn),
-        "help": lambda: inform(turn, turn.say_text("help"), topic="small_talk"),
+        "help": lambda: info_card(turn, help_card(turn)),
         "about": lambda: (
             turn.aftermath_reminder() if turn.in_aftermath() else inform(turn, turn.render.about())
         ),
-        "privacy": lambda: inform(turn, turn.say_text("privacy")),
+        "privacy": lambda: info_card(turn, privacy_card(turn)),
         "prevent": lambda: (
             turn.aftermath_reminder() if turn.in_aftermath() else info_card(turn, turn.render.prevention())
         ),
@@ -48,10 +49,10 @@ def on_command(turn: Turn, command: Command) -> None:
         # the recovery companion (flows/plan.py, log.py, mileage.py, remind.py)
         "plan": lambda: plan.plan_command(turn, command.argument),
         "log": lambda: log.log_command(turn, command.argument),
-        "progress": lambda: log.progress_command(turn),
+        "progress": lambda: progress.progress_command(turn),
         "mileage": lambda: mileage.mileage_command(turn, command.argument),
-        "summary": lambda: log.summary_command(turn),
-        "export": lambda: log.export_command(turn),
+        "summary": lambda: progress.summary_command(turn),
+        "export": lambda: progress.export_command(turn),
         "remind": lambda: remind.remind_command(turn, command.argument),
     }
     handler = handlers.get(name)
@@ -60,6 +61,27 @@ def on_command(turn: Turn, command: Command) -> None:
         turn.ask(reminder=True)
     else:
         handler()
+
+
+HELP_GROUPS = ("check", "recover", "data")
+
+
+def help_card(turn: Turn, group: str = "") -> Reply:
+    """/help: a short list, with a button for each group of commands (and the group's own list)."""
+    text = turn.say_text(f"help_{group}" if group in HELP_GROUPS else "help")
+    buttons = tuple(
+        Button(turn.say_text(f"help_group_{g}"), info_data("help", g)) for g in HELP_GROUPS if g != group
+    )
+    return Reply(text, (*buttons, *turn.render.menu_button()), kind="info", topic="small_talk")
+
+
+def privacy_card(turn: Turn) -> Reply:
+    """/privacy: what is kept, with Export and Delete (which asks before deleting)."""
+    buttons = (
+        Button(turn.say_text("button_export"), info_data("cmd", "export")),
+        Button(turn.say_text("button_delete"), info_data("cmd", "forget")),
+    )
+    return Reply(turn.say_text("privacy"), buttons, kind="info")
 
 
 def start(turn: Turn, argument: str) -> None:
@@ -74,6 +96,8 @@ def start(turn: Turn, argument: str) -> None:
         info_card(turn, turn.render.prevention())
     elif target == "redflags":
         start_check(turn)
+    elif home.has_history(turn):
+        home.show(turn, welcome_back=True)  # a returning runner: two lines, not the first welcome
     else:
         turn.say("welcome")
         turn.ask()
@@ -85,13 +109,6 @@ def reset(turn: Turn, message_key: str) -> None:
     turn.session = Session(menu=turn.session.menu)
     turn.say(message_key)
     turn.ask()
-
-
-def forget(turn: Turn) -> None:
-    """/forget: the chat's records go, and the conversation starts over."""
-    turn.effects.append(Forget())
-    turn.records = EMPTY
-    reset(turn, "forgotten")
 
 
 def cancel(turn: Turn) -> None:

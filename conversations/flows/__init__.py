@@ -36,6 +36,7 @@ class AsksItself(Protocol):
 def _registry() -> dict[str, Flow]:
     from conversations.flows.aftermath import Aftermath
     from conversations.flows.check import Check
+    from conversations.flows.forget import ForgetFlow
     from conversations.flows.log import Log
     from conversations.flows.mileage import Mileage
     from conversations.flows.plan import PlanFlow
@@ -50,6 +51,7 @@ def _registry() -> dict[str, Flow]:
         "plan": PlanFlow(),
         "remind": Remind(),
         "mileage": Mileage(),
+        "forget": ForgetFlow(),
     }
 
 

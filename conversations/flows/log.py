@@ -1,31 +1,30 @@
-"""The runner's log: /log (pain 0–10 and, optionally, today's run, by buttons or in words), and
-what is made of it: /progress (the trend and a chart), /summary (for a clinician), /export.
+"""The runner's log: /log — pain 0–10 and, optionally, today's run, by buttons or in words, in any
+order ("no run today, hip about a 3"). What was typed is kept at once: the entry is saved the
+moment it has a value (SaveLog, then updated as the run and feel come in), so a command or a
+question in between loses nothing. One entry a day: a later /log updates it.
 """
 
 from __future__ import annotations
 
-from html import escape
+import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conversations import recovery as logic
-from conversations.events import Reply, SaveLog, SendChart, SendFiles
+from conversations.events import Button, Reply, SaveLog
 from conversations.flows.recovery_common import (
+    answer_in_flow,
     blocked,
     companion_of,
-    companion_say,
     companion_text,
     end_flow,
     escape_text,
-    level_name,
     push_frame,
 )
 from conversations.options import option_for_text
-from conversations.recovery_records import (
-    FEELS,
-    LogEntry,
-    iso,
-    new_id,
-)
+from conversations.recovery_records import FEELS, LogEntry, iso, new_id
+from conversations.render import info_data
+from knowledge.intents import Answer
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -33,207 +32,201 @@ if TYPE_CHECKING:
     from conversations.session import Frame
     from conversations.turn import Turn
 
+WARNING_CHECK_FROM = 8  # pain this high: offer the warning-sign check as well as the advice
 
-# ----- /log ---------------------------------------------------------------------------------------
+
 class Log:
-    """Pain 0–10 and, optionally, today's run, by buttons or in words."""
+    """Pain 0–10 and, optionally, today's run, by buttons or in words; saved as it comes."""
 
     def options(self, render: RendererBase, frame: Frame) -> dict[str, str]:
         c = companion_of(render.knowledge)
+        if frame.step == "update":
+            return {"update": c.message("log_option_update"), "keep": c.message("log_option_keep")}
         if frame.step == "pain":
             return {str(n): str(n) for n in range(11)}
         if frame.step == "run":
-            return {"none": c.message("log_option_no_run")} | {str(k): f"{k} km" for k in logic.DISTANCE_BUTTONS}
+            return {str(k): f"{k} km" for k in logic.DISTANCE_BUTTONS} | {"none": c.message("log_option_no_run")}
         if frame.step == "feel":
             return {f: c.message(f"log_option_{f}") for f in FEELS}
         return {}
 
     def prompt(self, render: RendererBase, frame: Frame, explain: bool) -> str:
-        return companion_of(render.knowledge).message(f"log_ask_{frame.step}")
+        c = companion_of(render.knowledge)
+        if frame.step == "update":
+            return c.message("log_ask_update", summary=logic.describe_entry(entry_of(frame)))
+        return c.message(f"log_ask_{frame.step}")
+
+    def placeholder(self, render: RendererBase, frame: Frame) -> str:
+        """The hint in the input field while the log waits for words."""
+        return companion_of(render.knowledge).message("log_placeholder") if frame.step in ("pain", "run") else ""
 
     def read_first(self, turn: Turn, frame: Frame, message: MessageReading) -> bool:
-        if "?" in message.text:
-            return False
-        option = option_for_text(turn, message.text) if frame.step != "pain" else None
-        if option is not None:
+        from conversations.chain.questions import asks_something
+
+        reading = logic.read_log(message.text, expect_pain=frame.step in ("pain", "update"))
+        if asks_something(message.text) and not reading.anything:
+            return False  # "can I run today?": the questions stage answers, then the log resumes
+        if frame.step == "update" and not reading.anything and message.answer in (Answer.YES, Answer.NO):
+            self.on_choice(turn, frame, "update" if message.answer is Answer.YES else "keep")
+            return True
+        if frame.step == "run" and not reading.anything and message.answer is Answer.NO:
+            self.on_choice(turn, frame, "none")  # "no" to "Did you run today?"
+            return True
+        if frame.step == "run" and not reading.anything and re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", message.text):
+            reading = logic.read_log(message.text.strip() + " km")  # "5" to "Did you run?" is 5 km
+        option = option_for_text(turn, message.text) if frame.step not in ("pain", "update", "run") else None
+        if option is None and frame.step == "run" and not reading.anything:
+            option = option_for_text(turn, message.text)
+        if option is not None and reading.pain is None:
             self.on_choice(turn, frame, option)
             return True
-        reading = logic.read_log(message.text, expect_pain=frame.step == "pain")
         if not reading.anything:
-            return message.topic is None and message.small_talk is None and self._not_understood(turn)
+            return False
+        self.take(turn, frame, reading)
+        return True
+
+    def take(self, turn: Turn, frame: Frame, reading: logic.LogReading) -> None:
+        """What a message said, kept at once."""
         values = frame.values
-        if reading.pain is not None:
+        new_pain = reading.pain is not None
+        if new_pain:
             values["pain"] = str(reading.pain)
         if reading.distance_km is not None:
             values["km"] = str(reading.distance_km)
+            values.pop("no_run", None)
         if reading.minutes is not None:
             values["min"] = str(round(reading.minutes, 1))
         if reading.feel and ("km" in values or frame.step == "feel"):
             values["feel"] = reading.feel
         if reading.no_run and "km" not in values:
             values["no_run"] = "1"
-        self.advance(turn, frame)
-        return True
-
-    def _not_understood(self, turn: Turn) -> bool:
-        companion_say(turn, "log_not_understood", kind="not_understood")
-        turn.ask()
-        return True
+        self.save_and_go_on(turn, frame, said_pain=new_pain)
 
     def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
-        self._not_understood(turn)
+        if answer_in_flow(turn, message):
+            return
+        turn.replies.append(Reply(companion_text(turn, "log_not_understood"), kind="not_understood"))
+        turn.ask()
 
     def on_choice(self, turn: Turn, frame: Frame, value: str) -> None:
         values = frame.values
+        if frame.step == "update":
+            if value == "keep":
+                turn.replies.append(Reply(companion_text(turn, "log_kept"), kind="info", topic="log"))
+                end_flow(turn)
+                return
+            frame.step = "pain"
+            turn.ask()
+            return
+        said_pain = False
         if frame.step == "pain" and value.isdigit():
             values["pain"] = value
+            said_pain = True
         elif frame.step == "run":
             if value == "none":
                 values["no_run"] = "1"
-            else:
+                values.pop("km", None)
+            elif value.isdigit():
                 values["km"] = value
         elif frame.step == "feel" and value in FEELS:
             values["feel"] = value
-        self.advance(turn, frame)
+        self.save_and_go_on(turn, frame, said_pain)
 
-    def advance(self, turn: Turn, frame: Frame) -> None:
+    def save_and_go_on(self, turn: Turn, frame: Frame, said_pain: bool) -> None:
+        """Save the entry as it stands, say what it calls for, then ask what is still open."""
+        entry = save(turn, frame)
         values = frame.values
         if "pain" not in values:
             frame.step = "pain"
         elif "km" not in values and "no_run" not in values:
             frame.step = "run"
-        elif "km" in values and "feel" not in values:
+        elif "km" in values and "feel" not in values and frame.step != "feel":
             frame.step = "feel"
         else:
-            self.finish(turn, frame)
-            return
-        turn.ask()
+            frame.step = ""
+        self.confirm(turn, frame, entry, advice=said_pain or not frame.step)
+        if frame.step:
+            turn.ask()
+        else:
+            end_flow(turn)
+
+    def confirm(self, turn: Turn, frame: Frame, entry: LogEntry, advice: bool) -> None:
+        """ "Logged: pain 8/10." and, once the pain is known, the advice it calls for (the pain's
+        advice once: after it, only what the run adds)."""
+        c = companion_of(turn.knowledge)
+        lines = [companion_text(turn, "log_saved", summary=logic.describe_entry(entry))]
+        buttons: tuple[Button, ...] = ()
+        if advice and (entry.pain is not None or entry.ran):
+            condition = turn.session.last_condition or (turn.records.plan.condition if turn.records.plan else "")
+            pain_said = frame.values.get("advised") == str(entry.pain)
+            about = replace(entry, pain=None) if pain_said else entry
+            lines += map(escape_text, logic.log_advice(c, turn.records, about, condition))
+            if entry.pain is not None:
+                frame.values["advised"] = str(entry.pain)
+            if entry.pain is not None and entry.pain >= WARNING_CHECK_FROM and not pain_said:
+                lines.append(companion_text(turn, "log_offer_check"))
+                buttons = (Button(turn.render.say("menu_redflags"), info_data("cmd", "redflags")),)
+        turn.replies.append(Reply("\n\n".join(lines), buttons, kind="info", topic="log"))
 
     def finish(self, turn: Turn, frame: Frame) -> None:
-        values = frame.values
-        entry = LogEntry(
-            id=new_id(),
-            at=iso(turn.engine.now()),
-            day=turn.today().isoformat(),
-            pain=int(values["pain"]) if "pain" in values else None,
-            distance_km=float(values["km"]) if "km" in values else None,
-            minutes=float(values["min"]) if "min" in values and "km" in values else None,
-            feel=values.get("feel", "") if "km" in values else "",
-        )
-        turn.effects.append(SaveLog(entry))
-        turn.records = turn.records.with_log(entry)
-        c = companion_of(turn.knowledge)
-        condition = turn.session.last_condition or (turn.records.plan.condition if turn.records.plan else "")
-        advice = logic.log_advice(c, turn.records, entry, condition)
-        text = "\n\n".join([companion_text(turn, "log_saved", summary=logic.describe_entry(entry)), *map(escape_text, advice)])
-        turn.replies.append(Reply(text, kind="info", topic="log"))
         end_flow(turn)
 
 
+def entry_of(frame: Frame) -> LogEntry:
+    """The entry a log frame holds (its id and day are set when the log starts)."""
+    values = frame.values
+    ran = "km" in values
+    return LogEntry(
+        id=values["id"],
+        at=values["at"],
+        day=values["day"],
+        pain=int(values["pain"]) if "pain" in values else None,
+        distance_km=float(values["km"]) if ran else None,
+        minutes=float(values["min"]) if "min" in values and ran else None,
+        feel=values.get("feel", "") if ran else "",
+    )
+
+
+def save(turn: Turn, frame: Frame) -> LogEntry:
+    """Keep the entry as it stands now (added, or replacing today's)."""
+    frame.values["at"] = iso(turn.engine.now())
+    entry = entry_of(frame)
+    turn.effects.append(SaveLog(entry))
+    turn.records = turn.records.with_log(entry)
+    return entry
+
+
+def todays_entry(turn: Turn) -> LogEntry | None:
+    """The entry already logged today, if any (the latest, should an old store hold two)."""
+    today = turn.today().isoformat()
+    return next((e for e in reversed(turn.records.logs) if e.day == today), None)
+
+
 def log_command(turn: Turn, argument: str) -> None:
-    """/log, or /log with the entry in words (read through the whole chain, safety first)."""
+    """/log, or /log with the entry in words (read through the whole chain, safety first).
+
+    With an entry already today, /log alone asks whether to update it; /log with words updates
+    it at once (what was typed is never held back behind a question).
+    """
     if blocked(turn):
         return
-    push_frame(turn, "log", "pain")
+    existing = todays_entry(turn)
+    values = {"id": new_id(), "day": turn.today().isoformat(), "at": iso(turn.engine.now())}
+    if existing is not None:
+        values = {"id": existing.id, "day": existing.day, "at": existing.at}
+        if existing.pain is not None:
+            values["pain"] = str(existing.pain)
+        if existing.distance_km is not None:
+            values["km"] = str(existing.distance_km)
+        if existing.minutes is not None:
+            values["min"] = str(existing.minutes)
+        if existing.feel:
+            values["feel"] = existing.feel
+    frame = push_frame(turn, "log", "update" if existing is not None else "pain", values)
     if argument.strip():
+        frame.step = "pain"
         turn.on_text(argument)
     else:
         turn.ask()
 
 
-
-# ----- /progress, /summary, /export -----------------------------------------------------------------
-def progress_command(turn: Turn) -> None:
-    c = companion_of(turn.knowledge)
-    records = turn.records
-    if not records.logs:
-        companion_say(turn, "progress_empty")
-    else:
-        spec = logic.chart_spec(c, records)
-        turn.effects.append(SendChart(spec))
-        turn.replies.append(Reply(escape(spec.caption, quote=False), kind="info", topic="progress"))
-    if turn.session.top is not None:
-        turn.ask(reminder=True)
-
-
-def summary_command(turn: Turn) -> None:
-    """A short text for a physio: the problem, the warning signs answered, pain, running, plan."""
-    knowledge = turn.knowledge
-    session = turn.session
-    records = turn.records
-    c = companion_of(knowledge)
-    today = turn.today()
-    condition = knowledge.conditions.get(session.last_condition) or (
-        knowledge.conditions.get(records.plan.condition) if records.plan else None
-    )
-    problem = companion_text(turn, "summary_problem", name=condition.name) if condition else companion_text(turn, "summary_problem_none")
-
-    def names(ids: list[str]) -> str:
-        return ", ".join(knowledge.red_flags[f].name for f in ids if f in knowledge.red_flags)
-
-    if session.flags or session.cleared or session.doubtful:
-        raised = names(session.flags + session.doubtful) or c.message("summary_flags_raised_none")
-        flags = companion_text(turn, "summary_flags", raised=raised, cleared=names(session.cleared) or "–")
-    else:
-        flags = companion_text(turn, "summary_flags_none")
-    scored = [e for e in records.logs if e.pain is not None]
-    if scored:
-        pain = companion_text(
-            turn,
-            "summary_pain",
-            count=len(scored),
-            first=scored[0].day,
-            last=scored[-1].day,
-            start=scored[0].pain,
-            latest=scored[-1].pain,
-            high=max(e.pain or 0 for e in scored),
-            trend=logic.trend_line(c, records),
-        )
-    else:
-        pain = companion_text(turn, "summary_pain_none")
-    runs = [e for e in records.logs if e.distance_km]
-    if runs:
-        weekly = [km for _, km in logic.weekly_distance(records, until=today)][-4:]
-        running = companion_text(
-            turn,
-            "summary_running",
-            runs=len(runs),
-            km=logic.km(sum(e.distance_km or 0 for e in runs)),
-            weeks=" / ".join(logic.km(w) for w in weekly),
-        )
-    else:
-        running = companion_text(turn, "summary_running_none")
-    plan = records.plan
-    if plan is not None and plan.condition in knowledge.conditions:
-        a = logic.adherence(plan, today)
-        day = plan.day_of(today)
-        plan_text = companion_text(
-            turn,
-            "summary_plan",
-            name=knowledge.conditions[plan.condition].name,
-            day=day + 1,
-            level=level_name(turn, logic.plan_day(plan, day).level),
-            done=a.done,
-            scheduled=a.scheduled,
-            percent=a.percent,
-            painful=a.painful,
-            skipped=a.skipped,
-        )
-    else:
-        plan_text = companion_text(turn, "summary_plan_none")
-    text = c.message("summary", problem=problem, flags=flags, pain=pain, running=running, plan=plan_text)
-    turn.replies.append(Reply(text, kind="info", topic="summary"))
-    if session.top is not None:
-        turn.ask(reminder=True)
-
-
-def export_command(turn: Turn) -> None:
-    records = turn.records
-    if not (records.logs or records.plans or records.reminder):
-        companion_say(turn, "export_empty")
-    else:
-        caption = companion_text(turn, "export_caption")
-        turn.effects.append(SendFiles(logic.export_files(records), caption=caption))
-        turn.replies.append(Reply(caption, kind="info", topic="export"))
-    if turn.session.top is not None:
-        turn.ask(reminder=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from conversations import recovery as logic
 from conversations.events import Reply
 from conversations.flows.recovery_common import (
+    answer_in_flow,
     blocked,
     companion_of,
     companion_say,
@@ -43,7 +44,13 @@ class Mileage:
             turn.ask(reminder=True)
         return True
 
+    def placeholder(self, render: RendererBase, frame: Frame) -> str:
+        """The hint in the input field: weekly distances."""
+        return "20 22 25"
+
     def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        if answer_in_flow(turn, message):
+            return
         companion_say(turn, "mileage_not_understood", kind="not_understood")
         turn.ask()
 

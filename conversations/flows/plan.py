@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from conversations import recovery as logic
 from conversations.events import Reply, SavePlan
 from conversations.flows.recovery_common import (
+    answer_in_flow,
     blocked,
     companion_of,
     companion_say,
@@ -69,6 +70,8 @@ class PlanFlow:
         return True
 
     def on_text(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        if answer_in_flow(turn, message):
+            return
         turn.say("need_an_answer", kind="not_understood")
         turn.ask()
 
@@ -193,19 +196,6 @@ def day_card(turn: Turn, plan: Plan, day: int) -> str:
     return c.message(
         "plan_card", day=day + 1, week=today.week, level=escape(level_name(turn, today.level)), exercises="\n".join(lines), run=run
     )
-
-
-# flows a reminder must not push a plan card on top of: their pending question comes first
-BUSY_FLOWS = frozenset({"triage", "check", "aftermath"})
-
-
-def reminder_due(turn: Turn) -> None:
-    """The daily reminder: a line, and today's card when a plan is under way — but only a line in
-    the middle of a triage or after an emergency, where the card would cover the question."""
-    companion_say(turn, "reminder_due", topic="reminder")
-    top = turn.session.top
-    if turn.records.plan is not None and (top is None or top.flow not in BUSY_FLOWS):
-        plan_command(turn)
 
 
 def show_day(turn: Turn, plan: Plan) -> None:

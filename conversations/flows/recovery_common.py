@@ -15,6 +15,7 @@ knowledge/recovery_data.py.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from knowledge import Urgency
 from knowledge.recovery_data import Companion, load_companion
 
 if TYPE_CHECKING:
+    from conversations.reading import MessageReading
     from conversations.session import Frame
     from conversations.turn import Turn
     from knowledge import Knowledge
@@ -59,6 +61,27 @@ def push_frame(turn: Turn, flow: str, step: str, values: dict[str, str] | None =
     frame = Frame(flow, step=step, values=dict(values or {}))
     stack.append(frame)
     return frame
+
+
+def answer_in_flow(turn: Turn, message: MessageReading) -> bool:
+    """A question the questions stage could not place, asked in the middle of a companion flow
+    ("what should my pain be?"): answered from the companion's facts when it is about pain
+    scores, otherwise honestly not known — then the flow asks its question again. True when the
+    message was a question."""
+    from conversations.chain.questions import asks_something, unread_question
+
+    if not asks_something(message.text):
+        return False
+    if _PAIN_WORDS.search(message.text):
+        limits = companion_of(turn.knowledge).fact("pain_limits")
+        turn.replies.append(Reply(companion_text(turn, "answer_pain_limits", limits=limits), kind="answer", topic="pain_limits"))
+    else:
+        unread_question(turn, message)
+    turn.ask(reminder=True)
+    return True
+
+
+_PAIN_WORDS = re.compile(r"\b(pain|hurt|hurts|sore|score|scores|limit|limits|ache)\b", re.I)
 
 
 def end_flow(turn: Turn) -> None:

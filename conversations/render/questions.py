@@ -101,7 +101,10 @@ class QuestionCards(RendererBase):
             buttons += (Button(self.say("button_back"), info_data("cmd", "back")),) if session.back else ()
         # "Which ones?" is the same checklist question, asked again with what is left
         asks = WARNING_STEP if frame is not None and frame.step == CHECKLIST_STEP else frame.step if frame else "menu"
-        return Reply(text, buttons, kind="question", asks=asks, in_place=in_place)
+        placeholder = ""
+        if (asker := self._asks_itself(frame)) is not None and frame is not None and hasattr(asker, "placeholder"):
+            placeholder = asker.placeholder(self, frame)
+        return Reply(text, buttons, kind="question", asks=asks, in_place=in_place, placeholder=placeholder)
 
     def _question_text(self, session: Session, frame: Frame | None, explain: bool) -> str:
         if frame is None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from conversations.events import Button, Reply
+from conversations.phone import PHONE_LINES, phone_lines
 from conversations.render.base import (
     CARD_BUDGET,
     HIDDEN_SECTIONS,
@@ -47,11 +48,12 @@ class ResultCards(RendererBase):
             condition = self.knowledge.conditions[result.condition]
             if condition.safety_net is not None:
                 parts.append(self.say("result_safety_net", text=condition.safety_net.text))
-            steps = self._first_steps(condition, parts)
+            after = [self._runner_up(result), self.say("disclaimer_short")]
+            steps = self._first_steps(condition, parts, after)
             parts.append(self.say("result_now", steps=numbered(escape_value(t) for t in steps)))
             if len(steps) < len(condition.treatment):
                 parts.append(self.say("result_more_steps"))
-            parts.append(self._runner_up(result))
+            parts.append(after[0])
         else:
             parts.append(self._unclear_text(result))
         if context.duration_unknown:
@@ -73,12 +75,14 @@ class ResultCards(RendererBase):
             condition=result.condition,
         )
 
-    def _first_steps(self, condition: Condition, card: list[str]) -> list[str]:
-        """As many of the treatment steps as fit the card (the rest are behind "More about it")."""
+    def _first_steps(self, condition: Condition, card: list[str], after: list[str]) -> list[str]:
+        """As many of the treatment steps as fit the card — in characters and on a phone screen,
+        with what comes after them (the rest are behind "What helps")."""
         budget = CARD_BUDGET - sum(len(p) for p in card)
         steps: list[str] = []
         for step in condition.treatment:
-            if steps and len(step.text) + 4 > budget:
+            card_then = [*card, self.say("result_now", steps=numbered([*steps, step.text])), self.say("result_more_steps"), *after]
+            if steps and (len(step.text) + 4 > budget or phone_lines("\n\n".join(p for p in card_then if p)) > PHONE_LINES):
                 break
             steps.append(step.text)
             budget -= len(step.text) + 4
