@@ -26,9 +26,28 @@ class PgStore(PooledDatabase):
     DB_THREADS = 4  # the bot's database threads: each call takes its own connection
     KEEP_DONE_IDS_S = 24 * 3600
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
-        super().__init__(url, pool_size, "database")
+    VACUUM_LOCK = 7_291_046_316  # pg_try_advisory_lock key: one instance vacuums at a time
+
+    def __init__(self, url: str, pool_size: int = 8, timeout_s: float = PooledDatabase.POOL_TIMEOUT_S) -> None:
+        super().__init__(url, pool_size, "database", timeout_s)
         self._last_prune = 0.0
+
+    def vacuum_inbox(self) -> bool:
+        """VACUUM the inbox, unless another instance is doing it; whether this one did.
+
+        A handled update's payload (the runner's words) is blanked at once, but PostgreSQL keeps
+        the old row version in the table file as a dead tuple until a vacuum removes it; the
+        bot runs this hourly rather than wait for autovacuum's thresholds.
+        """
+        with self.connection() as conn:  # autocommit: VACUUM cannot run in a transaction
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", [self.VACUUM_LOCK]).fetchone()
+            if not (row and row[0]):
+                return False
+            try:
+                conn.execute("VACUUM inbox")
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", [self.VACUUM_LOCK])
+        return True
 
     # ----- sessions ----------------------------------------------------------------------
     def load(self, chat_id: int) -> Session | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sqlite3
 import time
 from collections import OrderedDict
@@ -15,7 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from bot.storage.sessions import KEEP, Also, Message, Outgoing, StorageBusy, StorageError, read_session
+from bot.storage.sessions import (
+    KEEP,
+    Also,
+    Message,
+    Outgoing,
+    StorageBusy,
+    StorageError,
+    StorageGone,
+    read_session,
+)
 from bot.storage.sqlite_db import Database, Migrations
 from conversations.session import Session
 
@@ -69,18 +79,26 @@ class SqliteStore:
     process owns the file (Telegram allows only one poller per token anyway), and the bot calls
     the store from one thread at a time (its database thread, off the event loop).
 
-    A lock held by another process is waited for in short, bounded steps (`LOCK_WAIT_S` in all);
-    past that `StorageBusy` is raised and nothing has been written.
+    A lock held by another process is waited for in short, bounded steps (`lock_wait_s` in all);
+    past that `StorageBusy` is raised and nothing has been written. Any other failure (a full
+    disk, an I/O error) raises `StorageError`; the bot backs off and tries again. The file's
+    identity (device and inode) is checked before each transaction: a file deleted or replaced
+    while running raises `StorageGone`, which stops the bot.
+
+    Privacy: `secure_delete` is on, so deleted rows are overwritten with zeros, and after a chat
+    is forgotten the WAL is checkpointed and truncated, so its old page versions go too.
     """
 
     CACHED_CHATS = 10_000
     LOCK_WAIT_S = 30.0
     KEEP_DONE_IDS_S = 24 * 3600  # Telegram keeps an unconfirmed update for 24 hours
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self.path = Path(path)
+        self.lock_wait_s = lock_wait_s
         self._recent: OrderedDict[int, Session] = OrderedDict()
         self._last_prune = 0.0
+        self._identity: tuple[int, int] | None = None
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,19 +108,45 @@ class SqliteStore:
             if str(path) != ":memory:":
                 self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a crash of the process
+            self.db.execute("PRAGMA secure_delete=ON")  # deleted rows (a runner's words) are zeroed, not left in free pages
             MIGRATIONS.apply(self.db)
             # a real write now, so a read-only file or folder is refused at start-up, not at the first turn
             self.db.execute("CREATE TABLE IF NOT EXISTS started (at TEXT)")
             self.db.execute("DELETE FROM started")
             self.db.execute("INSERT INTO started (at) VALUES (?)", [_now()])
+            if str(path) != ":memory:":
+                self._identity = _identity(self.path)
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot use the database at {path}: {error}") from None
+
+    def check(self) -> None:
+        """Raise StorageGone if the database file was deleted or replaced since it was opened."""
+        if self._identity is None:
+            return
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            now = None
+        except OSError:
+            return  # a transient stat failure is not proof; the transaction itself will say
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise StorageGone(
+                f"the database file {self.path} was {what} while the bot was running; its chats, records "
+                "and reminders are in the file that was open. Restore it (from a backup, or the file "
+                "that replaced it) and start the bot again"
+            )
+
+    def probe(self) -> None:
+        """A small real write: raises StorageError while the database cannot be written (full, locked)."""
+        self._transaction(lambda conn: conn.execute("UPDATE started SET at = ?", [_now()]))
 
     # ----- plumbing ----------------------------------------------------------------------
     def _retry(self, work: Callable[[], T]) -> T:
         """Run `work` (one transaction), waiting in bounded steps while another process holds the lock."""
-        deadline = time.monotonic() + self.LOCK_WAIT_S
+        deadline = time.monotonic() + self.lock_wait_s
         while True:
+            self.check()
             try:
                 return work()
             except sqlite3.OperationalError as error:
@@ -115,6 +159,10 @@ class SqliteStore:
                     raise StorageBusy(f"the database at {self.path} stayed locked by another process") from None
                 log.warning("the database is locked by another process; waiting")
                 time.sleep(0.05)
+            except sqlite3.Error as error:  # e.g. an I/O error: reported, never a traceback
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise StorageError(f"the database at {self.path} failed: {error}") from None
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
@@ -158,6 +206,16 @@ class SqliteStore:
     def forget(self, chat_id: int) -> None:
         self._transaction(lambda conn: self._forget(conn, chat_id))
         self._recent.pop(chat_id, None)
+        self.scrub()
+
+    def scrub(self) -> None:
+        """Copy the WAL into the file and truncate it, so forgotten rows' old versions leave the WAL too."""
+        if self._identity is None:
+            return
+        try:
+            self._retry(lambda: self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+        except StorageBusy:  # a reader held it; the next forget or the automatic checkpoint does it
+            log.info("the WAL could not be truncated just now; it will be by the next checkpoint")
 
     @staticmethod
     def _forget(conn: sqlite3.Connection, chat_id: int) -> None:
@@ -259,6 +317,7 @@ class SqliteStore:
         queued = self._transaction(work)
         if session is None:
             self._recent.pop(chat_id, None)
+            self.scrub()
         elif isinstance(session, Session):
             self._remember(chat_id, session.copy())
         return queued
@@ -308,6 +367,11 @@ class SqliteStore:
                 "UPDATE outbox SET failed = 1 WHERE chat_id = ? AND id >= ?", [chat_id, from_row]
             )
         )
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
 
 
 def _now() -> str:
