@@ -99,6 +99,9 @@ class SqliteStore:
         self._recent: OrderedDict[int, Session] = OrderedDict()
         self._last_prune = 0.0
         self._identity: tuple[int, int] | None = None
+        # rows Telegram has accepted whose delete failed (the database was failing): left out of
+        # what is queued, so never sent twice, and deleted by the next transaction that works
+        self._sent: set[int] = set()
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,12 +171,15 @@ class SqliteStore:
         def run() -> T:
             conn = self.db.conn
             conn.execute("BEGIN IMMEDIATE")
+            sent = set(self._sent)
             try:
+                conn.executemany("DELETE FROM outbox WHERE id = ?", [(row_id,) for row_id in sent])
                 result = work(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self._sent -= sent
             return result
 
         return self._retry(run)
@@ -345,12 +351,11 @@ class SqliteStore:
     def queued(self, chat_id: int) -> list[Outgoing]:
         return self._retry(lambda: self._queued(self.db.conn, chat_id))
 
-    @staticmethod
-    def _queued(conn: sqlite3.Connection, chat_id: int) -> list[Outgoing]:
+    def _queued(self, conn: sqlite3.Connection, chat_id: int) -> list[Outgoing]:
         rows = conn.execute(
             "SELECT id, body FROM outbox WHERE chat_id = ? AND failed = 0 ORDER BY id", [chat_id]
         ).fetchall()
-        return [Outgoing.of(row_id, chat_id, body) for row_id, body in rows]
+        return [Outgoing.of(row_id, chat_id, body) for row_id, body in rows if row_id not in self._sent]
 
     def chats_with_queued(self) -> list[int]:
         rows = self._retry(
@@ -359,7 +364,13 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     def delivered(self, row_id: int) -> None:
-        self._transaction(lambda conn: conn.execute("DELETE FROM outbox WHERE id = ?", [row_id]))
+        self._sent.add(row_id)
+        try:
+            self._transaction(lambda conn: None)  # the delete rides on every transaction (see _transaction)
+        except StorageGone:
+            raise
+        except StorageError as error:  # sent is sent: the chat's next rows go on; the delete waits
+            log.info("a delivered reply stays marked in memory until the database works (%s)", type(error).__name__)
 
     def give_up(self, chat_id: int, from_row: int) -> None:
         self._transaction(
