@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import re
 import resource
@@ -25,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -358,3 +360,63 @@ def test_postgresql_going_away_is_ridden_out(
         code = bot.stop()
         proxy.close()
     assert code == 0, bot.output()[-2000:]
+
+
+# ----- reminders that cannot be read (item 7) -----------------------------------------------
+BAD_REMINDERS = {"next_due": "not a time", "tz": "Mars/Olympus_Mons", "time": "25:99"}
+
+
+def set_due_reminders(records: Any, chats: list[int]) -> None:
+    """A reminder for each chat at 07:00 London time, already due (set two days ago)."""
+    two_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    for chat_id in chats:
+        records.set_reminder(chat_id, "07:00", "Europe/London", two_days_ago)
+
+
+def spoil(execute: Any, chats: list[int], placeholder: str) -> None:
+    """Give each chat's reminder one unusable field (as an older version or another host might)."""
+    for chat_id, (column, value) in zip(chats, BAD_REMINDERS.items(), strict=True):
+        execute(f"UPDATE record_reminders SET {column} = {placeholder} WHERE chat_id = {placeholder}", [value, chat_id])
+
+
+def test_unreadable_reminders_are_skipped_and_the_rest_are_sent(
+    server: FakeBotApiServer, api: FakeBotApi, tmp_path: Path
+) -> None:
+    from bot.storage.sqlite_records import SqliteRecordStore
+    from bot.storage.sqlite_sessions import SqliteStore
+
+    database = tmp_path / "reminders.sqlite3"
+    store = SqliteStore(database)
+    bad, good = [67_001, 67_002, 67_003], [67_010, 67_011]
+    set_due_reminders(SqliteRecordStore.sharing(store.db), bad + good)
+    spoil(lambda sql, params: store.db.execute(sql, params), bad, "?")
+    store.close()
+    bot = BotProcess(bot_env(server, database, **FAST), tmp_path / "reminders.log")
+    try:
+        wait_started(api, bot)
+        api.wait_for(lambda: all(api.texts(chat) for chat in good), timeout=20)
+        time.sleep(1)
+        assert all(not api.texts(chat) for chat in bad)
+        for chat in bad:
+            assert f"chat {chat}: its stored reminder cannot be used" in bot.output()
+        assert "Traceback" not in bot.output() and bot.process.poll() is None
+    finally:
+        assert bot.stop() == 0, bot.output()[-2000:]
+
+
+def test_postgresql_skips_unreadable_reminders_too(pg_url: str) -> None:
+    from bot.storage.pg_records import PgRecordStore
+    from bot.storage.pg_sessions import PgStore
+
+    store = PgStore(pg_url)
+    try:
+        records = PgRecordStore.sharing(store)
+        bad, good = [68_001, 68_002, 68_003], [68_010]
+        set_due_reminders(records, bad + good)
+        with store.connection() as conn:
+            spoil(conn.execute, bad, "%s")
+        assert [r.chat_id for r in records.active_reminders()] == good
+        assert [r.chat_id for r in records.due_reminders(dt.datetime.now(dt.UTC))] == good
+        assert records.records(bad[0]).reminder is None and records.records(good[0]).reminder is not None
+    finally:
+        store.close()
