@@ -420,3 +420,81 @@ def test_postgresql_skips_unreadable_reminders_too(pg_url: str) -> None:
         assert records.records(bad[0]).reminder is None and records.records(good[0]).reminder is not None
     finally:
         store.close()
+
+
+# ----- /forget leaves nothing (item 8) -------------------------------------------------------
+def sqlite_rows_about(database: Path, chat_id: int) -> dict[str, int]:
+    """Rows that name the chat, by table (every table with a chat_id column)."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        found = {}
+        for table in tables:
+            columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+            if "chat_id" in columns:
+                found[table] = connection.execute(f"SELECT COUNT(*) FROM {table} WHERE chat_id = ?", [chat_id]).fetchone()[0]
+    return found
+
+
+def test_forget_leaves_no_row_and_no_words_in_the_sqlite_file_or_its_wal(
+    server: FakeBotApiServer, api: FakeBotApi, tmp_path: Path
+) -> None:
+    from tests.telegram_harness import Chat
+
+    database = tmp_path / "forget.sqlite3"
+    bot = BotProcess(bot_env(server, database, **FAST), tmp_path / "forget.log")
+    try:
+        wait_started(api, bot)
+        chat = Chat(api, bot, 69_000)
+        chat.say("my hip hurts")
+        chat.say(f"it hurts when I run, {SECRET_WORDS}")
+        chat.say("/remind 07:30 Europe/London")
+        assert any(count for count in sqlite_rows_about(database, 69_000).values())
+        chat.say("/forget")
+        api.wait_for(lambda: any("deleted everything" in t for t in api.texts(69_000)))
+        deadline = time.monotonic() + 10
+        while any(sqlite_rows_about(database, 69_000).values()):  # the confirmation leaves the outbox once sent
+            assert time.monotonic() < deadline, sqlite_rows_about(database, 69_000)
+            time.sleep(0.1)
+        for path in tmp_path.glob("forget.sqlite3*"):
+            assert SECRET_WORDS.encode() not in path.read_bytes(), f"the runner's words remain in {path.name}"
+        assert bot.process.poll() is None
+    finally:
+        assert bot.stop() == 0, bot.output()[-2000:]
+
+
+def test_forget_leaves_no_row_in_postgresql_and_the_inbox_is_vacuumed(pg_url: str) -> None:
+    import psycopg
+
+    from bot.storage.pg_records import PgRecordStore
+    from bot.storage.pg_sessions import PgStore
+    from bot.telegram.bridge import Bridge
+    from conversations.events import Text, parse_command
+
+    store = PgStore(pg_url)
+    try:
+        bridge = Bridge(Engine(), store, PgRecordStore.sharing(store))
+        chat_id, update_id = 70_000, 1
+        for text in ["my hip hurts", f"it hurts when I run, {SECRET_WORDS}", "/remind 07:30 Europe/London", "/forget"]:
+            store.receive([(update_id, chat_id, json_update(chat_id, text))])
+            turn = bridge.turn(chat_id, parse_command(text) or Text(text), update_id)
+            for row in turn.queued:
+                store.delivered(row.id)
+            update_id += 1
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            tables = [row[0] for row in conn.execute(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'chat_id' "
+                "AND table_schema = 'public'")]  # fmt: skip
+            assert {"sessions", "inbox", "outbox", "record_reminders"} <= set(tables)
+            for table in tables:
+                count = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE chat_id = %s", [chat_id]).fetchone()  # type: ignore[arg-type]
+                assert count == (0,), f"{table} still holds the forgotten chat"
+        assert bridge.load(chat_id).menu > 0, "the confirmation's menu still works (kept in memory only)"
+        assert store.vacuum_inbox() is True
+    finally:
+        store.close()
+
+
+def json_update(chat_id: int, text: str) -> str:
+    import json
+
+    return json.dumps({"update_id": 0, **message(chat_id, text)})
