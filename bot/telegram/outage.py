@@ -75,14 +75,23 @@ async def watch(application: Application, runtime: Runtime, every_s: float = WAT
                 await runtime.db(store.probe)
                 health.recovered()
                 await flush_waiting(application, runtime)
-            if hasattr(store, "vacuum_inbox") and time.monotonic() - vacuumed >= VACUUM_EVERY_S:
-                vacuumed = time.monotonic()
-                if await runtime.db(store.vacuum_inbox):
-                    log.info("vacuumed the inbox (handled updates' old row versions removed)")
         except StorageGone as error:
             raise Fatal(str(error)) from None
         except Exception as error:  # still down: try again next round
             log.info("the database still cannot be used (%s)", type(error).__name__)
+            continue
+        if hasattr(store, "vacuum_inbox") and time.monotonic() - vacuumed >= VACUUM_EVERY_S:
+            vacuumed = time.monotonic()
+            await vacuum(runtime, store)
+
+
+async def vacuum(runtime: Runtime, store: Any) -> None:
+    """PostgreSQL: remove the inbox's dead row versions (blanked words), unless another instance is."""
+    try:
+        if await runtime.db(store.vacuum_inbox):
+            log.info("vacuumed the inbox (handled updates' old row versions removed)")
+    except Exception as error:  # next hour, then
+        log.warning("could not vacuum the inbox (%s)", type(error).__name__)
 
 
 async def flush_waiting(application: Application, runtime: Runtime) -> None:
