@@ -502,3 +502,37 @@ def json_update(chat_id: int, text: str) -> str:
     import json
 
     return json.dumps({"update_id": 0, **message(chat_id, text)})
+
+
+async def test_a_reminder_that_fails_on_its_own_does_not_hold_up_its_batch() -> None:
+    """A batch whose claim fails because of one reminder is claimed one by one: that one is
+    dropped (logged by chat id), the others are sent; a database failure keeps the batch."""
+    from collections import deque
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from bot.clock import Clock
+    from bot.storage.sessions import StorageBusy
+    from bot.telegram.reminders import Reminders
+    from conversations.records import Reminder
+
+    failures: list[BaseException] = []
+
+    def remind(batch: list[Reminder]) -> list[tuple[int, bool, Reminder | None]]:
+        if failures:
+            raise failures.pop()
+        if any(r.chat_id == 2 for r in batch):
+            raise ZoneInfoNotFoundError("Mars/Olympus_Mons")
+        return [(r.chat_id, True, None) for r in batch]
+
+    async def db(function: Any, *args: Any) -> Any:
+        return function(*args)
+
+    runtime = SimpleNamespace(cluster=None, db=db, bridge=SimpleNamespace(remind=remind))
+    reminders = Reminders(SimpleNamespace(job_queue=object()), runtime, Clock())  # type: ignore[arg-type]
+    due = [Reminder("07:00", "Europe/London", "2026-01-01T07:00:00+00:00", True, chat) for chat in (1, 2, 3)]
+    failures.append(StorageBusy("locked"))  # first the database fails: the whole batch waits
+    reminders.due = deque(due)
+    await reminders._drain()
+    sent = [reminders.to_send.get_nowait() for _ in range(reminders.to_send.qsize())]
+    assert sent == [1, 3] and reminders.claimed == 2

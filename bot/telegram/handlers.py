@@ -15,9 +15,9 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
-from bot.storage.sessions import StorageError, StorageGone
+from bot.storage.sessions import StorageGone
 from bot.telegram.bridge import Bridge, Turn
-from bot.telegram.outage import health_of
+from bot.telegram.outage import health_of, storage_failure
 from bot.telegram.runtime import Runtime
 from conversations.events import (
     Choice,
@@ -180,7 +180,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, StorageGone):  # the outage watch stops the bot (bot/telegram/outage.py)
         log.error("update %s: the database file is gone", update_id)
-    elif isinstance(error, StorageError) and update_id is not None:  # locked, full, unreachable: no apology
+    elif error is not None and storage_failure(error) and update_id is not None:  # locked, full, unreachable: no apology
         health_of(context.application).failed(error)
         runtime = runtime_of(context)
         if update_id not in runtime.done_in_turn:  # a turn that was kept is never run twice

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.storage.sessions import StorageGone
+from bot.storage.sessions import StorageError, StorageGone
 from bot.telegram.updates import Fatal
 
 if TYPE_CHECKING:
@@ -52,6 +53,16 @@ class StoreHealth:
         if self.down_since is not None:
             log.warning("the database works again after %.0f s", time.monotonic() - self.down_since)
             self.down_since = None
+
+
+def storage_failure(error: BaseException) -> bool:
+    """Whether an error is the database's (to be waited out), not a fault of what was asked of it.
+
+    psycopg's errors are recognised by their module, so a SQLite bot never imports psycopg.
+    """
+    if isinstance(error, StorageError | sqlite3.Error):
+        return True
+    return type(error).__module__.split(".")[0] in ("psycopg", "psycopg_pool")
 
 
 def health_of(application: Application) -> StoreHealth:

@@ -28,7 +28,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
-from bot.storage.sessions import StorageError
+from bot.telegram.outage import storage_failure
 from conversations.records import Reminder
 
 if TYPE_CHECKING:
@@ -125,14 +125,15 @@ class Reminders:
             batch = [self.due.popleft() for _ in range(min(BATCH, len(self.due)))]
             try:
                 outcomes = await self.claim(batch)
-            except StorageError as error:  # the database: the whole batch again, shortly
-                log.warning("could not claim %d due reminders (%s); trying again shortly", len(batch),
-                            type(error).__name__)  # fmt: skip
-                await asyncio.sleep(2.0)
-                self.due.extend(batch)
-                continue
-            except Exception:  # one reminder that cannot be sent must not hold up the others
-                outcomes = await self.claim_one_by_one(batch)
+            except Exception as error:
+                if not storage_failure(error):  # one reminder that cannot be sent must not hold up the others
+                    outcomes = await self.claim_one_by_one(batch)
+                else:  # the database: the whole batch again, shortly
+                    log.warning("could not claim %d due reminders (%s); trying again shortly", len(batch),
+                                type(error).__name__)  # fmt: skip
+                    await asyncio.sleep(2.0)
+                    self.due.extend(batch)
+                    continue
             for chat_id, queued, after in outcomes:
                 if after is not None and chat_id not in self.jobs:
                     self.schedule(after)
@@ -164,12 +165,13 @@ class Reminders:
         for reminder in batch:
             try:
                 outcomes += await self.claim([reminder])
-            except StorageError:
-                await asyncio.sleep(2.0)  # the database: this one waits for the next round
-                self.due.append(reminder)
             except Exception as error:
-                log.warning("chat %s: its reminder could not be sent (%s); skipped", reminder.chat_id,
-                            type(error).__name__)  # fmt: skip
+                if storage_failure(error):
+                    await asyncio.sleep(2.0)  # the database: this one waits for the next round
+                    self.due.append(reminder)
+                else:
+                    log.warning("chat %s: its reminder could not be sent (%s); skipped", reminder.chat_id,
+                                type(error).__name__)  # fmt: skip
         return outcomes
 
     async def _sweep_loop(self) -> None:
