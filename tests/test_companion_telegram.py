@@ -181,6 +181,7 @@ def test_reminders_are_sent_once_across_kill_9(server: FakeBotApiServer, api: Fa
         api.fail_next("sendMessage", 429, description="Too Many Requests: retry after 30", parameters={"retry_after": 30})
         queued = "SELECT COUNT(*) FROM outbox WHERE chat_id = 8001 AND body LIKE '%Time for today%'"
         api.wait_for(lambda: rows(database, queued) == [(1,)], timeout=30)
+        api.wait_for(lambda: any(REMINDER in t for t in api.texts(8001)), timeout=30)  # refused, under any load
         first.stop(signal.SIGKILL)
         refused = sum(REMINDER in t for t in api.texts(8001))
         assert refused == 1  # the refused attempt (the fake API records every call)

@@ -5,6 +5,7 @@ The contract is bot/storage/sessions.py; the records share the file (bot/storage
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -153,8 +154,7 @@ class SqliteStore:
             try:
                 return work()
             except sqlite3.OperationalError as error:
-                if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
+                self._roll_back()
                 busy = "locked" in str(error) or "busy" in str(error)
                 if not busy:
                     raise StorageError(f"the database at {self.path} failed: {error}") from None
@@ -163,9 +163,13 @@ class SqliteStore:
                 log.warning("the database is locked by another process; waiting")
                 time.sleep(0.05)
             except sqlite3.Error as error:  # e.g. an I/O error: reported, never a traceback
-                if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
+                self._roll_back()
                 raise StorageError(f"the database at {self.path} failed: {error}") from None
+
+    def _roll_back(self) -> None:
+        if self.db.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # a failing disk may refuse even this; SQLite rolls back on its own
+                self.db.conn.execute("ROLLBACK")
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
@@ -176,7 +180,7 @@ class SqliteStore:
                 conn.executemany("DELETE FROM outbox WHERE id = ?", [(row_id,) for row_id in sent])
                 result = work(conn)
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._roll_back()
                 raise
             conn.execute("COMMIT")
             self._sent -= sent
@@ -220,8 +224,11 @@ class SqliteStore:
             return
         try:
             self._retry(lambda: self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
-        except StorageBusy:  # a reader held it; the next forget or the automatic checkpoint does it
-            log.info("the WAL could not be truncated just now; it will be by the next checkpoint")
+        except StorageGone:
+            raise
+        except StorageError as error:  # the forget itself is kept: never fail (and so repeat) its turn
+            log.warning("the WAL could not be truncated just now (%s); the next checkpoint copies it over",
+                        type(error).__name__)  # fmt: skip
 
     @staticmethod
     def _forget(conn: sqlite3.Connection, chat_id: int) -> None:

@@ -143,9 +143,18 @@ class Bridge:
             self.forgotten[chat_id] = result.session.copy()
         else:
             self.forgotten.pop(chat_id, None)
-        self.count_outcomes(result.replies)
+        # the turn is kept: from here a database failure must not fail it (and so run it twice)
         changed = any(isinstance(e, SetReminder | CancelReminders | Forget) for e in record_effects)
-        reminder = self.records.records(chat_id).reminder if changed else None
+        reminder = None
+        try:
+            reminder = self.records.records(chat_id).reminder if changed else None
+        except Exception as error:  # scheduled at the next start instead (on PostgreSQL, by the sweep)
+            log.warning("chat %s: could not read the reminder a kept turn set (%s)", chat_id, type(error).__name__)
+            changed = False
+        try:
+            self.count_outcomes(result.replies)
+        except Exception as error:  # an anonymous count lost, nothing more
+            log.warning("chat %s: could not count a kept turn's outcome (%s)", chat_id, type(error).__name__)
         return Turn(accepted, queued, tuple(telegram_effects), edited, reminder, changed)
 
     def remind(self, due: Sequence[Reminder]) -> list[tuple[int, bool, Reminder | None]]:
