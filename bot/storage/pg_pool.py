@@ -134,7 +134,9 @@ class PooledDatabase:
                 max_size=max_size,
                 kwargs={"autocommit": True},
                 timeout=timeout_s,  # a call waits this long for a connection, then StorageBusy
-                reconnect_timeout=24 * 3600,  # through an outage of any length: keep trying to reconnect
+                # psycopg_pool's reconnect waits double without bound until this, when it gives up
+                # and the next call starts afresh: short, so the pool is back soon after the server
+                reconnect_timeout=timeout_s,
                 check=ConnectionPool.check_connection,  # a connection the server dropped is replaced
                 open=False,
                 name=what,
