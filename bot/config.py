@@ -38,6 +38,9 @@ class Settings:
     rate_limit: float = 30.0  # messages a second to Telegram overall; 0 turns the limiter off
     database_url: str = ""  # postgresql://… : PostgreSQL (several instances); empty: SQLite at database_path
     test_clock: str = ""  # RUNNER_BOT_TEST_CLOCK: a fast clock for tests and benchmarks (bot/clock.py)
+    # RETRY_CAP_S: the longest wait between tries while the database or the Bot API is unreachable,
+    # and the longest one storage call waits (a lock, a connection) before the bot backs off
+    retry_cap_s: float = 30.0
 
     def __repr__(self) -> str:  # the token must never reach a log or a traceback
         token = "<set>" if self.telegram_token else "<empty>"
@@ -90,6 +93,7 @@ class Settings:
             webhook_port=_port(value["WEBHOOK_PORT"]),
             webhook_secret_token=secret,
             test_clock=_test_clock(value["RUNNER_BOT_TEST_CLOCK"]),
+            retry_cap_s=_retry_cap(value["RETRY_CAP_S"]),
         )
 
     @property
@@ -110,6 +114,7 @@ _KEYS = (
     "TELEGRAM_RATE_LIMIT",
     "DATABASE_URL",
     "RUNNER_BOT_TEST_CLOCK",
+    "RETRY_CAP_S",
 )
 
 
@@ -148,3 +153,15 @@ def _rate(text: str) -> float:
             f"TELEGRAM_RATE_LIMIT must be messages a second from 0 (no limit) to 10000, not {text!r}"
         )
     return rate
+
+
+def _retry_cap(text: str) -> float:
+    if not text:
+        return 30.0
+    try:
+        cap = float(text)
+    except ValueError:
+        cap = -1.0
+    if not 1 <= cap <= 3600:
+        raise ConfigError(f"RETRY_CAP_S must be seconds from 1 to 3600, not {text!r}")
+    return cap

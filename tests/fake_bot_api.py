@@ -50,6 +50,7 @@ class FakeBotApi:
         self.token = token
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.answers: dict[str, list[dict[str, Any]]] = {}  # method -> whole bodies to answer with (200)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -94,6 +95,16 @@ class FakeBotApi:
     def fail_next(self, method: str, status: int, **payload: Any) -> None:
         """Make the next call of `method` fail with this HTTP status and error payload."""
         self.failures.setdefault(method, []).append((status, payload))
+
+    def answer_next(self, method: str, body: dict[str, Any]) -> None:
+        """Make the next call of `method` answer 200 with exactly this body (`{"ok": True}` without
+        a result, say: an answer the bot cannot read)."""
+        self.answers.setdefault(method, []).append(body)
+
+    def unconfirmed(self) -> list[int]:
+        """The ids of the updates getUpdates has not yet been told were received (offset not past them)."""
+        with self._changed:
+            return [u["update_id"] for u in self._updates]
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
         """The parameters of every recorded call of `method` (to `chat_id`, if given)."""
@@ -153,6 +164,8 @@ class FakeBotApi:
         if self.failures.get(method):
             status, payload = self.failures[method].pop(0)
             return status, {"ok": False, "error_code": status, **payload}
+        if self.answers.get(method):
+            return HTTPStatus.OK, self.answers[method].pop(0)
         pause = self.delay.get(method, 0.0) + self.delay.get(f"chat:{params.get('chat_id')}", 0.0)
         if pause:
             time.sleep(pause)

@@ -151,8 +151,9 @@ async def test_forget_deletes_the_chat_and_confirms(
     await feed(app, api, message(CHAT, "/forget"))
     assert store.load(CHAT) is not None and "Delete everything I keep" in api.texts(CHAT)[-1]
     await feed(app, api, message(CHAT, "yes, delete"))
-    kept = store.load(CHAT)
-    assert kept == Session(menu=kept.menu), "only the number of the menu just sent is kept"  # type: ignore[union-attr]
+    assert store.load(CHAT) is None, "nothing about the chat is stored after /forget"
+    kept = app.bot_data["bridge"].forgotten[CHAT]
+    assert kept == Session(menu=kept.menu) and kept.menu > 0, "only the new menu's number, in memory"
     assert "deleted everything" in "\n".join(api.texts(CHAT))
 
 

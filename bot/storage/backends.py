@@ -20,8 +20,8 @@ def open_store(settings: Settings) -> SessionStore:
     if settings.database_url:
         from bot.storage.pg_sessions import PgStore
 
-        return PgStore(settings.database_url)
-    return SqliteStore(settings.database_path)
+        return PgStore(settings.database_url, timeout_s=settings.retry_cap_s)
+    return SqliteStore(settings.database_path, lock_wait_s=settings.retry_cap_s)
 
 
 def open_records(settings: Settings) -> RecordStore:

@@ -124,7 +124,7 @@ class PooledDatabase:
 
     POOL_TIMEOUT_S = 30.0
 
-    def __init__(self, url: str, max_size: int, what: str) -> None:
+    def __init__(self, url: str, max_size: int, what: str, timeout_s: float = POOL_TIMEOUT_S) -> None:
         self.url = url
         self.what = what  # named in error messages: "database" or "records database"
         try:
@@ -133,7 +133,10 @@ class PooledDatabase:
                 min_size=1,
                 max_size=max_size,
                 kwargs={"autocommit": True},
-                timeout=self.POOL_TIMEOUT_S,
+                timeout=timeout_s,  # a call waits this long for a connection, then StorageBusy
+                # psycopg_pool's reconnect waits double without bound until this, when it gives up
+                # and the next call starts afresh: short, so the pool is back soon after the server
+                reconnect_timeout=timeout_s,
                 check=ConnectionPool.check_connection,  # a connection the server dropped is replaced
                 open=False,
                 name=what,
@@ -164,6 +167,10 @@ class PooledDatabase:
         """The rows of one query, on a pooled connection."""
         with self.connection() as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def probe(self) -> None:
+        """Raises StorageBusy while the database does not answer (the bot's outage watch)."""
+        self.rows("SELECT 1")
 
     def ping(self) -> bool:
         """Whether the database answers now (the readiness check)."""

@@ -12,7 +12,7 @@ import psycopg
 
 from bot.storage.pg_pool import PooledDatabase
 from bot.storage.pg_sessions import PgStore
-from bot.storage.records import RECORD_EFFECTS, NotClaimed
+from bot.storage.records import RECORD_EFFECTS, NotClaimed, readable_reminder
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
 from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder, iso, make_reminder, next_due
 
@@ -71,7 +71,7 @@ class PgRecordStore(PooledDatabase):
             row = conn.execute(
                 "SELECT time, tz, next_due, active FROM record_reminders WHERE chat_id = %s", [chat_id]
             ).fetchone()
-        reminder = Reminder(row[0], row[1], row[2], bool(row[3]), chat_id) if row else None
+        reminder = readable_reminder(chat_id, *row) if row else None
         return ChatRecords(logs=logs, plans=plans, reminder=reminder)
 
     def save_log(self, chat_id: int, entry: LogEntry) -> None:
@@ -132,12 +132,13 @@ class PgRecordStore(PooledDatabase):
         conn.execute("UPDATE record_reminders SET active = FALSE WHERE chat_id = %s", [chat_id])
 
     def _reminders(self, where: str, params: list[Any]) -> list[Reminder]:
-        return [
-            Reminder(time, tz, due, bool(active), chat_id)
+        readable = (
+            readable_reminder(chat_id, time, tz, due, active)
             for chat_id, time, tz, due, active in self.rows(
                 f"SELECT chat_id, time, tz, next_due, active FROM record_reminders WHERE {where}", params
             )
-        ]
+        )
+        return [reminder for reminder in readable if reminder is not None]
 
     def active_reminders(self) -> list[Reminder]:
         return self._reminders("active ORDER BY next_due, chat_id", [])

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from bot.storage.pg_pool import PooledDatabase
-from bot.storage.sessions import KEEP, Also, Message, Outgoing, read_session
+from bot.storage.sessions import KEEP, Also, Message, Outgoing, StorageError, read_session
 from conversations.session import Session
 
 
@@ -26,9 +26,31 @@ class PgStore(PooledDatabase):
     DB_THREADS = 4  # the bot's database threads: each call takes its own connection
     KEEP_DONE_IDS_S = 24 * 3600
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
-        super().__init__(url, pool_size, "database")
+    VACUUM_LOCK = 7_291_046_316  # pg_try_advisory_lock key: one instance vacuums at a time
+
+    def __init__(self, url: str, pool_size: int = 8, timeout_s: float = PooledDatabase.POOL_TIMEOUT_S) -> None:
+        super().__init__(url, pool_size, "database", timeout_s)
         self._last_prune = 0.0
+        # rows Telegram has accepted whose delete failed (the server was unreachable): left out
+        # of what is queued here, so never sent twice by this instance, and deleted when it answers
+        self._sent: set[int] = set()
+
+    def vacuum_inbox(self) -> bool:
+        """VACUUM the inbox, unless another instance is doing it; whether this one did.
+
+        A handled update's payload (the runner's words) is blanked at once, but PostgreSQL keeps
+        the old row version in the table file as a dead tuple until a vacuum removes it; the
+        bot runs this hourly rather than wait for autovacuum's thresholds.
+        """
+        with self.connection() as conn:  # autocommit: VACUUM cannot run in a transaction
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", [self.VACUUM_LOCK]).fetchone()
+            if not (row and row[0]):
+                return False
+            try:
+                conn.execute("VACUUM inbox")
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", [self.VACUUM_LOCK])
+        return True
 
     # ----- sessions ----------------------------------------------------------------------
     def load(self, chat_id: int) -> Session | None:
@@ -135,7 +157,10 @@ class PgStore(PooledDatabase):
         revive_with: str = "",
         also: Also | None = None,
     ) -> list[Outgoing]:
+        sent = set(self._sent)
         with self.transaction() as conn:
+            if sent:  # delivered while the server was unreachable: their deletes go with this turn
+                conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", [sorted(sent)])
             if also is not None:  # the turn's records or a reminder's claim; raising rolls all back
                 also(conn)
             if session is None:
@@ -156,7 +181,17 @@ class PgStore(PooledDatabase):
                     )
             if update_id is not None:
                 self._finish(conn, update_id)
-            return self._queued(conn, chat_id)
+            queued = self._queued(conn, chat_id)
+        self._sent -= sent
+        return queued
+
+    def probe(self) -> None:
+        """Raises StorageBusy while the server does not answer; once it does, the deletes of
+        replies delivered meanwhile are written."""
+        sent = set(self._sent)
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", [sorted(sent)])
+        self._sent -= sent
 
     @staticmethod
     def _revive(conn: psycopg.Connection[Any], chat_id: int, note: str) -> None:
@@ -176,19 +211,25 @@ class PgStore(PooledDatabase):
         with self.connection() as conn:
             return self._queued(conn, chat_id)
 
-    @staticmethod
-    def _queued(conn: psycopg.Connection[Any], chat_id: int) -> list[Outgoing]:
+    def _queued(self, conn: psycopg.Connection[Any], chat_id: int) -> list[Outgoing]:
         rows = conn.execute(
             "SELECT id, body FROM outbox WHERE chat_id = %s AND NOT failed ORDER BY id", [chat_id]
         ).fetchall()
-        return [Outgoing.of(row_id, chat_id, body) for row_id, body in rows]
+        sent = set(self._sent)
+        return [Outgoing.of(row_id, chat_id, body) for row_id, body in rows if row_id not in sent]
 
     def chats_with_queued(self) -> list[int]:
         return [row[0] for row in self.rows("SELECT DISTINCT chat_id FROM outbox WHERE NOT failed")]
 
     def delivered(self, row_id: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM outbox WHERE id = %s", [row_id])
+        self._sent.add(row_id)
+        sent = set(self._sent)
+        try:
+            with self.transaction() as conn:
+                conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", [sorted(sent)])
+        except StorageError:  # sent is sent: the chat's next rows go on; the delete waits for the next one
+            return
+        self._sent -= sent
 
     def give_up(self, chat_id: int, from_row: int) -> None:
         with self.transaction() as conn:

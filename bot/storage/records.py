@@ -15,11 +15,14 @@ whose update matched the old `next_due` owns it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
-from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder
+from conversations.recovery_records import ChatRecords, LogEntry, Plan, Reminder, next_due
+
+log = logging.getLogger(__name__)
 
 
 class RecordStore(Protocol):
@@ -96,3 +99,25 @@ def apply_effects(store: RecordStore, chat_id: int, effects: Iterable[Effect], n
             store.cancel_reminders(chat_id)
         elif isinstance(effect, Forget):
             store.forget(chat_id)
+
+
+_UNREADABLE_LOGGED: set[int] = set()  # chats whose bad reminder was logged (once per process, not every sweep)
+
+
+def readable_reminder(chat_id: int, time: Any, tz: Any, due: Any, active: Any) -> Reminder | None:
+    """A stored reminder row as a Reminder, or None when it cannot be used: a `next_due` that is
+    not a time with a zone, a time of day that is not HH:MM, or a time zone this host cannot load
+    (a zone database older than the one that wrote it). Such a row is skipped, logged by chat id
+    only, so it can neither stop start-up nor hold up the other reminders; the runner's next
+    /remind writes it afresh."""
+    try:
+        moment = dt.datetime.fromisoformat(due)
+        if moment.tzinfo is None:
+            raise ValueError("next_due has no time zone")
+        next_due(time, tz, moment)  # loads the zone and reads the time of day
+    except Exception as error:
+        if chat_id not in _UNREADABLE_LOGGED:
+            _UNREADABLE_LOGGED.add(chat_id)
+            log.warning("chat %s: its stored reminder cannot be used (%s); skipped", chat_id, type(error).__name__)
+        return None
+    return Reminder(time, tz, due, bool(active), chat_id)

@@ -39,6 +39,11 @@ class StorageBusy(StorageError):
     """Another process held the database's lock for longer than the bounded wait (nothing was written)."""
 
 
+class StorageGone(StorageError):
+    """The database file was deleted or replaced while the bot ran: no retry can bring it back, and
+    carrying on would start every chat afresh in a new, empty file. The bot stops (non-zero)."""
+
+
 INT64 = range(-(2**63), 2**63)
 
 

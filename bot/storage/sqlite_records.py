@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.storage.records import RECORD_EFFECTS, NotClaimed, apply_effects
+from bot.storage.records import RECORD_EFFECTS, NotClaimed, apply_effects, readable_reminder
 from bot.storage.sessions import StorageError
 from bot.storage.sqlite_db import Database, Migrations
 from conversations.events import CancelReminders, Effect, Forget, SaveLog, SavePlan, SetReminder
@@ -108,7 +108,7 @@ class SqliteRecordStore:
             for (data,) in self._rows("SELECT data FROM record_plans WHERE chat_id = ? ORDER BY updated, rowid", [chat_id])
         )
         rows = self._rows("SELECT time, tz, next_due, active FROM record_reminders WHERE chat_id = ?", [chat_id])
-        reminder = Reminder(rows[0][0], rows[0][1], rows[0][2], bool(rows[0][3]), chat_id) if rows else None
+        reminder = readable_reminder(chat_id, *rows[0]) if rows else None
         return ChatRecords(logs=logs, plans=plans, reminder=reminder)
 
     def save_log(self, chat_id: int, entry: LogEntry) -> None:
@@ -168,12 +168,13 @@ class SqliteRecordStore:
         conn.execute("UPDATE record_reminders SET active = 0 WHERE chat_id = ?", [chat_id])
 
     def _reminders(self, where: str, params: list[Any]) -> list[Reminder]:
-        return [
-            Reminder(time, tz, due, bool(active), chat_id)
+        readable = (
+            readable_reminder(chat_id, time, tz, due, active)
             for chat_id, time, tz, due, active in self._rows(
                 f"SELECT chat_id, time, tz, next_due, active FROM record_reminders WHERE {where}", params
             )
-        ]
+        )
+        return [reminder for reminder in readable if reminder is not None]
 
     def active_reminders(self) -> list[Reminder]:
         return self._reminders("active = 1 ORDER BY next_due, chat_id", [])

@@ -5,8 +5,10 @@ The contract is bot/storage/sessions.py; the records share the file (bot/storage
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import sqlite3
 import time
 from collections import OrderedDict
@@ -15,7 +17,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from bot.storage.sessions import KEEP, Also, Message, Outgoing, StorageBusy, StorageError, read_session
+from bot.storage.sessions import (
+    KEEP,
+    Also,
+    Message,
+    Outgoing,
+    StorageBusy,
+    StorageError,
+    StorageGone,
+    read_session,
+)
 from bot.storage.sqlite_db import Database, Migrations
 from conversations.session import Session
 
@@ -69,18 +80,29 @@ class SqliteStore:
     process owns the file (Telegram allows only one poller per token anyway), and the bot calls
     the store from one thread at a time (its database thread, off the event loop).
 
-    A lock held by another process is waited for in short, bounded steps (`LOCK_WAIT_S` in all);
-    past that `StorageBusy` is raised and nothing has been written.
+    A lock held by another process is waited for in short, bounded steps (`lock_wait_s` in all);
+    past that `StorageBusy` is raised and nothing has been written. Any other failure (a full
+    disk, an I/O error) raises `StorageError`; the bot backs off and tries again. The file's
+    identity (device and inode) is checked before each transaction: a file deleted or replaced
+    while running raises `StorageGone`, which stops the bot.
+
+    Privacy: `secure_delete` is on, so deleted rows are overwritten with zeros, and after a chat
+    is forgotten the WAL is checkpointed and truncated, so its old page versions go too.
     """
 
     CACHED_CHATS = 10_000
     LOCK_WAIT_S = 30.0
     KEEP_DONE_IDS_S = 24 * 3600  # Telegram keeps an unconfirmed update for 24 hours
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self.path = Path(path)
+        self.lock_wait_s = lock_wait_s
         self._recent: OrderedDict[int, Session] = OrderedDict()
         self._last_prune = 0.0
+        self._identity: tuple[int, int] | None = None
+        # rows Telegram has accepted whose delete failed (the database was failing): left out of
+        # what is queued, so never sent twice, and deleted by the next transaction that works
+        self._sent: set[int] = set()
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,24 +112,49 @@ class SqliteStore:
             if str(path) != ":memory:":
                 self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a crash of the process
+            self.db.execute("PRAGMA secure_delete=ON")  # deleted rows (a runner's words) are zeroed, not left in free pages
             MIGRATIONS.apply(self.db)
             # a real write now, so a read-only file or folder is refused at start-up, not at the first turn
             self.db.execute("CREATE TABLE IF NOT EXISTS started (at TEXT)")
             self.db.execute("DELETE FROM started")
             self.db.execute("INSERT INTO started (at) VALUES (?)", [_now()])
+            if str(path) != ":memory:":
+                self._identity = _identity(self.path)
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot use the database at {path}: {error}") from None
+
+    def check(self) -> None:
+        """Raise StorageGone if the database file was deleted or replaced since it was opened."""
+        if self._identity is None:
+            return
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            now = None
+        except OSError:
+            return  # a transient stat failure is not proof; the transaction itself will say
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise StorageGone(
+                f"the database file {self.path} was {what} while the bot was running; its chats, records "
+                "and reminders are in the file that was open. Restore it (from a backup, or the file "
+                "that replaced it) and start the bot again"
+            )
+
+    def probe(self) -> None:
+        """A small real write: raises StorageError while the database cannot be written (full, locked)."""
+        self._transaction(lambda conn: conn.execute("UPDATE started SET at = ?", [_now()]))
 
     # ----- plumbing ----------------------------------------------------------------------
     def _retry(self, work: Callable[[], T]) -> T:
         """Run `work` (one transaction), waiting in bounded steps while another process holds the lock."""
-        deadline = time.monotonic() + self.LOCK_WAIT_S
+        deadline = time.monotonic() + self.lock_wait_s
         while True:
+            self.check()
             try:
                 return work()
             except sqlite3.OperationalError as error:
-                if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
+                self._roll_back()
                 busy = "locked" in str(error) or "busy" in str(error)
                 if not busy:
                     raise StorageError(f"the database at {self.path} failed: {error}") from None
@@ -115,17 +162,28 @@ class SqliteStore:
                     raise StorageBusy(f"the database at {self.path} stayed locked by another process") from None
                 log.warning("the database is locked by another process; waiting")
                 time.sleep(0.05)
+            except sqlite3.Error as error:  # e.g. an I/O error: reported, never a traceback
+                self._roll_back()
+                raise StorageError(f"the database at {self.path} failed: {error}") from None
+
+    def _roll_back(self) -> None:
+        if self.db.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # a failing disk may refuse even this; SQLite rolls back on its own
+                self.db.conn.execute("ROLLBACK")
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
             conn = self.db.conn
             conn.execute("BEGIN IMMEDIATE")
+            sent = set(self._sent)
             try:
+                conn.executemany("DELETE FROM outbox WHERE id = ?", [(row_id,) for row_id in sent])
                 result = work(conn)
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._roll_back()
                 raise
             conn.execute("COMMIT")
+            self._sent -= sent
             return result
 
         return self._retry(run)
@@ -158,6 +216,19 @@ class SqliteStore:
     def forget(self, chat_id: int) -> None:
         self._transaction(lambda conn: self._forget(conn, chat_id))
         self._recent.pop(chat_id, None)
+        self.scrub()
+
+    def scrub(self) -> None:
+        """Copy the WAL into the file and truncate it, so forgotten rows' old versions leave the WAL too."""
+        if self._identity is None:
+            return
+        try:
+            self._retry(lambda: self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+        except StorageGone:
+            raise
+        except StorageError as error:  # the forget itself is kept: never fail (and so repeat) its turn
+            log.warning("the WAL could not be truncated just now (%s); the next checkpoint copies it over",
+                        type(error).__name__)  # fmt: skip
 
     @staticmethod
     def _forget(conn: sqlite3.Connection, chat_id: int) -> None:
@@ -259,6 +330,7 @@ class SqliteStore:
         queued = self._transaction(work)
         if session is None:
             self._recent.pop(chat_id, None)
+            self.scrub()
         elif isinstance(session, Session):
             self._remember(chat_id, session.copy())
         return queued
@@ -286,12 +358,11 @@ class SqliteStore:
     def queued(self, chat_id: int) -> list[Outgoing]:
         return self._retry(lambda: self._queued(self.db.conn, chat_id))
 
-    @staticmethod
-    def _queued(conn: sqlite3.Connection, chat_id: int) -> list[Outgoing]:
+    def _queued(self, conn: sqlite3.Connection, chat_id: int) -> list[Outgoing]:
         rows = conn.execute(
             "SELECT id, body FROM outbox WHERE chat_id = ? AND failed = 0 ORDER BY id", [chat_id]
         ).fetchall()
-        return [Outgoing.of(row_id, chat_id, body) for row_id, body in rows]
+        return [Outgoing.of(row_id, chat_id, body) for row_id, body in rows if row_id not in self._sent]
 
     def chats_with_queued(self) -> list[int]:
         rows = self._retry(
@@ -300,7 +371,13 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     def delivered(self, row_id: int) -> None:
-        self._transaction(lambda conn: conn.execute("DELETE FROM outbox WHERE id = ?", [row_id]))
+        self._sent.add(row_id)
+        try:
+            self._transaction(lambda conn: None)  # the delete rides on every transaction (see _transaction)
+        except StorageGone:
+            raise
+        except StorageError as error:  # sent is sent: the chat's next rows go on; the delete waits
+            log.info("a delivered reply stays marked in memory until the database works (%s)", type(error).__name__)
 
     def give_up(self, chat_id: int, from_row: int) -> None:
         self._transaction(
@@ -308,6 +385,11 @@ class SqliteStore:
                 "UPDATE outbox SET failed = 1 WHERE chat_id = ? AND id >= ?", [chat_id, from_row]
             )
         )
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
 
 
 def _now() -> str:

@@ -50,6 +50,7 @@ from bot.telegram.handlers import (
     on_other_message,
     on_text,
 )
+from bot.telegram.outage import watch
 from bot.telegram.polling import poll
 from bot.telegram.reminders import REMINDER_SHARE, Reminders
 from bot.telegram.runtime import Runtime
@@ -196,6 +197,9 @@ def run_telegram(settings: Settings) -> int:
         return fail(
             f"could not reach the Telegram Bot API ({type(error).__name__}); check the network and TELEGRAM_BASE_URL"
         )
+    except Exception as error:  # never a traceback, and never exit status 0 for a stop nobody asked for
+        logging.getLogger(__name__).error("stopped by an unexpected %s", type(error).__name__, exc_info=error)
+        return fail(f"stopped by an unexpected {type(error).__name__}; see the log above")
     return 0
 
 
@@ -209,6 +213,7 @@ async def serve(application: Application, settings: Settings) -> None:
     started = False
     stop_webhook = None
     poller: asyncio.Task[None] | None = None
+    watcher: asyncio.Task[None] | None = None
     try:
         await post_init(application)
         runtime: Runtime = application.bot_data["runtime"]
@@ -233,23 +238,26 @@ async def serve(application: Application, settings: Settings) -> None:
             )
         else:
             await application.bot.delete_webhook()
-            poller = asyncio.create_task(poll(application, runtime, ALLOWED_UPDATES))
+            poller = asyncio.create_task(poll(application, runtime, ALLOWED_UPDATES, settings.retry_cap_s))
+        watcher = asyncio.create_task(watch(application, runtime))  # outages, a deleted file (bot/telegram/outage.py)
         waiter = asyncio.create_task(stop.wait())
-        watched = {waiter} | ({poller} if poller else set())
+        watched = {waiter, watcher} | ({poller} if poller else set())
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
-        if poller in done:
-            poller.result()  # Fatal: the token was rejected while running
+        for task in (poller, watcher):
+            if task in done:
+                task.result()  # Fatal: the token was rejected, or the database file is gone
     finally:
         stopping: Runtime | None = application.bot_data.get("runtime")
         if stopping is not None:  # /readyz says 503; on PostgreSQL no new turn starts (work is handed back)
             stopping.stopping = True
             if stopping.cluster is not None:
                 stopping.cluster.draining = True
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Fatal):
-                await poller
+        for task in (poller, watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Fatal):
+                    await task
         if stop_webhook is not None:
             await stop_webhook()
         reminders = application.bot_data.get("runtime") and application.bot_data["runtime"].reminders

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,18 @@ JOIN_LIMIT = 1000  # replies are joined into one message only while it stays a p
 GROUP_POINTER_EVERY_S = 600.0  # one "let's talk in private" a group per ten minutes, not thirty
 
 
+class LiveSessions(OrderedDict[int, Session]):
+    """Sessions kept in memory only, the most recently set ones (capped, so it cannot grow for ever)."""
+
+    CAP = 10_000
+
+    def __setitem__(self, chat_id: int, session: Session) -> None:
+        super().__setitem__(chat_id, session)
+        self.move_to_end(chat_id)
+        if len(self) > self.CAP:
+            self.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Turn:
     """What one turn left for the Telegram side to do."""
@@ -72,12 +85,17 @@ class Bridge:
     store: SessionStore
     records: RecordStore = field(default_factory=MemoryRecordStore)
     group_pointers: dict[int, float] = field(default_factory=dict)
+    # chats forgotten since start-up: the fresh session after /forget (only the number of the
+    # menu just sent, so that menu works and older buttons stay expired), kept in memory and
+    # never stored — after /forget no table holds anything about the chat until it writes again
+    forgotten: LiveSessions = field(default_factory=lambda: LiveSessions())
 
     def load(self, chat_id: int) -> Session:
         """The chat's session; a new one for a new chat, or if the stored one no longer fits the data."""
         session = self.store.load(chat_id)
         if session is None:
-            return self.engine.new_session()
+            kept = self.forgotten.get(chat_id)
+            return kept.copy() if kept is not None else self.engine.new_session()
         problems = self.engine.problems(session)
         if problems:  # e.g. saved by an older version whose data named a clue since renamed
             log.warning("starting a chat afresh: its stored session no longer fits (%s)", problems[0])
@@ -100,9 +118,6 @@ class Bridge:
         record_effects: list[Any] = []
         for effect in result.effects:
             if isinstance(effect, Forget):
-                # every row of the chat goes; the fresh session kept below holds only the number
-                # of the menu just sent, so that menu works and older buttons stay expired
-                self.store.forget(chat_id)
                 record_effects.append(effect)  # the records go in the turn's transaction below
             elif isinstance(effect, RECORD_EFFECTS):
                 record_effects.append(effect)
@@ -119,10 +134,27 @@ class Bridge:
         messages += messages_for(telegram_effects)  # charts and files: after the replies, durably
         # ONE transaction: the session, the outbox, the update's done mark and the records
         also = self.records.writes(chat_id, record_effects, self.engine.now()) if record_effects else None
-        queued = self.store.commit(chat_id, update_id, result.session, messages, revive_with=revive, also=also)
-        self.count_outcomes(result.replies)
+        forget = any(isinstance(effect, Forget) for effect in record_effects)
+        # /forget: every row of the chat goes in this transaction (session None), and nothing new
+        # is written for it but the confirmation, which leaves the outbox once delivered
+        kept = None if forget else result.session
+        queued = self.store.commit(chat_id, update_id, kept, messages, revive_with=revive, also=also)
+        if forget:
+            self.forgotten[chat_id] = result.session.copy()
+        else:
+            self.forgotten.pop(chat_id, None)
+        # the turn is kept: from here a database failure must not fail it (and so run it twice)
         changed = any(isinstance(e, SetReminder | CancelReminders | Forget) for e in record_effects)
-        reminder = self.records.records(chat_id).reminder if changed else None
+        reminder = None
+        try:
+            reminder = self.records.records(chat_id).reminder if changed else None
+        except Exception as error:  # scheduled at the next start instead (on PostgreSQL, by the sweep)
+            log.warning("chat %s: could not read the reminder a kept turn set (%s)", chat_id, type(error).__name__)
+            changed = False
+        try:
+            self.count_outcomes(result.replies)
+        except Exception as error:  # an anonymous count lost, nothing more
+            log.warning("chat %s: could not count a kept turn's outcome (%s)", chat_id, type(error).__name__)
         return Turn(accepted, queued, tuple(telegram_effects), edited, reminder, changed)
 
     def remind(self, due: Sequence[Reminder]) -> list[tuple[int, bool, Reminder | None]]:

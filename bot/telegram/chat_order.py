@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.storage.sessions import StorageError
 from bot.telegram.updates import chat_id_of, requeue
 
 if TYPE_CHECKING:
@@ -76,7 +77,13 @@ class ChatOrderProcessor(BaseUpdateProcessor):
         elif update_id in runtime.done_in_turn:
             runtime.done_in_turn.discard(update_id)
         else:
-            await runtime.db(runtime.store.finish, update_id)
+            try:
+                await runtime.db(runtime.store.finish, update_id)
+            except StorageError as error:  # not marked done: handled again once the store is back
+                log.warning("update %s: the database failed (%s); trying it again shortly", update_id,
+                            type(error).__name__)  # fmt: skip
+                asyncio.get_running_loop().call_later(2.0, partial(requeue, update))
+                return
             log.debug("update %s handled", update_id)
 
     async def initialize(self) -> None:

@@ -15,8 +15,9 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
-from bot.storage.sessions import StorageBusy
+from bot.storage.sessions import StorageGone
 from bot.telegram.bridge import Bridge, Turn
+from bot.telegram.outage import health_of, storage_failure
 from bot.telegram.runtime import Runtime
 from conversations.events import (
     Choice,
@@ -177,9 +178,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log any error by kind and update id — never the message text or the token — and carry on."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, StorageBusy) and update_id is not None:  # never an apology for a lock
-        log.warning("update %s: the database stayed locked; trying it again shortly", update_id)
-        runtime_of(context).retry_later.add(update_id)
+    if isinstance(error, StorageGone):  # the outage watch stops the bot (bot/telegram/outage.py)
+        log.error("update %s: the database file is gone", update_id)
+    elif error is not None and storage_failure(error) and update_id is not None:  # locked, full, unreachable: no apology
+        health_of(context.application).failed(error)
+        runtime = runtime_of(context)
+        if update_id not in runtime.done_in_turn:  # a turn that was kept is never run twice
+            log.warning("update %s: the database failed (%s); trying it again shortly", update_id,
+                        type(error).__name__)  # fmt: skip
+            runtime.retry_later.add(update_id)
+        else:
+            log.warning("update %s: the database failed (%s) after the turn was kept; its replies wait in "
+                        "the outbox", update_id, type(error).__name__)  # fmt: skip
     elif isinstance(error, Forbidden):
         log.info("update %s: a runner has blocked the bot or left the chat", update_id)
     elif isinstance(error, RetryAfter | TimedOut | NetworkError):

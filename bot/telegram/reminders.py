@@ -28,6 +28,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
+from bot.telegram.outage import storage_failure
 from conversations.recovery_records import Reminder
 
 if TYPE_CHECKING:
@@ -68,7 +69,11 @@ class Reminders:
         started = time.perf_counter()
         reminders = await self.runtime.db(self.runtime.bridge.records.active_reminders)
         for index, reminder in enumerate(reminders):
-            self.schedule(reminder)
+            try:
+                self.schedule(reminder)
+            except Exception as error:  # one odd row must not stop start-up (by chat id, never text)
+                log.warning("chat %s: its reminder could not be scheduled (%s); skipped", reminder.chat_id,
+                            type(error).__name__)  # fmt: skip
             if index % 500 == 499:
                 await asyncio.sleep(0)
         self._sender = asyncio.create_task(self._send_loop())
@@ -120,11 +125,15 @@ class Reminders:
             batch = [self.due.popleft() for _ in range(min(BATCH, len(self.due)))]
             try:
                 outcomes = await self.claim(batch)
-            except Exception:
-                log.exception("could not claim %d due reminders; trying again shortly", len(batch))
-                await asyncio.sleep(2.0)
-                self.due.extend(batch)
-                continue
+            except Exception as error:
+                if not storage_failure(error):  # one reminder that cannot be sent must not hold up the others
+                    outcomes = await self.claim_one_by_one(batch)
+                else:  # the database: the whole batch again, shortly
+                    log.warning("could not claim %d due reminders (%s); trying again shortly", len(batch),
+                                type(error).__name__)  # fmt: skip
+                    await asyncio.sleep(2.0)
+                    self.due.extend(batch)
+                    continue
             for chat_id, queued, after in outcomes:
                 if after is not None and chat_id not in self.jobs:
                     self.schedule(after)
@@ -147,6 +156,22 @@ class Reminders:
         for reminder in batch:
             async with runtime.cluster.chat(reminder.chat_id):
                 outcomes += await runtime.db(runtime.bridge.remind, [reminder])
+        return outcomes
+
+    async def claim_one_by_one(self, batch: list[Reminder]) -> list[tuple[int, bool, Reminder | None]]:
+        """A batch that failed, claimed singly: one that fails on its own is dropped (logged by chat
+        id); one that meets a database failure waits for the next round."""
+        outcomes: list[tuple[int, bool, Reminder | None]] = []
+        for reminder in batch:
+            try:
+                outcomes += await self.claim([reminder])
+            except Exception as error:
+                if storage_failure(error):
+                    await asyncio.sleep(2.0)  # the database: this one waits for the next round
+                    self.due.append(reminder)
+                else:
+                    log.warning("chat %s: its reminder could not be sent (%s); skipped", reminder.chat_id,
+                                type(error).__name__)  # fmt: skip
         return outcomes
 
     async def _sweep_loop(self) -> None:

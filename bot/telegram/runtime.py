@@ -289,7 +289,10 @@ class Runtime:
                 problem, update = "an id beyond 64 bits", None
         if update is None:
             log.warning("update %s could not be read (%s); skipped", update_id, problem or "empty")
-            await self.db(self.store.finish, update_id)
+            try:
+                await self.db(self.store.finish, update_id)
+            except Exception as error:  # the batch's other updates still go on; this one is skipped at the next start
+                log.warning("update %s: could not mark it done (%s)", update_id, type(error).__name__)
             return
         await application.update_queue.put(update)
 

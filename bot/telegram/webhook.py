@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from bot.telegram.outage import health_of
+
 if TYPE_CHECKING:
     from telegram.ext import Application
 
@@ -29,7 +31,7 @@ async def serve_webhook(
     """Start the webhook server; returns a coroutine function that stops it.
 
     It also answers GET /healthz (200 while the process serves) and GET /readyz (200 when the
-    database answers and the bot is not stopping, 503 otherwise) for a load balancer or an
+    database answers, no storage outage is under way and the bot is not stopping, 503 otherwise) for a load balancer or an
     orchestrator; neither needs the secret, and neither says more than "ok" or "not ready".
     """
     import tornado.httpserver
@@ -62,7 +64,15 @@ async def serve_webhook(
             if not isinstance(raw, dict):
                 self.send_error(400)
                 return
-            await runtime.intake(application, [raw])  # in the inbox before Telegram hears 200
+            try:
+                await runtime.intake(application, [raw])  # in the inbox before Telegram hears 200
+            except Exception as error:  # not kept: Telegram hears 503 and sends it again later
+                health_of(application).failed(error)
+                log.warning("an update could not be kept in the inbox (%s); Telegram will send it again",
+                            type(error).__name__)  # fmt: skip
+                self.send_error(503)
+                return
+            health_of(application).recovered()
             self.set_status(200)
             self.finish()
 
@@ -78,7 +88,7 @@ async def serve_webhook(
 
     class Ready(tornado.web.RequestHandler):
         async def get(self) -> None:
-            if await runtime.ready():
+            if not health_of(application).down and await runtime.ready():
                 self.finish("ok")
             else:
                 self.set_status(503)
