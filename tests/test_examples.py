@@ -70,13 +70,13 @@ def _edit(path: Path, old: str, new: str) -> None:
     [
         ("\nyoga:\n", "\nyogaa:\n", "yogaa: unknown label"),
         ('  - "which stretches help a tight hip flexor"\n', '  - "  "\n', "stretching[0]: an example must be non-empty"),
-        ('  - "ice or heat for my lower back"\n', '  - "what helps a flared gluteal tendon"\n', "repeats an example of treatment"),
+        ('  - "ice or heat for my lower back"\n', '  - "what helps a flared gluteal tendon"\n', "ice_heat[0]: 'what helps a flared gluteal tendon' repeats an example of treatment"),
         ('  - "hiya"\n', "  - 42\n", "small_talk[1]: an example must be non-empty text"),
     ],
 )
 def test_a_bad_topic_file_fails_naming_label_and_problem(examples_dir: Path, old: str, new: str, named: str) -> None:
     _edit(examples_dir / "topics.yaml", old, new)
-    with pytest.raises(KnowledgeError, match="examples/topics.yaml: " + named.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(KnowledgeError, match=re.escape("examples/topics.yaml: " + named)):
         load_examples("topics.yaml", TOPIC_LABELS, examples_dir)
 
 
@@ -84,7 +84,7 @@ def test_a_missing_or_thin_label_fails(examples_dir: Path) -> None:
     path = examples_dir / "intents.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("\npause:")] + "\n", encoding="utf-8")
-    with pytest.raises(KnowledgeError, match="intents.yaml: pause: label has no examples"):
+    with pytest.raises(KnowledgeError, match=re.escape("intents.yaml: pause: label has no examples")):
         load_examples("intents.yaml", INTENT_LABELS, examples_dir)
     path.write_text(text[: text.index("\npause:")] + '\npause:\n  - "brb"\n', encoding="utf-8")
     with pytest.raises(KnowledgeError, match=f"pause: needs a list of at least {MIN_EXAMPLES} examples, has 1"):
@@ -93,5 +93,5 @@ def test_a_missing_or_thin_label_fails(examples_dir: Path) -> None:
 
 def test_a_missing_file_fails(examples_dir: Path) -> None:
     (examples_dir / "topics.yaml").unlink()
-    with pytest.raises(KnowledgeError, match="examples/topics.yaml: file is missing"):
+    with pytest.raises(KnowledgeError, match=re.escape("examples/topics.yaml: file is missing")):
         load_examples("topics.yaml", TOPIC_LABELS, examples_dir)
