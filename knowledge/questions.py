@@ -9,6 +9,11 @@ keeps its warning. A statement asks nothing: "and also when I sit for ages at wo
 trigger (a relative word with a subject, no question mark), and a statement's everyday words
 ("work", "helps", "because") give no topic — only a thing named on its own ("ice or heat?").
 
+Where the rules are unsure (a question with no topic cue, or two topics scored close) the learned
+reader (learned.py) decides the topic, and a reading may say two topics are close (`clarify`),
+so the conversation can ask which one is meant. The rules keep the final say on red flags,
+small talk and out of scope; the learned reader never changes a flag.
+
 `QuestionReader` builds its patterns once (data/topics.yaml); `read` is a pure function.
 """
 
@@ -18,8 +23,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from knowledge.learned import LearnedTopicReader, TopicGuess, default_learned_reader
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
-from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns, Urgency
+from knowledge.model import CONDITION_IDS, TOPIC_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
@@ -44,6 +50,12 @@ RELATIVE_WORDS = frozenset("which when where who whose whom".split())
 SUBJECTS = frozenset("i my me im ive id it its the this that there we he she they his her their".split())
 NAME_ONLY_MAX_WORDS = 3  # "hip flexor??", "still tendinopathy?"
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
+# Where the rules and the learned reader meet (measured: docs/benchmarks.md, "Learned question reader")
+RULES_CLOSE = 0.75  # the rules' runner-up scores at least this share of the best: the rules are unsure
+LEARNED_ACCEPT = 0.2  # the learned reader's confidence to give a topic where the rules found none
+LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reader finds them close
+LEARNED_DISAGREE = 0.8  # the learned reader's confidence to question a topic the rules are sure of
+NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,9 @@ class MessageReading:
     topic: str | None = None  # one of the topic ids, or None when it only describes symptoms
     condition: str | None = None  # the question's condition when `topic` is set, else match's
     small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
+    # two close readings, `topic` first: the conversation may ask "Do you mean: A / B?"
+    clarify: tuple[str, str] | None = None
+    learned: TopicGuess | None = None  # the learned reader's guess, its confidence and runner-up, when asked
 
     def to_json(self) -> dict:
         """The JSON contract of `runner-bot match` (shared/eval/README.md), with `topic`."""
@@ -62,6 +77,15 @@ class MessageReading:
         data["topic"] = self.topic
         if self.small_talk:
             data["small_talk"] = self.small_talk
+        if self.clarify:
+            data["clarify"] = list(self.clarify)
+        if self.learned:
+            data["learned"] = {
+                "topic": self.learned.topic,
+                "confidence": round(self.learned.confidence, 3),
+                "runner_up": self.learned.runner_up,
+                "runner_up_confidence": round(self.learned.runner_up_confidence, 3),
+            }
         return data
 
 
@@ -75,9 +99,13 @@ class _Clause:
 class QuestionReader:
     """Reads questions and small talk; build once (it builds a Matcher if not given one)."""
 
-    def __init__(self, knowledge: Knowledge, matcher: Matcher | None = None) -> None:
+    def __init__(
+        self, knowledge: Knowledge, matcher: Matcher | None = None, learned: LearnedTopicReader | None | bool = True
+    ) -> None:
+        """`learned`: the learned reader to consult (True: the packaged one; None or False: rules alone)."""
         self.knowledge = knowledge
         self.matcher = matcher or Matcher(knowledge)
+        self.learned = default_learned_reader() if learned is True else learned or None
         q: QuestionPatterns = knowledge.questions
         self.patterns = q
         all_patterns = [
@@ -145,7 +173,7 @@ class QuestionReader:
             return MessageReading(match, "small_talk", None, small_talk)
         if not anchored and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
-        topic = self._topic(clauses)
+        topic, rival = self._topic(clauses)
         describes = bool((match.reading.concepts - self._name_concepts.keys()) & self._anchors)
         if (
             not asks
@@ -158,18 +186,21 @@ class QuestionReader:
         ):
             # a description ("my hip hurts when I run") is not a question, even when it names a
             # treatment tried ("the side of my hip hurts lying on it; stretching hasn't helped")
-            topic = None
+            topic = rival = None
         if not asks and topic in self.patterns.broad_topics:
             # a statement's everyday words ("at work", "it helps", "because") ask nothing: only
             # a thing named on its own ("ice or heat", "foam roller") is asked without asking
-            topic = None
+            topic = rival = None
+        triage = bool(match.condition or match.red_flags)  # a report the triage should take on
         if (
             topic in ("what_is", "symptoms")
             and not named
             and self._diagnosis.search(text)
             and (match.reading.concepts & self._anchors)
         ):
-            topic = None  # "my hip hurts, what could it be?" asks for triage
+            topic, triage = None, True  # "my hip hurts, what could it be?" asks for triage
+        guess = self.learned.guess(message) if self.learned and (asks or topic) else None
+        topic, clarify = _settle(topic, rival, guess, may_add=asks and not triage)
         if (
             topic is None
             and asks
@@ -182,10 +213,10 @@ class QuestionReader:
             and topic in QUESTION_WHAT_IT_IS
             and any(self.knowledge.red_flags[f].urgency in SERIOUS for f in match.red_flags)
         ):
-            topic = "red_flags"  # "... and now I have a fever. Related?"
+            topic, clarify = "red_flags", None  # "... and now I have a fever. Related?"
         if topic is None:
-            return MessageReading(match, None, match.condition)
-        return MessageReading(match, topic, self._condition(named, full))
+            return MessageReading(match, None, match.condition, learned=guess)
+        return MessageReading(match, topic, self._condition(named, full), clarify=clarify, learned=guess)
 
     # ----- clauses -------------------------------------------------------------------------
     def _clauses(self, message: str) -> list[_Clause]:
@@ -282,10 +313,11 @@ class QuestionReader:
         )
 
     # ----- topic, condition, small talk ----------------------------------------------------
-    def _topic(self, clauses: list[_Clause]) -> str | None:
+    def _topic(self, clauses: list[_Clause]) -> tuple[str | None, str | None]:
         """The topic with the most weight of cues (who said what, "my physio said", is no cue): a cue in a clause that opens a question counts
         most, then one elsewhere in a question sentence, then one in a plain statement; a broad
-        topic's cue counts less and a strong cue more; a tie goes to the topic listed first."""
+        topic's cue counts less and a strong cue more; a tie goes to the topic listed first.
+        Also the runner-up when it scores close to the best (RULES_CLOSE): the rules are unsure."""
         by_weight: dict[int, list[str]] = {}
         for clause in clauses:
             weight = (
@@ -294,17 +326,22 @@ class QuestionReader:
             words = self._removed(self._hearsay, clause.words, lambda words, start: False)
             by_weight.setdefault(weight, []).extend((*words, BREAK))
         texts = [(weight, make_tokens(words).text) for weight, words in by_weight.items()]
-        best, best_score = None, 0
-        for topic, pattern, strong, cue in self._topics:
+        scored = []
+        for order, (topic, pattern, strong, cue) in enumerate(self._topics):
             score = 0
             for weight, text in texts:
                 hits = cue * len(pattern.findall(text))
                 if strong is not None:
                     hits += STRONG * len(strong.findall(text))
                 score += weight * hits
-            if score > best_score:
-                best, best_score = topic, score
-        return best
+            if score > 0:
+                scored.append((-score, order, topic))
+        scored.sort()
+        if not scored:
+            return None, None
+        best = scored[0]
+        close = len(scored) > 1 and -scored[1][0] >= RULES_CLOSE * -best[0]
+        return best[2], scored[1][2] if close else None
 
     def _named(self, text: str, full: MatchResult) -> set[str]:
         named = {self._name_concepts[c] for c in full.reading.concepts if c in self._name_concepts}
@@ -337,6 +374,36 @@ class QuestionReader:
         if (asks or kind in ("greeting", "ack")) and any(p.search(text) for _, p, _, _ in self._topics):
             return None
         return kind
+
+
+def _settle(
+    topic: str | None, rival: str | None, guess: TopicGuess | None, may_add: bool
+) -> tuple[str | None, tuple[str, str] | None]:
+    """The topic, and two close topics to clarify, from the rules' reading and the learned guess.
+
+    The learned reader decides where the rules are unsure: a question with no topic cue (only
+    when `may_add`: the message asks and reports nothing for triage), or two topics the rules
+    score close. Two readings are close, and the reading says so, when the learned reader's own
+    best two are close, when it takes the rules' runner-up by a small margin, or when it
+    confidently disagrees with a topic the rules are sure of (the rules' topic stays first)."""
+    if guess is None:
+        return topic, None
+    learned, second = guess.topic, guess.runner_up
+    if topic is None:
+        if not may_add or learned is None or guess.confidence < LEARNED_ACCEPT:
+            return None, None
+        return learned, _pair(learned, second) if guess.margin < LEARNED_CLOSE else None
+    if rival is not None and learned == rival:
+        return (rival, None) if guess.margin >= LEARNED_CLOSE else (rival, _pair(rival, topic))
+    if learned is not None and learned != topic and guess.confidence >= LEARNED_DISAGREE:
+        return topic, _pair(topic, learned)
+    return topic, None
+
+
+def _pair(first: str, second: str | None) -> tuple[str, str] | None:
+    if second not in TOPIC_IDS or first == second or NOT_CLARIFIED & {first, second}:
+        return None
+    return first, second
 
 
 def _union(patterns: Iterable[str]) -> re.Pattern[str]:
