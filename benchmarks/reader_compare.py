@@ -156,7 +156,7 @@ def build(name: str) -> Read:
     matcher = Matcher(default_knowledge())
     if name in ("rules", "shipped", "rules+minilm"):
         learned = None if name == "rules" else True if name == "shipped" else _Embeddings("logistic")
-        reader = QuestionReader(matcher.knowledge, matcher, learned=learned)  # type: ignore[arg-type]
+        reader = QuestionReader(matcher.knowledge, matcher, learned=learned)
 
         def read(message: str) -> tuple[str | None, tuple[str, str] | None]:
             reading = reader.read(message)
@@ -208,7 +208,7 @@ def compare(readers: list[str], sets: dict[str, Path]) -> None:
     rows = []
     for name in readers:
         done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.reader_compare", "--one", name, *sum((["--set", f"{k}={p}"] for k, p in sets.items()), [])],
+            [sys.executable, "-m", "benchmarks.reader_compare", "--one", name, *[a for k, p in sets.items() for a in ("--set", f"{k}={p}")]],
             capture_output=True, text=True, cwd=ROOT, check=False,
         )  # fmt: skip
         if done.returncode:

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from knowledge.examples import DESCRIBES, EXAMPLES_DIR, topic_examples
 from knowledge.loader import KnowledgeError
@@ -95,6 +95,14 @@ def char_ngrams(text: str) -> list[str]:
 def examples_digest(examples: Mapping[str, tuple[str, ...]]) -> str:
     """A digest of the examples (labels and texts, in order): a model built from others is stale."""
     return hashlib.sha256(json.dumps([[k, list(v)] for k, v in examples.items()]).encode()).hexdigest()
+
+
+class TopicGuesser(Protocol):
+    """What questions.py needs of a learned reader (the benchmark plugs in others)."""
+
+    def guess(self, message: str) -> TopicGuess:
+        """The best two labels for `message`."""
+        ...
 
 
 class LearnedTopicReader:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from knowledge.learned import LearnedTopicReader, TopicGuess, default_learned_reader
+from knowledge.learned import TopicGuess, TopicGuesser, default_learned_reader
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
 from knowledge.model import CONDITION_IDS, TOPIC_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
@@ -100,12 +100,14 @@ class QuestionReader:
     """Reads questions and small talk; build once (it builds a Matcher if not given one)."""
 
     def __init__(
-        self, knowledge: Knowledge, matcher: Matcher | None = None, learned: LearnedTopicReader | None | bool = True
+        self, knowledge: Knowledge, matcher: Matcher | None = None, learned: TopicGuesser | bool | None = True
     ) -> None:
         """`learned`: the learned reader to consult (True: the packaged one; None or False: rules alone)."""
         self.knowledge = knowledge
         self.matcher = matcher or Matcher(knowledge)
-        self.learned = default_learned_reader() if learned is True else learned or None
+        self.learned: TopicGuesser | None = (
+            default_learned_reader() if learned is True else None if learned is False else learned
+        )
         q: QuestionPatterns = knowledge.questions
         self.patterns = q
         all_patterns = [
