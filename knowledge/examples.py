@@ -8,7 +8,9 @@ As in Rasa's NLU data, each file maps a label to a list of example messages:
 `topics.yaml` holds an entry for every question topic (knowledge.model.TOPIC_IDS) and for
 `describes`, a message that only tells what hurts and asks nothing; `intents.yaml` holds how
 runners answer the bot's questions (yes, no, unsure, a correction, a side, a duration, someone
-else, a pause). Loading validates strictly, like the other data files: an unknown or missing
+else, a pause); `flags.yaml` holds roundabout reports of some red flags (ids of red_flags.yaml)
+and, as `none`, messages that deny a sign; from them the learned reader only suspects, never
+raises, a flag. Loading validates strictly, like the other data files: an unknown or missing
 label, a short list, a blank, repeated or over-long example fails with a `KnowledgeError` that
 names the file and the entry.
 """
@@ -27,6 +29,7 @@ from knowledge.model import TOPIC_IDS, frozen_mapping
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "data" / "examples"
 DESCRIBES = "describes"  # a message that asks nothing: triage goes on
+NO_FLAG = "none"  # flags.yaml: a message that reports no warning sign
 TOPIC_LABELS: tuple[str, ...] = (*TOPIC_IDS, DESCRIBES)
 INTENT_LABELS: tuple[str, ...] = (
     "answer_yes", "answer_no", "unsure", "correction", "side", "duration", "someone_else", "pause",
@@ -45,9 +48,10 @@ def _read(file: str, directory: Path) -> Any:
 
 
 def load_examples(
-    file: str, labels: tuple[str, ...], directory: Path = EXAMPLES_DIR
+    file: str, labels: tuple[str, ...], directory: Path = EXAMPLES_DIR, every_label: bool = True
 ) -> Mapping[str, tuple[str, ...]]:
-    """The examples of `file`, label by label in the order of `labels`; every label must be there.
+    """The examples of `file`, label by label in the order of `labels`; with `every_label`, every
+    label must be there.
 
     Raises KnowledgeError naming the file, the label and the problem: an unknown or missing label,
     fewer than MIN_EXAMPLES examples, an example that is not text, blank, too long, or repeated
@@ -60,11 +64,11 @@ def load_examples(
     if unknown:
         raise KnowledgeError(f"{where}: {unknown[0]}: unknown label (known: {', '.join(labels)})")
     missing = [label for label in labels if label not in data]
-    if missing:
+    if missing and every_label:
         raise KnowledgeError(f"{where}: {missing[0]}: label has no examples")
     seen: dict[str, str] = {}
     found: dict[str, tuple[str, ...]] = {}
-    for label in labels:
+    for label in (label for label in labels if label in data):
         items = data[label]
         if not isinstance(items, list) or len(items) < MIN_EXAMPLES:
             count = len(items) if isinstance(items, list) else 0
@@ -93,3 +97,12 @@ def topic_examples(directory: Path = EXAMPLES_DIR) -> Mapping[str, tuple[str, ..
 def intent_examples(directory: Path = EXAMPLES_DIR) -> Mapping[str, tuple[str, ...]]:
     """How runners answer the bot's questions, intent by intent (examples/intents.yaml), loaded once."""
     return load_examples("intents.yaml", INTENT_LABELS, directory)
+
+
+@cache
+def flag_examples(directory: Path = EXAMPLES_DIR) -> Mapping[str, tuple[str, ...]]:
+    """Roundabout reports of red flags (examples/flags.yaml), flag by flag, loaded once."""
+    from knowledge.loader import default_knowledge  # the red flags' ids are the knowledge base's
+
+    labels = (*default_knowledge().red_flags, NO_FLAG)
+    return load_examples("flags.yaml", labels, directory, every_label=False)

@@ -15,7 +15,9 @@ test checks they agree), so the bot starts in a fraction of a second and needs n
 A model whose digest does not match the examples fails at load, naming the command to run.
 
 It only guesses a topic: it never reads red flags, so it can neither raise nor lower one. The
-label `describes` (a message that only tells what hurts) is a guess of no topic.
+label `describes` (a message that only tells what hurts) is a guess of no topic. A second model
+of the same kind, learned from data/examples/flags.yaml against every topic example (label
+`none`), only SUSPECTS a warning sign told in roundabout words, so the conversation can ask.
 
 Training is deterministic: the examples are read in file order, the solver has a fixed seed, and
 nothing depends on hash order, so the same message gets the same guess under any PYTHONHASHSEED.
@@ -34,10 +36,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from knowledge.examples import DESCRIBES, EXAMPLES_DIR, topic_examples
+from knowledge.examples import DESCRIBES, EXAMPLES_DIR, NO_FLAG, flag_examples, topic_examples
 from knowledge.loader import KnowledgeError
 
 MODEL_FILE = EXAMPLES_DIR / "topic_model.npz"
+FLAG_MODEL_FILE = EXAMPLES_DIR / "flag_model.npz"
 SEED = 0
 SVM_C = 1.0
 WORD_NGRAMS, CHAR_NGRAMS = (1, 2), (2, 5)
@@ -169,11 +172,21 @@ def train(examples: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
     }
 
 
+def flag_training_examples() -> dict[str, tuple[str, ...]]:
+    """The flag model's examples: each flag's reports, and as `none` the denials of flags.yaml and
+    every topic example."""
+    flags = dict(flag_examples())
+    denials = flags.pop(NO_FLAG, ())
+    reports_nothing = tuple(text for examples_of in topic_examples().values() for text in examples_of)
+    return {**flags, NO_FLAG: (*denials, *reports_nothing)}
+
+
 def load_model(path: Path = MODEL_FILE, examples: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
     """The saved model's arrays; fails (naming the command that rebuilds it) when missing or stale."""
     import numpy as np
 
-    examples = examples if examples is not None else topic_examples()
+    if examples is None:
+        examples = flag_training_examples() if path == FLAG_MODEL_FILE else topic_examples()
     rebuild = "run `python -m knowledge.learned` to rebuild it"
     try:
         with np.load(path, allow_pickle=False) as saved:
@@ -181,7 +194,7 @@ def load_model(path: Path = MODEL_FILE, examples: Mapping[str, tuple[str, ...]] 
     except FileNotFoundError:
         raise KnowledgeError(f"examples/{path.name}: file is missing; {rebuild}") from None
     if str(model.get("digest")) != examples_digest(examples):
-        raise KnowledgeError(f"examples/{path.name}: built from other examples than topics.yaml; {rebuild}")
+        raise KnowledgeError(f"examples/{path.name}: built from other examples than the current ones; {rebuild}")
     return model
 
 
@@ -198,13 +211,20 @@ def default_learned_reader() -> LearnedTopicReader:
     return LearnedTopicReader(load_model())
 
 
+@cache
+def default_flag_reader() -> LearnedTopicReader:
+    """The packaged model that suspects warning signs (labels: flag ids and `none`), loaded once."""
+    return LearnedTopicReader(load_model(FLAG_MODEL_FILE))
+
+
 def main() -> None:
-    """Train on data/examples/topics.yaml and write data/examples/topic_model.npz."""
+    """Train on data/examples/ and write the topic and flag models beside the examples."""
     import numpy as np
 
-    model = train(topic_examples())
-    np.savez_compressed(MODEL_FILE, **model)
-    print(f"wrote {MODEL_FILE} ({len(model['labels'])} labels, {len(model['weights'])} features)")
+    for path, examples in ((MODEL_FILE, topic_examples()), (FLAG_MODEL_FILE, flag_training_examples())):
+        model = train(examples)
+        np.savez_compressed(path, **model)
+        print(f"wrote {path} ({len(model['labels'])} labels, {len(model['weights'])} features)")
 
 
 if __name__ == "__main__":

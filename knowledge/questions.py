@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from knowledge.learned import TopicGuess, TopicGuesser, default_learned_reader
+from knowledge.learned import NO_FLAG, TopicGuess, TopicGuesser, default_flag_reader, default_learned_reader
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
 from knowledge.model import CONDITION_IDS, TOPIC_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
@@ -55,6 +55,7 @@ RULES_CLOSE = 0.75  # the rules' runner-up scores at least this share of the bes
 LEARNED_ACCEPT = 0.2  # the learned reader's confidence to give a topic where the rules found none
 LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reader finds them close
 LEARNED_DISAGREE = 0.8  # the learned reader's confidence to question a topic the rules are sure of
+FLAG_SUSPECT = 0.35  # the flag model's confidence to suspect a warning sign the rules did not read
 NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
 
 
@@ -69,6 +70,9 @@ class MessageReading:
     # two close readings, `topic` first: the conversation may ask "Do you mean: A / B?"
     clarify: tuple[str, str] | None = None
     learned: TopicGuess | None = None  # the learned reader's guess, its confidence and runner-up, when asked
+    # a warning sign the learned reader suspects where the rules read none at its urgency: the
+    # conversation asks an explicit confirm question; it is never a flag by itself
+    suspected_flag: str | None = None
 
     def to_json(self) -> dict:
         """The JSON contract of `runner-bot match` (shared/eval/README.md), with `topic`."""
@@ -79,6 +83,8 @@ class MessageReading:
             data["small_talk"] = self.small_talk
         if self.clarify:
             data["clarify"] = list(self.clarify)
+        if self.suspected_flag:
+            data["suspected_flag"] = self.suspected_flag
         if self.learned:
             data["learned"] = {
                 "topic": self.learned.topic,
@@ -108,6 +114,7 @@ class QuestionReader:
         self.learned: TopicGuesser | None = (
             default_learned_reader() if learned is True else None if learned is False else learned
         )
+        self.flag_reader: TopicGuesser | None = default_flag_reader() if learned is True else None
         q: QuestionPatterns = knowledge.questions
         self.patterns = q
         all_patterns = [
@@ -158,8 +165,28 @@ class QuestionReader:
 
     # ----- the reading ---------------------------------------------------------------------
     def read(self, message: str) -> MessageReading:
-        """What a message asks (topic, condition, small talk) and what it reports (flags)."""
+        """What a message asks (topic, condition, small talk) and what it reports (flags), and
+        a warning sign the learned reader suspects that the rules did not read."""
         message = message if isinstance(message, str) else ""
+        reading = self._read(message)
+        suspected = self._suspected_flag(message, reading.match)
+        return replace(reading, suspected_flag=suspected) if suspected else reading
+
+    def _suspected_flag(self, message: str, match: MatchResult) -> str | None:
+        """The flag the flag model finds likely enough (FLAG_SUSPECT, as its best or second guess:
+        doubt leans towards asking), unless the rules raised it or one as urgent: a suspicion
+        never lowers or raises the rules' flags, it only asks."""
+        if self.flag_reader is None or not message.strip():
+            return None
+        guess = self.flag_reader.guess(message)
+        flag, confidence = (
+            (guess.runner_up, guess.runner_up_confidence) if guess.label == NO_FLAG else (guess.label, guess.confidence)
+        )
+        if flag == NO_FLAG or confidence < FLAG_SUSPECT or flag in match.red_flags:
+            return None
+        return None if match.urgency >= self.knowledge.red_flags[flag].urgency else flag
+
+    def _read(self, message: str) -> MessageReading:
         clauses = self._clauses(message)
         report, changed = self._report_text(clauses)
         full = self.matcher.match(message)
