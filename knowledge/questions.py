@@ -53,8 +53,9 @@ OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my
 # Where the rules and the learned reader meet (measured: docs/benchmarks.md, "Learned question reader")
 RULES_CLOSE = 0.75  # the rules' runner-up scores at least this share of the best: the rules are unsure
 LEARNED_ACCEPT = 0.2  # the learned reader's confidence to give a topic where the rules found none
+LEARNED_UNASKED = 0.6  # its confidence to give a topic to a message that has no question form
 LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reader finds them close
-LEARNED_DISAGREE = 0.8  # the learned reader's confidence to question a topic the rules are sure of
+LEARNED_DISAGREE = 0.6  # the learned reader's confidence to question a topic the rules are sure of
 FLAG_SUSPECT = 0.35  # the flag model's confidence to suspect a warning sign the rules did not read
 NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
 
@@ -220,7 +221,8 @@ class QuestionReader:
             # a statement's everyday words ("at work", "it helps", "because") ask nothing: only
             # a thing named on its own ("ice or heat", "foam roller") is asked without asking
             topic = rival = None
-        triage = bool(match.condition or match.red_flags)  # a report the triage should take on
+        # a report the triage should take on: a warning sign, or symptoms that point to a condition
+        triage = bool(match.red_flags or (match.condition and describes))
         if (
             topic in ("what_is", "symptoms")
             and not named
@@ -228,8 +230,11 @@ class QuestionReader:
             and (match.reading.concepts & self._anchors)
         ):
             topic, triage = None, True  # "my hip hurts, what could it be?" asks for triage
-        guess = self.learned.guess(message) if self.learned and (asks or topic) else None
-        topic, clarify = _settle(topic, rival, guess, may_add=asks and not triage)
+        guess = self.learned.guess(message) if self.learned else None
+        # a message with no question form ("core work - which bits matter") asks only when the
+        # learned reader is sure of it (it knows statements: the `describes` examples)
+        sure = guess is not None and guess.confidence >= LEARNED_UNASKED
+        topic, clarify = _settle(topic, rival, guess, may_add=(asks or sure) and not triage)
         if (
             topic is None
             and asks
