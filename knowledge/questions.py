@@ -55,6 +55,7 @@ RULES_CLOSE = 0.75  # the rules' runner-up scores at least this share of the bes
 LEARNED_ACCEPT = 0.2  # the learned reader's confidence to give a topic where the rules found none
 LEARNED_UNASKED = 0.6  # its confidence to give a topic to a message that has no question form
 LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reader finds them close
+LEARNED_OVERRIDE = 0.7  # its confidence to put its topic first over the rules' (still offering both)
 LEARNED_DISAGREE = 0.6  # the learned reader's confidence to question a topic the rules are sure of
 FLAG_SUSPECT = 0.35  # the flag model's confidence to suspect a warning sign the rules did not read
 NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
@@ -429,8 +430,11 @@ def _settle(
         return learned, _pair(learned, second) if guess.margin < LEARNED_CLOSE else None
     if rival is not None and learned == rival:
         return (rival, None) if guess.margin >= LEARNED_CLOSE else (rival, _pair(rival, topic))
-    if learned is not None and learned != topic and guess.confidence >= LEARNED_DISAGREE:
-        return topic, _pair(topic, learned)
+    if learned is not None and learned != topic and _pair(topic, learned):
+        if guess.confidence >= LEARNED_OVERRIDE:
+            return learned, _pair(learned, topic)
+        if guess.confidence >= LEARNED_DISAGREE:
+            return topic, _pair(topic, learned)
     return topic, None
 
 
