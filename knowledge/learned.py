@@ -32,7 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -80,19 +80,23 @@ def word_ngrams(text: str) -> list[str]:
 
 def char_ngrams(text: str) -> list[str]:
     """Character n-grams inside each space-padded word (scikit-learn's "char_wb")."""
-    grams = []
+    grams: list[str] = []
     low, high = CHAR_NGRAMS
     for word in _SPACES.sub(" ", text.lower()).split():
         padded = f" {word} "
+        size = len(padded)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[offset : offset + n])
-            while offset + n < len(padded):
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # the word is shorter than n: one gram of it is enough
+            if size <= n:  # the word is no longer than n: itself once, and no longer grams
+                grams.append(padded)
                 break
+            grams.extend([padded[i : i + n] for i in range(size - n + 1)])
     return grams
+
+
+@lru_cache(maxsize=4)
+def _grams(text: str) -> tuple[list[str], list[str]]:
+    """Both kinds of n-grams of a message, kept for the next model that reads the same message."""
+    return word_ngrams(text), char_ngrams(text)
 
 
 def examples_digest(examples: Mapping[str, tuple[str, ...]]) -> str:
@@ -129,7 +133,7 @@ class LearnedTopicReader:
 
         text = message if isinstance(message, str) else ""
         total = self._bias.copy()
-        for part, grams in enumerate((word_ngrams(text), char_ngrams(text))):
+        for part, grams in enumerate(_grams(text)):
             counts = Counter(g for g in grams if g in self._vocabulary[part])
             if not counts:
                 continue
