@@ -71,7 +71,7 @@ def _edit(path: Path, old: str, new: str) -> None:
         ("\nyoga:\n", "\nyogaa:\n", "yogaa: unknown label"),
         ('  - "which stretches help a tight hip flexor"\n', '  - "  "\n', "stretching[0]: an example must be non-empty"),
         ('  - "ice or heat for my lower back"\n', '  - "what helps a flared gluteal tendon"\n', "ice_heat[0]: 'what helps a flared gluteal tendon' repeats an example of treatment"),
-        ('  - "hiya"\n', "  - 42\n", "small_talk[1]: an example must be non-empty text"),
+        ('  - "hiya"\n', "  - 42\n", f"small_talk[{topic_examples()['small_talk'].index('hiya')}]: an example must be non-empty text"),
     ],
 )
 def test_a_bad_topic_file_fails_naming_label_and_problem(examples_dir: Path, old: str, new: str, named: str) -> None:
