@@ -69,8 +69,8 @@ def _edit(path: Path, old: str, new: str) -> None:
     ("old", "new", "named"),
     [
         ("\nyoga:\n", "\nyogaa:\n", "yogaa: unknown label"),
-        ('  - "which stretches help a tight hip flexor"\n', '  - "  "\n', "stretching[0]: an example must be non-empty"),
-        ('  - "ice or heat for my lower back"\n', '  - "what helps a flared gluteal tendon"\n', "ice_heat[0]: 'what helps a flared gluteal tendon' repeats an example of treatment"),
+        ('  - "which stretches help a tight hip flexor"\n', '  - "  "\n', f"stretching[{topic_examples()['stretching'].index('which stretches help a tight hip flexor')}]: an example must be non-empty"),
+        ('  - "ice or heat for my lower back"\n', '  - "what helps a flared gluteal tendon"\n', f"ice_heat[{topic_examples()['ice_heat'].index('ice or heat for my lower back')}]: 'what helps a flared gluteal tendon' repeats an example of treatment"),
         ('  - "hiya"\n', "  - 42\n", f"small_talk[{topic_examples()['small_talk'].index('hiya')}]: an example must be non-empty text"),
     ],
 )
