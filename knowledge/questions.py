@@ -25,8 +25,9 @@ from dataclasses import dataclass, replace
 
 from knowledge.learned import NO_FLAG, TopicGuess, TopicGuesser, default_flag_reader, default_learned_reader
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
-from knowledge.model import CONDITION_IDS, TOPIC_IDS, Knowledge, QuestionPatterns, Urgency
+from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
+from knowledge.reconcile import FLAG_SUSPECT, LEARNED_UNASKED, RULES_CLOSE, follow_up, settle
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 FIRST_PERSON = frozenset("i my me mine myself im ive id".split())
@@ -50,15 +51,6 @@ RELATIVE_WORDS = frozenset("which when where who whose whom".split())
 SUBJECTS = frozenset("i my me im ive id it its the this that there we he she they his her their".split())
 NAME_ONLY_MAX_WORDS = 3  # "hip flexor??", "still tendinopathy?"
 OWNER_WINDOW = 3  # words before a name that can say it is the runner's own ("my", "I have")
-# Where the rules and the learned reader meet (measured: docs/benchmarks.md, "Learned question reader")
-RULES_CLOSE = 0.75  # the rules' runner-up scores at least this share of the best: the rules are unsure
-LEARNED_ACCEPT = 0.2  # the learned reader's confidence to give a topic where the rules found none
-LEARNED_UNASKED = 0.6  # its confidence to give a topic to a message that has no question form
-LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reader finds them close
-LEARNED_OVERRIDE = 0.7  # its confidence to put its topic first over the rules' (still offering both)
-LEARNED_DISAGREE = 0.6  # the learned reader's confidence to question a topic the rules are sure of
-FLAG_SUSPECT = 0.35  # the flag model's confidence to suspect a warning sign the rules did not read
-NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +158,21 @@ class QuestionReader:
         ) | {"hip_general", "back_general"}
 
     # ----- the reading ---------------------------------------------------------------------
-    def read(self, message: str) -> MessageReading:
+    def read(self, message: str, previous_topic: str | None = None) -> MessageReading:
         """What a message asks (topic, condition, small talk) and what it reports (flags), and
-        a warning sign the learned reader suspects that the rules did not read."""
+        a warning sign the learned reader suspects that the rules did not read.
+
+        `previous_topic`: the topic the conversation just answered, if any; a short question
+        that points back to it ("how often should I do it?") is read as about it."""
         message = message if isinstance(message, str) else ""
         reading = self._read(message)
         suspected = self._suspected_flag(message, reading.match)
-        return replace(reading, suspected_flag=suspected) if suspected else reading
+        topic, clarify = reading.topic, reading.clarify
+        if previous_topic and not reading.match.red_flags:
+            topic, clarify = follow_up(message, topic, clarify, previous_topic, self.patterns.broad_topics)
+        if suspected or (topic, clarify) != (reading.topic, reading.clarify):
+            return replace(reading, topic=topic, clarify=clarify, suspected_flag=suspected)
+        return reading
 
     def _suspected_flag(self, message: str, match: MatchResult) -> str | None:
         """The flag the flag model finds likely enough (FLAG_SUSPECT, as its best or second guess:
@@ -235,7 +235,7 @@ class QuestionReader:
         # a message with no question form ("core work - which bits matter") asks only when the
         # learned reader is sure of it (it knows statements: the `describes` examples)
         sure = guess is not None and guess.confidence >= LEARNED_UNASKED
-        topic, clarify = _settle(topic, rival, guess, may_add=(asks or sure) and not triage)
+        topic, clarify = settle(topic, rival, guess, may_add=(asks or sure) and not triage)
         if (
             topic is None
             and asks
@@ -409,39 +409,6 @@ class QuestionReader:
         if (asks or kind in ("greeting", "ack")) and any(p.search(text) for _, p, _, _ in self._topics):
             return None
         return kind
-
-
-def _settle(
-    topic: str | None, rival: str | None, guess: TopicGuess | None, may_add: bool
-) -> tuple[str | None, tuple[str, str] | None]:
-    """The topic, and two close topics to clarify, from the rules' reading and the learned guess.
-
-    The learned reader decides where the rules are unsure: a question with no topic cue (only
-    when `may_add`: the message asks and reports nothing for triage), or two topics the rules
-    score close. Two readings are close, and the reading says so, when the learned reader's own
-    best two are close, when it takes the rules' runner-up by a small margin, or when it
-    confidently disagrees with a topic the rules are sure of (the rules' topic stays first)."""
-    if guess is None:
-        return topic, None
-    learned, second = guess.topic, guess.runner_up
-    if topic is None:
-        if not may_add or learned is None or guess.confidence < LEARNED_ACCEPT:
-            return None, None
-        return learned, _pair(learned, second) if guess.margin < LEARNED_CLOSE else None
-    if rival is not None and learned == rival:
-        return (rival, None) if guess.margin >= LEARNED_CLOSE else (rival, _pair(rival, topic))
-    if learned is not None and learned != topic and _pair(topic, learned):
-        if guess.confidence >= LEARNED_OVERRIDE:
-            return learned, _pair(learned, topic)
-        if guess.confidence >= LEARNED_DISAGREE:
-            return topic, _pair(topic, learned)
-    return topic, None
-
-
-def _pair(first: str, second: str | None) -> tuple[str, str] | None:
-    if second not in TOPIC_IDS or first == second or NOT_CLARIFIED & {first, second}:
-        return None
-    return first, second
 
 
 def _union(patterns: Iterable[str]) -> re.Pattern[str]:

@@ -19,7 +19,8 @@ from knowledge.examples import topic_examples
 from knowledge.learned import FLAG_MODEL_FILE, MODEL_FILE, TopicGuess, default_learned_reader, load_model
 from knowledge.loader import DATA_DIR
 from knowledge.model import TOPIC_IDS
-from knowledge.questions import QuestionReader, _settle
+from knowledge.questions import QuestionReader
+from knowledge.reconcile import follow_up, settle
 from tests.conftest import TEST_DATA, read_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +143,7 @@ def _guess(label: str, confidence: float, runner_up: str, second: float) -> Topi
     ],
 )  # fmt: skip
 def test_settle(topic: str | None, rival: str | None, guess: TopicGuess, may_add: bool, expected: tuple) -> None:
-    assert _settle(topic, rival, guess, may_add) == expected
+    assert settle(topic, rival, guess, may_add) == expected
 
 
 def test_near_neighbours_are_offered_as_a_choice_with_labels(reader: QuestionReader) -> None:
@@ -233,3 +234,32 @@ def test_training_is_deterministic() -> None:
     first, second = train(topic_examples()), train(topic_examples())
     assert np.array_equal(first["weights"], second["weights"])
     assert np.array_equal(first["weights"], load_model(MODEL_FILE)["weights"])
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "topic", "clarify"),
+    [
+        # a short question that points back asks about what was just answered, the reading's own
+        # topic offered beside it
+        ("how often should I do it?", "prevention", "prevention", ("prevention", "treatment")),
+        ("does it work?", "foam_rolling", "foam_rolling", ("foam_rolling", "treatment")),
+        # a topic of its own comes first; the one just answered is offered
+        ("how long does it take?", "exercises", "recovery_time", ("recovery_time", "exercises")),
+        # no pointing back, or a question about warning signs: read as it stands
+        ("what is sciatica?", "prevention", "what_is", None),
+        ("is that serious?", "treatment", "red_flags", None),
+    ],
+)
+def test_a_follow_up_question_is_about_the_topic_just_answered(
+    reader: QuestionReader, text: str, previous: str, topic: str, clarify: tuple[str, str] | None
+) -> None:
+    got = reader.read(text, previous_topic=previous)
+    assert (got.topic, got.clarify) == (topic, clarify)
+    assert reader.read(text).topic != previous or previous == topic  # without the context, not so
+
+
+def test_follow_up_leaves_long_messages_and_small_talk_alone() -> None:
+    long = "how often should I do it if I also run five times a week and lift twice"
+    assert follow_up(long, "load", None, "prevention") == ("load", None)
+    assert follow_up("thanks, that's it", "small_talk", None, "prevention") == ("small_talk", None)
+    assert follow_up("does it help?", "treatment", None, None) == ("treatment", None)
