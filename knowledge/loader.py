@@ -593,7 +593,9 @@ QUESTION_KEYS = (
     "not_pain_time",
     "asks_within",
     "hearsay",
+    "clarify_buttons",
 )
+MAX_BUTTON_CHARS = 32  # a Telegram button shows about this much
 
 
 def _load_questions(data_dir: Path) -> QuestionPatterns:
@@ -621,7 +623,20 @@ def _load_questions(data_dir: Path) -> QuestionPatterns:
         not_pain_time=_patterns(top, "not_pain_time", required=True),
         asks_within=_patterns(top, "asks_within", required=True),
         hearsay=_patterns(top, "hearsay", required=True),
+        clarify_buttons=frozen_mapping(_clarify_buttons(top.child("clarify_buttons"))),
     )
+
+
+def _clarify_buttons(entry: Entry) -> dict[str, str]:
+    """A short button label for every topic (offered when two readings are close)."""
+    entry.allow(*TOPIC_IDS)
+    labels = {}
+    for topic in TOPIC_IDS:
+        label = entry.text(topic)
+        if len(label) > MAX_BUTTON_CHARS:
+            Entry({}, entry.file, entry.child_path(topic)).fail(f"longer than {MAX_BUTTON_CHARS} characters")
+        labels[topic] = label
+    return labels
 
 
 def _topic_ids(entry: Entry, key: str) -> tuple[str, ...]:

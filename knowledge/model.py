@@ -328,6 +328,7 @@ class QuestionPatterns:
     not_pain_time: tuple[str, ...]  # in a message that asks: time phrases that do not date pain
     asks_within: tuple[str, ...]  # question phrases that ask wherever they stand in a clause
     hearsay: tuple[str, ...]  # "my physio said": who said something is not what is asked
+    clarify_buttons: Mapping[str, str]  # topic -> button label, for "Do you mean: A / B?"
 
 
 NEXT_STEPS: tuple[str, ...] = ("exercises", "return_to_running", "see_clinician", "resume")  # or topic:<id>

@@ -9,6 +9,11 @@ keeps its warning. A statement asks nothing: "and also when I sit for ages at wo
 trigger (a relative word with a subject, no question mark), and a statement's everyday words
 ("work", "helps", "because") give no topic — only a thing named on its own ("ice or heat?").
 
+Where the rules are unsure (a question with no topic cue, or two topics scored close) the learned
+reader (learned.py) decides the topic, and a reading may say two topics are close (`clarify`),
+so the conversation can ask which one is meant. The rules keep the final say on red flags,
+small talk and out of scope; the learned reader never changes a flag.
+
 `QuestionReader` builds its patterns once (data/topics.yaml); `read` is a pure function.
 """
 
@@ -16,11 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from knowledge.learned import NO_FLAG, TopicGuess, TopicGuesser, default_flag_reader, default_learned_reader
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
 from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
+from knowledge.reconcile import FLAG_SUSPECT, LEARNED_UNASKED, RULES_CLOSE, follow_up, settle
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 FIRST_PERSON = frozenset("i my me mine myself im ive id".split())
@@ -54,6 +61,12 @@ class MessageReading:
     topic: str | None = None  # one of the topic ids, or None when it only describes symptoms
     condition: str | None = None  # the question's condition when `topic` is set, else match's
     small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
+    # two close readings, `topic` first: the conversation may ask "Do you mean: A / B?"
+    clarify: tuple[str, str] | None = None
+    learned: TopicGuess | None = None  # the learned reader's guess, its confidence and runner-up, when asked
+    # a warning sign the learned reader suspects where the rules read none at its urgency: the
+    # conversation asks an explicit confirm question; it is never a flag by itself
+    suspected_flag: str | None = None
 
     def to_json(self) -> dict:
         """The JSON contract of `runner-bot match` (shared/eval/README.md), with `topic`."""
@@ -62,6 +75,17 @@ class MessageReading:
         data["topic"] = self.topic
         if self.small_talk:
             data["small_talk"] = self.small_talk
+        if self.clarify:
+            data["clarify"] = list(self.clarify)
+        if self.suspected_flag:
+            data["suspected_flag"] = self.suspected_flag
+        if self.learned:
+            data["learned"] = {
+                "topic": self.learned.topic,
+                "confidence": round(self.learned.confidence, 3),
+                "runner_up": self.learned.runner_up,
+                "runner_up_confidence": round(self.learned.runner_up_confidence, 3),
+            }
         return data
 
 
@@ -75,9 +99,16 @@ class _Clause:
 class QuestionReader:
     """Reads questions and small talk; build once (it builds a Matcher if not given one)."""
 
-    def __init__(self, knowledge: Knowledge, matcher: Matcher | None = None) -> None:
+    def __init__(
+        self, knowledge: Knowledge, matcher: Matcher | None = None, learned: TopicGuesser | bool | None = True
+    ) -> None:
+        """`learned`: the learned reader to consult (True: the packaged one; None or False: rules alone)."""
         self.knowledge = knowledge
         self.matcher = matcher or Matcher(knowledge)
+        self.learned: TopicGuesser | None = (
+            default_learned_reader() if learned is True else None if learned is False else learned
+        )
+        self.flag_reader: TopicGuesser | None = default_flag_reader() if learned is True else None
         q: QuestionPatterns = knowledge.questions
         self.patterns = q
         all_patterns = [
@@ -127,9 +158,37 @@ class QuestionReader:
         ) | {"hip_general", "back_general"}
 
     # ----- the reading ---------------------------------------------------------------------
-    def read(self, message: str) -> MessageReading:
-        """What a message asks (topic, condition, small talk) and what it reports (flags)."""
+    def read(self, message: str, previous_topic: str | None = None) -> MessageReading:
+        """What a message asks (topic, condition, small talk) and what it reports (flags), and
+        a warning sign the learned reader suspects that the rules did not read.
+
+        `previous_topic`: the topic the conversation just answered, if any; a short question
+        that points back to it ("how often should I do it?") is read as about it."""
         message = message if isinstance(message, str) else ""
+        reading = self._read(message)
+        suspected = self._suspected_flag(message, reading.match)
+        topic, clarify = reading.topic, reading.clarify
+        if previous_topic and not reading.match.red_flags:
+            topic, clarify = follow_up(message, topic, clarify, previous_topic, self.patterns.broad_topics)
+        if suspected or (topic, clarify) != (reading.topic, reading.clarify):
+            return replace(reading, topic=topic, clarify=clarify, suspected_flag=suspected)
+        return reading
+
+    def _suspected_flag(self, message: str, match: MatchResult) -> str | None:
+        """The flag the flag model finds likely enough (FLAG_SUSPECT, as its best or second guess:
+        doubt leans towards asking), unless the rules raised it or one as urgent: a suspicion
+        never lowers or raises the rules' flags, it only asks."""
+        if self.flag_reader is None or not message.strip():
+            return None
+        guess = self.flag_reader.guess(message)
+        flag, confidence = (
+            (guess.runner_up, guess.runner_up_confidence) if guess.label == NO_FLAG else (guess.label, guess.confidence)
+        )
+        if flag == NO_FLAG or confidence < FLAG_SUSPECT or flag in match.red_flags:
+            return None
+        return None if match.urgency >= self.knowledge.red_flags[flag].urgency else flag
+
+    def _read(self, message: str) -> MessageReading:
         clauses = self._clauses(message)
         report, changed = self._report_text(clauses)
         full = self.matcher.match(message)
@@ -145,7 +204,7 @@ class QuestionReader:
             return MessageReading(match, "small_talk", None, small_talk)
         if not anchored and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
-        topic = self._topic(clauses)
+        topic, rival = self._topic(clauses)
         describes = bool((match.reading.concepts - self._name_concepts.keys()) & self._anchors)
         if (
             not asks
@@ -158,18 +217,25 @@ class QuestionReader:
         ):
             # a description ("my hip hurts when I run") is not a question, even when it names a
             # treatment tried ("the side of my hip hurts lying on it; stretching hasn't helped")
-            topic = None
+            topic = rival = None
         if not asks and topic in self.patterns.broad_topics:
             # a statement's everyday words ("at work", "it helps", "because") ask nothing: only
             # a thing named on its own ("ice or heat", "foam roller") is asked without asking
-            topic = None
+            topic = rival = None
+        # a report the triage should take on: a warning sign, or symptoms that point to a condition
+        triage = bool(match.red_flags or (match.condition and describes))
         if (
             topic in ("what_is", "symptoms")
             and not named
             and self._diagnosis.search(text)
             and (match.reading.concepts & self._anchors)
         ):
-            topic = None  # "my hip hurts, what could it be?" asks for triage
+            topic, triage = None, True  # "my hip hurts, what could it be?" asks for triage
+        guess = self.learned.guess(message) if self.learned else None
+        # a message with no question form ("core work - which bits matter") asks only when the
+        # learned reader is sure of it (it knows statements: the `describes` examples)
+        sure = guess is not None and guess.confidence >= LEARNED_UNASKED
+        topic, clarify = settle(topic, rival, guess, may_add=(asks or sure) and not triage)
         if (
             topic is None
             and asks
@@ -182,10 +248,10 @@ class QuestionReader:
             and topic in QUESTION_WHAT_IT_IS
             and any(self.knowledge.red_flags[f].urgency in SERIOUS for f in match.red_flags)
         ):
-            topic = "red_flags"  # "... and now I have a fever. Related?"
+            topic, clarify = "red_flags", None  # "... and now I have a fever. Related?"
         if topic is None:
-            return MessageReading(match, None, match.condition)
-        return MessageReading(match, topic, self._condition(named, full))
+            return MessageReading(match, None, match.condition, learned=guess)
+        return MessageReading(match, topic, self._condition(named, full), clarify=clarify, learned=guess)
 
     # ----- clauses -------------------------------------------------------------------------
     def _clauses(self, message: str) -> list[_Clause]:
@@ -282,10 +348,11 @@ class QuestionReader:
         )
 
     # ----- topic, condition, small talk ----------------------------------------------------
-    def _topic(self, clauses: list[_Clause]) -> str | None:
+    def _topic(self, clauses: list[_Clause]) -> tuple[str | None, str | None]:
         """The topic with the most weight of cues (who said what, "my physio said", is no cue): a cue in a clause that opens a question counts
         most, then one elsewhere in a question sentence, then one in a plain statement; a broad
-        topic's cue counts less and a strong cue more; a tie goes to the topic listed first."""
+        topic's cue counts less and a strong cue more; a tie goes to the topic listed first.
+        Also the runner-up when it scores close to the best (RULES_CLOSE): the rules are unsure."""
         by_weight: dict[int, list[str]] = {}
         for clause in clauses:
             weight = (
@@ -294,17 +361,22 @@ class QuestionReader:
             words = self._removed(self._hearsay, clause.words, lambda words, start: False)
             by_weight.setdefault(weight, []).extend((*words, BREAK))
         texts = [(weight, make_tokens(words).text) for weight, words in by_weight.items()]
-        best, best_score = None, 0
-        for topic, pattern, strong, cue in self._topics:
+        scored = []
+        for order, (topic, pattern, strong, cue) in enumerate(self._topics):
             score = 0
             for weight, text in texts:
                 hits = cue * len(pattern.findall(text))
                 if strong is not None:
                     hits += STRONG * len(strong.findall(text))
                 score += weight * hits
-            if score > best_score:
-                best, best_score = topic, score
-        return best
+            if score > 0:
+                scored.append((-score, order, topic))
+        scored.sort()
+        if not scored:
+            return None, None
+        best = scored[0]
+        close = len(scored) > 1 and -scored[1][0] >= RULES_CLOSE * -best[0]
+        return best[2], scored[1][2] if close else None
 
     def _named(self, text: str, full: MatchResult) -> set[str]:
         named = {self._name_concepts[c] for c in full.reading.concepts if c in self._name_concepts}
