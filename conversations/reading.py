@@ -27,6 +27,7 @@ class MessageReading:
     topic: str | None = None  # what the message asks about (shared/eval/README.md topics)
     topic_condition: str | None = None  # the condition the question names, if any
     small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
+    clarify: tuple[str, str] | None = None  # two topics read as close: the first is `topic`
 
     @property
     def answer(self) -> Answer:
@@ -67,4 +68,5 @@ class MessageReader:
             topic=asked.topic,
             topic_condition=asked.condition if asked.topic else None,
             small_talk=asked.small_talk,
+            clarify=asked.clarify,
         )

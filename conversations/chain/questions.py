@@ -55,6 +55,8 @@ def answer(turn: Turn, message: MessageReading) -> bool:
         return out_of_scope(turn, message, certain=True)
     if frame is not None and frame.step and not asks_something(message.text):
         return False  # mid-flow, a statement ("bending forward to tie my shoes") is an answer
+    if frame is not None and frame.step and message.clarify and hasattr(turn.flow(frame), "read_first"):
+        return False  # unsure mid-way through a companion flow: the flow answers what it knows ("what should my pain be?")
     answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
     if answers_too and frame is not None:
         turn.flow(frame).on_text(turn, frame, message)
