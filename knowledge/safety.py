@@ -216,6 +216,11 @@ def default_safety() -> Safety:
 
 
 # ----- warning signs: what to say, what to hold back ---------------------------------------------
+def sign(knowledge: Knowledge, sign_id: str, safety: Safety | None = None) -> RedFlag | None:
+    """A red flag, a concern or the cancer-history sign by id (None when unknown)."""
+    return _sign(knowledge, safety or default_safety(), sign_id)
+
+
 def _sign(knowledge: Knowledge, safety: Safety, sign_id: str) -> RedFlag | None:
     if sign_id == safety.cancer_flag.id:
         return safety.cancer_flag
@@ -225,8 +230,10 @@ def _sign(knowledge: Knowledge, safety: Safety, sign_id: str) -> RedFlag | None:
 def advice_for_flags(knowledge: Knowledge, sign_ids: Iterable[str], safety: Safety | None = None) -> FlagAdvice:
     """The advice for raised flags or concerns, most urgent first, and what to hold back.
 
-    With an emergency among them, only the emergency's advice is given (nothing after it but
-    help to act on it). Unknown ids are ignored.
+    Only the most urgent signs speak: with an emergency among them, only the emergency's advice
+    (nothing after it but help to act on it); otherwise a lower sign's "keep gently active"
+    never stands beside a higher sign's "stop running". What every sign holds back is held.
+    Unknown ids are ignored.
     """
     safety = safety or default_safety()
     signs = [s for s in (_sign(knowledge, safety, i) for i in dict.fromkeys(sign_ids)) if s is not None]
@@ -234,7 +241,7 @@ def advice_for_flags(knowledge: Knowledge, sign_ids: Iterable[str], safety: Safe
         return FlagAdvice(Urgency.SELF_CARE, (), frozenset(), frozenset())
     signs.sort(key=lambda s: -s.urgency)
     top = signs[0].urgency
-    speaking = [s for s in signs if s.urgency == top] if top is Urgency.EMERGENCY else signs
+    speaking = [s for s in signs if s.urgency == top]
     lines = tuple(dict.fromkeys(s.advice or knowledge.urgency_advice[s.urgency].advice for s in speaking))
     held: set[str] = set()
     for sign in signs:

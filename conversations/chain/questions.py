@@ -68,7 +68,7 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     ):
         reply = Reply(turn.say_text("answer_after_triage"), kind="answer", topic=topic)
     else:
-        reply = turn.render.answer(topic, condition, turn.said())
+        reply = turn.render.answer(topic, condition, turn.said(), turn.flag_advice())
     question = [r for r in turn.replies if r.kind == "question"]
     turn.replies = [r for r in turn.replies if r.kind != "question"] + [reply]
     if answers_too:
@@ -139,6 +139,6 @@ def unread_question(turn: Turn, message: MessageReading) -> None:
     named = turn.engine.matcher.assess(turn.engine.matcher.read(message.text)).condition
     condition = named or turn.session.last_condition or None
     if named or (condition and subject(turn)):
-        turn.replies.append(turn.render.answer("what_is", condition, turn.said()))
+        turn.replies.append(turn.render.answer("what_is", condition, turn.said(), turn.flag_advice()))
     else:
         turn.say("question_not_known", kind="answer")

@@ -15,11 +15,17 @@ from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import Reading, Urgency
 from knowledge.intents import Answer
+from knowledge.safety import age_concerns, default_safety, sign
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.session import Frame
+    from conversations.session import Frame, Session
     from conversations.turn import Turn
+
+
+def age_band(session: Session) -> str | None:
+    """The runner's age band, when known (None when not said or skipped)."""
+    return session.age if session.age in default_safety().age_bands else None
 
 
 class Triage:
@@ -148,12 +154,14 @@ class Triage:
             return
         result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
-        concerns = list(dict.fromkeys([*session.concerns, *result.concerns]))
+        age_rules = age_concerns(age_band(session), frame.region or None, frame.concepts)
+        rule_concerns = [r.concern for r in default_safety().age_rules if r.id in age_rules]
+        concerns = list(dict.fromkeys([*session.concerns, *result.concerns, *rule_concerns]))
         said = turn.said_before  # what earlier turns said; this turn's warnings are folded into the card
+        signs = [s for s in (sign(knowledge, i) for i in (*flags, *concerns)) if s is not None]
         urgency = max(
             result.urgency,
-            *(knowledge.red_flags[f].urgency for f in flags),
-            *(knowledge.concerns[c].urgency for c in concerns),
+            *(s.urgency for s in signs),
             turn.said() or Urgency.SELF_CARE,
             self.doubt_urgency(turn),
         )
@@ -167,11 +175,9 @@ class Triage:
             if not turn.raise_flags(ids):
                 turn.emergency(ids)
             return
-        withhold = any(knowledge.concerns[c].withhold_exercises for c in concerns) or any(
-            knowledge.red_flags[f].withhold_exercises for f in flags
-        )
+        session.concerns = list(dict.fromkeys([*session.concerns, *rule_concerns]))
         context = ResultContext(
-            urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, withhold
+            urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, age_rules=age_rules
         )
         turn.replies.append(turn.render.result(result, context))
         turn.note_said(urgency)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from html import escape
 
-from conversations.events import Button
+from conversations.events import Button, Reply
 from knowledge import Exercise, Knowledge, RedFlag
+from knowledge.safety import FlagAdvice, advice_for_flags, sign
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
 CARD_BUDGET = 600  # characters of a result card before its treatment steps stop (a phone screen)
@@ -48,6 +49,22 @@ class RendererBase:
         """The short button label of a warning sign."""
         return self.knowledge.triage.screen.labels.get(flag_id) or self.knowledge.red_flags[flag_id].name
 
+    def flag_advice(self, sign_ids: Iterable[str]) -> FlagAdvice:
+        """What the raised warning signs say, and the general advice they hold back."""
+        return advice_for_flags(self.knowledge, sign_ids)
+
+    def advice_text(self, advice: FlagAdvice) -> str:
+        """The raised signs' own advice, or the general advice of their urgency."""
+        return " ".join(advice.lines) or self.knowledge.urgency_advice[advice.urgency].advice
+
+    def held_back(self, advice: FlagAdvice, topic: str, condition: str | None = None) -> Reply:
+        """In place of general advice a raised warning sign holds back: the sign's own advice."""
+        title = self.knowledge.urgency_advice[advice.urgency].title
+        # the most urgent sign's advice: the warning itself has said the rest
+        action = advice.lines[0] if advice.lines else self.advice_text(advice)
+        text = self.say("answer_held_back", title=title, advice=action)
+        return Reply(text, self.menu_button(), kind="answer", condition=condition, topic=topic)
+
     def menu_button(self) -> tuple[Button, ...]:
         """A single button that opens the main menu."""
         return (Button(self.say("button_menu"), info_data("menu")),)
@@ -70,7 +87,7 @@ class RendererBase:
 
     def by_urgency(self, flags: Iterable[str]) -> list[RedFlag]:
         """The known red flags among `flags`, most urgent first."""
-        found = [self.knowledge.red_flags[f] for f in dict.fromkeys(flags) if f in self.knowledge.red_flags]
+        found = [s for s in (sign(self.knowledge, f) for f in dict.fromkeys(flags)) if s is not None]
         return sorted(found, key=lambda f: -f.urgency)
 
 

@@ -45,14 +45,19 @@ class WarningCards(RendererBase):
         flags = self.by_urgency(flag_ids)
         top = flags[0].urgency
         names = "; ".join(f.name for f in flags)
-        if said is not None and said >= top:
+        own = self.advice_text(self.flag_advice(f.id for f in flags))  # each sign's own advice
+        if said is not None and said > top:
             advice = self.knowledge.urgency_advice[said]
             text = self.say("flag_noted_again", names=names, title=advice.title)
+            urgency = said
+        elif said is not None and said == top:
+            advice = self.knowledge.urgency_advice[said]
+            text = self.say("flag_noted_again", names=names, title=advice.title) + " " + escape_value(own)
             urgency = said
         else:
             advice = self.knowledge.urgency_advice[top]
             meaning = flags[0].meaning if len(flags) == 1 else ""  # several: the names say enough
-            text = self.say("flag_noted", names=names, title=advice.title, advice=advice.advice, meaning=meaning)
+            text = self.say("flag_noted", names=names, title=advice.title, advice=own, meaning=meaning)
             urgency = top
         return Reply(text, kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
 
@@ -80,6 +85,8 @@ class WarningCards(RendererBase):
             return Reply(self.say("verdict_clear"), self.menu_button(), topic="red_flags")
         urgency = max(flags[0].urgency, said or Urgency.SELF_CARE)
         advice = self.knowledge.urgency_advice[urgency]
+        own = self.flag_advice(f.id for f in flags)
+        action = self.advice_text(own) if own.urgency == urgency else advice.advice
         signs = bullets(escape_value(f.name) for f in flags)
-        text = self.say("verdict_flags", title=advice.title, advice=advice.advice, signs=Raw(signs))
+        text = self.say("verdict_flags", title=advice.title, advice=action, signs=Raw(signs))
         return Reply(text, self.menu_button(), kind="warning", urgency=urgency.key, flags=tuple(f.id for f in flags))
