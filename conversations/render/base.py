@@ -4,6 +4,7 @@ the constants of cards and buttons, and small HTML helpers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from html import escape
 
@@ -13,6 +14,7 @@ from knowledge.safety import FlagAdvice, advice_for_flags, sign
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
 CARD_BUDGET = 600  # characters of a result card before its treatment steps stop (a phone screen)
+ADVICE_BUDGET = 300  # characters of warning-sign advice on one card (the first sign's always)
 INFO = "x"  # button data prefix of buttons that never expire: sections, topics, the menu
 
 SECTIONS = ("exercises", "helps", "running", "seek", "more")
@@ -54,8 +56,18 @@ class RendererBase:
         return advice_for_flags(self.knowledge, sign_ids)
 
     def advice_text(self, advice: FlagAdvice) -> str:
-        """The raised signs' own advice, or the general advice of their urgency."""
-        return " ".join(advice.lines) or self.knowledge.urgency_advice[advice.urgency].advice
+        """The raised signs' own advice (most urgent first, as many as fit a phone screen beside
+        the rest of a card), or the general advice of their urgency."""
+        if not advice.lines:
+            return self.knowledge.urgency_advice[advice.urgency].advice
+        shown = [advice.lines[0]]
+        for line in advice.lines[1:]:
+            # a sentence another sign has just said ("See a GP within a few days.") is said once
+            new = " ".join(s for s in re.split(r"(?<=[.!?])\s+", line) if s not in " ".join(shown))
+            if not new or sum(len(s) for s in shown) + len(new) > ADVICE_BUDGET:
+                continue
+            shown.append(new)
+        return " ".join(shown)
 
     def held_back(self, advice: FlagAdvice, topic: str, condition: str | None = None) -> Reply:
         """In place of general advice a raised warning sign holds back: the sign's own advice."""

@@ -59,7 +59,7 @@ class ResultCards(RendererBase):
         if condition is not None and not (headline and withhold):
             parts.append(self.say("result_likely", name=condition.name, area=condition.area))
             reasons = [self.knowledge.concepts[c].label for c in result.evidence]
-            if reasons:
+            if reasons and not withhold:  # held back, the card is about getting it checked
                 parts.append(self.say("result_why", reasons="; ".join(reasons)))
         parts.append(self.urgency_text(context, result.condition))
         if condition is not None:
