@@ -127,7 +127,8 @@ class ResultCards(RendererBase):
         if any(s.urgency == urgency for s in signs):
             action = self.advice_text(context.advice(self))
         elif context.floor_reason and condition_id and (floor := floor_wording(condition_id)) is not None:
-            title, action = floor[0], floor[1].text
+            # the floor's own words (a prompt assessment, not "today"): not "more urgent than before"
+            return self.say("result_urgency", title=floor[0], advice=floor[1].text, because=because)
         if context.said is not None and context.said >= urgency:
             return self.say("result_urgency_as_said", title=title, advice=action)
         key = "result_urgency_raised" if context.said is not None else "result_urgency"
