@@ -11,11 +11,15 @@ from conversations import clues
 from conversations.events import Reply
 from conversations.machine import SAFETY_STEPS
 from conversations.render import CONDITION_TOPICS
+from knowledge.safety import situation
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
     from conversations.turn import Turn
 
+# situations after which hip or back pain described in the same message is triaged as usual
+# (pelvic girdle pain in pregnancy is for the midwife and a pelvic-health physiotherapist)
+TRIAGED_SITUATIONS = frozenset({"hip_replacement_other_side", "fever_run_it_off"})
 QUESTION_OPENERS = frozenset(
     "what whats how why can could should would will is isnt are do does did when which who where any".split()
 )
@@ -35,6 +39,8 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     """
     topic = message.topic
     frame = turn.session.top
+    if special_situation(turn, message):
+        return True
     if message.intent.pause and not describes_pain(turn, message) and message.answer.value == "none":
         small_talk(turn, "pause")
         return True
@@ -77,6 +83,20 @@ def answer(turn: Turn, message: MessageReading) -> bool:
         turn.ask(reminder=True)
     elif message.concepts & turn.engine.in_scope_concepts:
         clues.start_triage(turn, message=message)  # a question that also describes pain
+    return True
+
+
+def special_situation(turn: Turn, message: MessageReading) -> bool:
+    """Pregnancy with pelvic pain, a hip replacement, a fever to "run off": answered in their own
+    words (safety.yaml situations) rather than as "I don't cover that". True when handled."""
+    key = situation(message.text)
+    if key is None or turn.in_aftermath():
+        return False
+    turn.replies.append(turn.render.situation(key))
+    if turn.session.top is not None:
+        turn.ask(reminder=True)
+    elif key in TRIAGED_SITUATIONS and describes_pain(turn, message):
+        clues.start_triage(turn, message=message)  # the other hip, the back with a fever: as usual
     return True
 
 

@@ -20,7 +20,7 @@ from conversations.render.base import (
 )
 from knowledge import Condition, Urgency
 from knowledge.model import Answer
-from knowledge.safety import FlagAdvice, answer_held_back, shown_facts
+from knowledge.safety import FlagAdvice, answer_held_back, shown_facts, situation_facts
 
 if TYPE_CHECKING:
     pass
@@ -109,6 +109,12 @@ class AnswerCards(RendererBase):
                 label = self.knowledge.message(f"topic_{step[6:]}") if f"topic_{step[6:]}" in self.knowledge.messages else step[6:]
                 buttons.append(Button(label, info_data("topic", step[6:], condition)))
         return (*buttons, *self.menu_button())
+
+    def situation(self, key: str) -> Reply:
+        """A special situation (pregnancy pelvic pain, a hip replacement, a fever to "run off")."""
+        facts = situation_facts(key)
+        text = "\n\n".join([*(escape_value(f.text) for f in facts), self.say("disclaimer_short")])
+        return Reply(text, self.menu_button(), kind="answer", topic="see_clinician")
 
     def _no_answer(self, topic: str) -> Reply:
         """A topic with no answer written (yet): say so honestly, and what the bot can do."""
