@@ -362,6 +362,27 @@ def cancer_history_flag(safety: Safety | None = None) -> RedFlag:
     return (safety or default_safety()).cancer_flag
 
 
+CANCER_CONCEPT = "cancer_history"  # lexicon.yaml: "had breast cancer", "chemo last year"
+
+
+def cancer_concern(
+    concepts: Iterable[str], region: str | None, flags: Iterable[str], safety: Safety | None = None
+) -> Urgency | None:
+    """Cancer history with new back or night pain: URGENT (same day); EMERGENCY with leg or
+    bladder signs (`Safety.cancer_escalates_with`); None without a cancer history or without
+    back or night pain. `concepts`: what the runner said; `region`: the triage's, if known."""
+    safety = safety or default_safety()
+    present, raised = set(concepts), set(flags)
+    if CANCER_CONCEPT not in present:
+        return None
+    night = "night_sign" in present or "night_pain" in raised
+    if region != "lower_back" and not present & {"back_general", "low_back", "back_centre", "one_side_back"} and not night:
+        return None
+    if raised & set(safety.cancer_escalates_with):
+        return Urgency.EMERGENCY
+    return safety.cancer_flag.urgency
+
+
 def situation(text: str, safety: Safety | None = None) -> str | None:
     """The special situation a message describes (pregnancy pelvic pain, ...), or None."""
     safety = safety or default_safety()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from conversations.machine import CONFIRM_STEP
 from knowledge import Urgency
+from knowledge.safety import cancer_concern, cancer_history_flag, default_safety, sign
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -31,7 +32,32 @@ def warn_first(turn: Turn, message: MessageReading) -> bool:
     new = [f for f in message.flags if f not in turn.session.flags]
     if new and turn.raise_flags(new):
         return True
+    frame = turn.session.top
+    told = set(message.concepts) | set(frame.concepts if frame is not None else ())
+    if cancer_history(turn, told, frame.region if frame is not None else None):
+        return True
     raise_concerns(turn, list(message.concerns))
+    return False
+
+
+def cancer_history(turn: Turn, concepts: set[str], region: str | None) -> bool:
+    """Cancer history with new back or night pain: a same-day warning, said once; with leg or
+    bladder signs, the emergency advice. True when that ended the turn (an emergency)."""
+    cancer = cancer_history_flag()
+    if turn.in_aftermath():
+        return False
+    said = cancer.id in turn.session.concerns
+    urgency = cancer_concern(concepts | ({"cancer_history"} if said else set()), region, turn.session.flags)
+    if urgency is Urgency.EMERGENCY:
+        escalating = [f for f in turn.session.flags if f in default_safety().cancer_escalates_with]
+        turn.session.concerns = list(dict.fromkeys([*turn.session.concerns, cancer.id]))
+        turn.emergency([*escalating, cancer.id])
+        return True
+    if urgency is not None and not said:
+        # this turn's lower warnings (night pain: "within a few days") would read as a second,
+        # softer instruction: the same-day advice replaces them (the result card lists them all)
+        turn.replies = [r for r in turn.replies if not (r.kind == "warning" and r.urgency != "urgent")]
+        raise_concerns(turn, [cancer.id])
     return False
 
 
@@ -40,7 +66,7 @@ def raise_concerns(turn: Turn, concern_ids: list[str]) -> None:
     new = [
         c
         for c in dict.fromkeys(concern_ids)
-        if c in turn.knowledge.concerns and c not in turn.session.concerns
+        if sign(turn.knowledge, c) is not None and c not in turn.session.concerns
     ]
     if not new:
         return

@@ -15,7 +15,7 @@ from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import Reading, Urgency
 from knowledge.intents import Answer
-from knowledge.safety import age_concerns, default_safety, sign
+from knowledge.safety import age_concerns, cancer_concern, cancer_history_flag, default_safety, sign
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -156,6 +156,9 @@ class Triage:
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
         age_rules = age_concerns(age_band(session), frame.region or None, frame.concepts)
         rule_concerns = [r.concern for r in default_safety().age_rules if r.id in age_rules]
+        cancer = cancer_concern(frame.concepts, frame.region or None, flags)
+        if cancer is not None:  # cancer history said before the region was known
+            rule_concerns.append(cancer_history_flag().id)
         concerns = list(dict.fromkeys([*session.concerns, *result.concerns, *rule_concerns]))
         said = turn.said_before  # what earlier turns said; this turn's warnings are folded into the card
         signs = [s for s in (sign(knowledge, i) for i in (*flags, *concerns)) if s is not None]
@@ -170,8 +173,13 @@ class Triage:
             floor_reason = knowledge.conditions[result.condition].name
         # the result restates every warning, so this turn's separate warnings are not repeated
         turn.replies = [r for r in turn.replies if r.kind != "warning"]
+        if cancer is Urgency.EMERGENCY:
+            urgency = Urgency.EMERGENCY
         if urgency is Urgency.EMERGENCY:  # never a self-care card under an emergency
             ids = [f for f in flags if knowledge.red_flags[f].urgency is Urgency.EMERGENCY]
+            if cancer is Urgency.EMERGENCY and not ids:
+                turn.emergency([*flags, cancer_history_flag().id])
+                return
             if not turn.raise_flags(ids):
                 turn.emergency(ids)
             return

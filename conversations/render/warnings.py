@@ -17,6 +17,7 @@ from conversations.render.base import (
     info_data,
 )
 from knowledge import Urgency
+from knowledge.safety import sign
 
 if TYPE_CHECKING:
     pass
@@ -32,13 +33,17 @@ class WarningCards(RendererBase):
         flags = self.by_urgency(flag_ids)
         advice = self.knowledge.urgency_advice[Urgency.EMERGENCY]
         meaning = " ".join(dict.fromkeys(f.meaning for f in flags))
-        action = " ".join(dict.fromkeys(f.advice or advice.advice for f in flags)) or advice.advice
+        # the emergency signs' own advice; signs that are an emergency only together (cancer
+        # history with weak legs) get the general emergency advice
+        emergencies = [f for f in flags if f.urgency is Urgency.EMERGENCY]
+        action = " ".join(dict.fromkeys(f.advice or advice.advice for f in emergencies)) or advice.advice
         text = self.say("emergency", title=advice.title, meaning=meaning, advice=action)
         buttons = (
             Button(self.say("button_emergency_help"), info_data("emergency_help")),
             Button(self.say("button_start_over"), info_data("cmd", "restart")),
         )
-        return Reply(text, buttons, kind="emergency", urgency="emergency", flags=tuple(f.id for f in flags))
+        ids = tuple(f.id for f in flags if f.id in self.knowledge.red_flags)  # red flags only, not concerns
+        return Reply(text, buttons, kind="emergency", urgency="emergency", flags=ids)
 
     def warning(self, flag_ids: Sequence[str], said: Urgency | None) -> Reply:
         """A warning for signs just mentioned: what to do, unless it was already said."""
@@ -63,7 +68,7 @@ class WarningCards(RendererBase):
 
     def concern_warning(self, concern_ids: Sequence[str], said: Urgency | None) -> Reply:
         """A picture that needs a clinician's eye (not a red flag): what it may be and what to do."""
-        concerns = [self.knowledge.concerns[c] for c in concern_ids]
+        concerns = [c for c in (sign(self.knowledge, i) for i in concern_ids) if c is not None]
         top = max(c.urgency for c in concerns)
         urgency = max(top, said) if said is not None else top
         title = self.knowledge.urgency_advice[top].title
