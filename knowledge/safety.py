@@ -356,6 +356,38 @@ def age_concerns(band: str | None, region: str | None, concepts: Iterable[str], 
     return tuple(fired)
 
 
+_NOT_AN_AGE = r"(?!\s*(?:k\b|km|kilomet|mi\b|miles?|mins?|minutes?|hours?|days?|weeks?|months?|%|/|out of|of 10|times|x\b))"
+_AGE_PATTERNS = (
+    re.compile(
+        r"\b(?:i'?m|i am|aged?|(?:he|she)'?s|(?:he|she) is|(?:son|daughter|kid|child|boy|girl|teen|teenager)(?:'s| is))"
+        r"\s+(?:just |only |nearly |almost |about |now )?(\d{1,2})\b" + _NOT_AN_AGE
+    ),
+    re.compile(r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\b"),
+    re.compile(r"\b(\d{1,2})\s*(?:yo|y/o|y\.o\.)(?!\w)"),
+)
+# what the lexicon reads when no number is given ("in my fifties", "a teenager")
+_AGE_CONCEPT_BANDS = {"age_over_50": "50_plus", "age_under_20": "16_19"}
+
+
+def band_of(years: int) -> str:
+    """The age band (safety.yaml age.bands) of an age in years."""
+    return "under_16" if years < 16 else "16_19" if years < 20 else "20_49" if years < 50 else "50_plus"
+
+
+def age_band_in(text: str, concepts: Iterable[str] = (), bare: bool = False) -> str | None:
+    """The age band a message gives ("I'm 52", "my son is 15", "a 9-year-old"), or None.
+
+    `bare`: the message answers "how old are you?", so a number on its own ("52") is an age.
+    """
+    lowered = text.lower().replace("’", "'")
+    for pattern in _AGE_PATTERNS:
+        if (match := pattern.search(lowered)) is not None:
+            return band_of(int(match.group(1)))
+    if bare and (match := re.fullmatch(r"\s*(?:about |around )?(\d{1,2})\s*[.!]?\s*", lowered)):
+        return band_of(int(match.group(1)))
+    return next((band for concept, band in _AGE_CONCEPT_BANDS.items() if concept in set(concepts)), None)
+
+
 def cancer_history_flag(safety: Safety | None = None) -> RedFlag:
     """The /redflags item: cancer history with new back or night pain (same day; emergency with
     leg or bladder signs, see `Safety.cancer_escalates_with`)."""

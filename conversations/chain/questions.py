@@ -123,7 +123,9 @@ def out_of_scope(turn: Turn, message: MessageReading, certain: bool = False) -> 
         "out_of_scope_body" in message.concepts and not message.concepts & turn.engine.in_scope_concepts
     ):
         return False
-    if turn.session.top is None:
+    if turn.session.top is None and any(r.kind == "warning" for r in turn.replies):
+        pass  # a warning about it has just said what to do (a child's limp with knee pain)
+    elif turn.session.top is None:
         turn.say("out_of_scope", kind="out_of_scope")
     else:
         turn.say("out_of_scope_mid_flow", kind="out_of_scope")

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from conversations.machine import CONFIRM_STEP
 from knowledge import Urgency
-from knowledge.safety import cancer_concern, cancer_history_flag, default_safety, sign
+from knowledge.safety import (
+    age_band_in,
+    age_concerns,
+    cancer_concern,
+    cancer_history_flag,
+    default_safety,
+    sign,
+)
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -34,10 +41,30 @@ def warn_first(turn: Turn, message: MessageReading) -> bool:
         return True
     frame = turn.session.top
     told = set(message.concepts) | set(frame.concepts if frame is not None else ())
-    if cancer_history(turn, told, frame.region if frame is not None else None):
+    region = frame.region if frame is not None and frame.region else region_of(turn, told)
+    if cancer_history(turn, told, region):
         return True
-    raise_concerns(turn, list(message.concerns))
+    raise_concerns(turn, [*message.concerns, *age_warnings(turn, message, told, region)])
     return False
+
+
+def region_of(turn: Turn, concepts: set[str]) -> str | None:
+    """The one region a message's words point to, if they point to one."""
+    regions = [r for r, anchors in turn.engine.region_concepts.items() if concepts & anchors]
+    return regions[0] if len(regions) == 1 else None
+
+
+def age_warnings(turn: Turn, message: MessageReading, told: set[str], region: str | None) -> list[str]:
+    """Note an age the message gives ("I'm 52", "my son is 9"), and the concerns the known age
+    raises with what has been said (a child's limp, even with knee pain only: today)."""
+    bands = default_safety().age_bands
+    band = age_band_in(message.text, message.concepts)
+    if band is not None:
+        turn.session.age = band
+    if turn.session.age not in bands:
+        return []
+    rules = age_concerns(turn.session.age, region, told)
+    return [r.concern for r in default_safety().age_rules if r.id in rules]
 
 
 def cancer_history(turn: Turn, concepts: set[str], region: str | None) -> bool:
@@ -54,9 +81,6 @@ def cancer_history(turn: Turn, concepts: set[str], region: str | None) -> bool:
         turn.emergency([*escalating, cancer.id])
         return True
     if urgency is not None and not said:
-        # this turn's lower warnings (night pain: "within a few days") would read as a second,
-        # softer instruction: the same-day advice replaces them (the result card lists them all)
-        turn.replies = [r for r in turn.replies if not (r.kind == "warning" and r.urgency != "urgent")]
         raise_concerns(turn, [cancer.id])
     return False
 
@@ -72,6 +96,10 @@ def raise_concerns(turn: Turn, concern_ids: list[str]) -> None:
         return
     turn.session.concerns.extend(new)
     reply = turn.render.concern_warning(new, turn.said())
+    # this turn's softer warnings (a limp: "within a few days") would read as a second, weaker
+    # instruction beside a same-day concern: it replaces them (the result card lists every sign)
+    top = Urgency.from_key(reply.urgency)
+    turn.replies = [r for r in turn.replies if not (r.kind == "warning" and Urgency.from_key(r.urgency) < top)]
     turn.replies.append(reply)
     turn.note_said(Urgency.from_key(reply.urgency))
 

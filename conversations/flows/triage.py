@@ -11,11 +11,19 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.flows import screen
+from conversations.machine import AGE_STEP, DURATION_STEP
 from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import Reading, Urgency
 from knowledge.intents import Answer
-from knowledge.safety import age_concerns, cancer_concern, cancer_history_flag, default_safety, sign
+from knowledge.safety import (
+    age_band_in,
+    age_concerns,
+    cancer_concern,
+    cancer_history_flag,
+    default_safety,
+    sign,
+)
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -28,6 +36,9 @@ def age_band(session: Session) -> str | None:
     return session.age if session.age in default_safety().age_bands else None
 
 
+SKIP_WORDS = frozenset({"skip", "pass", "rather not", "i'd rather not", "prefer not to say", "no thanks"})
+
+
 class Triage:
     """The triage flow."""
 
@@ -37,6 +48,8 @@ class Triage:
             return
         if frame.step in ("location", "trigger"):
             self.option_answer(turn, frame, message)
+        elif frame.step == AGE_STEP:
+            self.age_answer(turn, frame, message)
         elif not screen.on_text(turn, frame, message):
             clues.merge(turn, frame, message.reading)
             turn.advance()
@@ -51,6 +64,9 @@ class Triage:
                 clues.merge(turn, frame, Reading(frozenset(option.concepts)))
                 if not frame.region and value != "down_the_leg":
                     frame.region = next((r.id for r in triage.regions.values() if value in r.locations), "")
+            turn.advance()
+        elif frame.step == AGE_STEP:
+            turn.session.age = value if value in default_safety().age_bands else "skipped"
             turn.advance()
         elif frame.step == "trigger":
             option = triage.triggers.get(value)
@@ -94,6 +110,25 @@ class Triage:
         else:
             turn.say("unclear_answer", kind="not_understood")
             turn.ask()
+
+    def age_answer(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        """A typed answer to "how old are you?". Anything that is not an age skips the question
+        and is read as an answer to the next one ("3 days" is the duration): the age question
+        never swallows an answer."""
+        session = turn.session
+        band = age_band_in(message.text, message.concepts, bare=True)
+        if band is not None or session.age in default_safety().age_bands:
+            session.age = band or session.age  # the safety stage may have read it already
+            turn.advance()
+            return
+        session.age = "skipped"
+        turn.advance()
+        if turn.session.top is not frame or frame.step == AGE_STEP or message.text.strip().lower() in SKIP_WORDS:
+            return
+        turn.replies = [r for r in turn.replies if r.kind != "question"]  # answered right here
+        if frame.step == DURATION_STEP:  # read again as an answer to "how long?"
+            message = turn.engine.reader.read(message.text, turn.today(), asked_how_long=True)
+        self.on_text(turn, frame, message)
 
     def choose_several(self, turn: Turn, frame: Frame, options: list[str]) -> None:
         """More than one option in one answer: keep the clues of each, then move on."""
