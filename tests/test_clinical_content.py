@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from knowledge import Knowledge, KnowledgeError, Matcher, load_knowledge
-from knowledge.companion import default_companion
 from knowledge.loader import DATA_DIR
 from knowledge.model import Answer, Fact, Urgency
 from knowledge.plans import default_plans, load_plans, mileage_target, next_stage
+from knowledge.recovery_data import default_companion
 from knowledge.safety import (
     advice_for_flags,
     age_concerns,

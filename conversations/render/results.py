@@ -87,9 +87,13 @@ class ResultCards(RendererBase):
         )
 
     def _age_headline(self, context: ResultContext) -> str:
-        """An age warning leads the card (a child's limp), before any "most likely"."""
-        headlines = default_safety().age_headlines
-        return "\n".join(f"⚠️ <b>{escape_value(headlines[a].text)}</b>" for a in context.age_rules if a in headlines)
+        """An age warning (a child's limp) or a cancer history leads the card: with exercises held
+        back, in place of "most likely"."""
+        safety = default_safety()
+        lines = [safety.age_headlines[a].text for a in context.age_rules if a in safety.age_headlines]
+        if safety.cancer_flag.id in context.concerns:  # cancer history with new back or night pain
+            lines.append(f"{safety.cancer_flag.meaning}")
+        return "\n".join(f"⚠️ <b>{escape_value(line)}</b>" for line in lines)
 
     def _result_buttons(self, result: MatchResult, advice: FlagAdvice, withhold: bool) -> tuple[Button, ...]:
         if not result.condition:
