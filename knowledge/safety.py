@@ -365,6 +365,7 @@ _AGE_PATTERNS = (
     re.compile(r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\b"),
     re.compile(r"\b(\d{1,2})\s*(?:yo|y/o|y\.o\.)(?!\w)"),
 )
+_BARE_AGE = re.compile(r"\s*(under |over |about |around )?(\d{1,2})\s*(?:[-–]\s*\d{1,2}|\+)?\s*[.!]?\s*")
 # what the lexicon reads when no number is given ("in my fifties", "a teenager")
 _AGE_CONCEPT_BANDS = {"age_over_50": "50_plus", "age_under_20": "16_19"}
 
@@ -383,8 +384,9 @@ def age_band_in(text: str, concepts: Iterable[str] = (), bare: bool = False) -> 
     for pattern in _AGE_PATTERNS:
         if (match := pattern.search(lowered)) is not None:
             return band_of(int(match.group(1)))
-    if bare and (match := re.fullmatch(r"\s*(?:about |around )?(\d{1,2})\s*[.!]?\s*", lowered)):
-        return band_of(int(match.group(1)))
+    if bare and (match := _BARE_AGE.fullmatch(lowered)):  # "52", "20-49", "50+", "under 16"
+        years = int(match.group(2))
+        return band_of(years - 1 if (match.group(1) or "").strip() == "under" else years)
     return next((band for concept, band in _AGE_CONCEPT_BANDS.items() if concept in set(concepts)), None)
 
 

@@ -189,7 +189,8 @@ class Triage:
             return
         result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
-        age_rules = age_concerns(age_band(session), frame.region or None, frame.concepts)
+        told = {*frame.concepts, *(c for f in flags for c in knowledge.red_flags[f].detect)}  # a ticked limp too
+        age_rules = age_concerns(age_band(session), frame.region or None, told)
         rule_concerns = [r.concern for r in default_safety().age_rules if r.id in age_rules]
         cancer = cancer_concern(frame.concepts, frame.region or None, flags)
         if cancer is not None:  # cancer history said before the region was known

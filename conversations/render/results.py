@@ -62,8 +62,9 @@ class ResultCards(RendererBase):
             if reasons and not withhold:  # held back, the card is about getting it checked
                 parts.append(self.say("result_why", reasons="; ".join(reasons)))
         parts.append(self.urgency_text(context, result.condition))
-        if condition is not None:
-            parts.append(self.say("result_safety_net", text=safety_net(self.knowledge, condition.region).text))
+        region = condition.region if condition else self._candidates_region(result)
+        if region:  # the region's safety net, on every card that names a problem
+            parts.append(self.say("result_safety_net", text=safety_net(self.knowledge, region).text))
         if condition is not None and withhold:
             parts.append(self.say("result_withhold"))
         elif condition is not None:
@@ -74,6 +75,8 @@ class ResultCards(RendererBase):
             parts.append(self._runner_up(result))
         else:
             parts.append(self._unclear_text(result, advice))
+            if withhold:
+                parts.append(self.say("result_withhold"))
         if context.duration_unknown:
             parts.append(self.say("result_duration_unknown"))
         parts.append(self.say("disclaimer_short"))
@@ -85,6 +88,11 @@ class ResultCards(RendererBase):
             flags=tuple(context.flags),
             condition=result.condition,
         )
+
+    def _candidates_region(self, result: MatchResult) -> str:
+        """The region of a "can't tell" card's candidates, when they share one."""
+        regions = {self.knowledge.conditions[c.id].region for c in result.candidates[:2]}
+        return regions.pop() if len(regions) == 1 else ""
 
     def _age_headline(self, context: ResultContext) -> str:
         """An age warning (a child's limp) or a cancer history leads the card: with exercises held
