@@ -39,7 +39,7 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     kind, args = (parts[0] if parts else ""), parts[1:]
     if turn.in_aftermath() and kind not in ("emergency_help", "cmd"):
         turn.aftermath_reminder()  # after an emergency, only help to act on it
-    elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1], turn.flag_advice())):
+    elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1], turn.flag_advice(), turn.said())):
         turn.replies.append(reply)
     elif kind == "prevent" and args:
         turn.replies.append(turn.render.prevention(args[0]))

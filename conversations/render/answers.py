@@ -51,10 +51,11 @@ class AnswerCards(RendererBase):
         advice = advice or NO_ADVICE
         known = self.knowledge.conditions.get(condition or "")
         if topic in advice.held_topics:
-            return self.held_back(advice, topic, known.id if known else None)
+            return self.held_back(advice, topic, known.id if known else None, said)
         parts = []
         if said is not None and said >= Urgency.SOON and topic in ACTIVITY_TOPICS:
-            parts.append(self.say("answer_warning_first", title=self.knowledge.urgency_advice[said].title))
+            title = self.said_words(said, advice, known.id if known else None)[0]
+            parts.append(self.say("answer_warning_first", title=title))
         if known is not None and topic in CONDITION_TOPICS:
             parts.append(self._condition_answer(topic, known, advice))
             steps = allowed_steps(("exercises", "return_to_running", "see_clinician"), advice)
@@ -65,7 +66,7 @@ class AnswerCards(RendererBase):
         if answer is None:
             return self._no_answer(topic)
         if advice.held and answer_held_back(answer, advice):
-            return self.held_back(advice, topic, known.id if known else answer.condition)
+            return self.held_back(advice, topic, known.id if known else answer.condition, said)
         about = known.id if known else answer.condition
         if known is not None and answer.condition is None and topic not in GENERAL_TOPICS:
             parts.append(self.say("answer_general_for", name=known.name))

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from conversations.events import Button, Reply
-from knowledge import Exercise, Knowledge, RedFlag
-from knowledge.safety import FlagAdvice, advice_for_flags, sign
+from knowledge import Exercise, Knowledge, RedFlag, Urgency
+from knowledge.safety import FlagAdvice, advice_for_flags, floor_wording, sign
 
 RUNNER_UP_SHARE = 0.6  # mention the second condition when it scores at least this share of the first
 CARD_BUDGET = 600  # characters of a result card before its treatment steps stop (a phone screen)
@@ -69,11 +69,26 @@ class RendererBase:
             shown.append(new)
         return " ".join(shown)
 
-    def held_back(self, advice: FlagAdvice, topic: str, condition: str | None = None) -> Reply:
+    def said_words(self, said: Urgency | None, advice: FlagAdvice, condition: str | None) -> tuple[str, str]:
+        """The title and action to repeat for what has been said: the raised signs' own, or a
+        condition's floor in its own words (the disc's prompt assessment), or the urgency's."""
+        if said is None or advice.urgency >= said:
+            return self.knowledge.urgency_advice[advice.urgency].title, self.advice_text(advice)
+        known = self.knowledge.conditions.get(condition or "")
+        if known is not None and known.urgency_floor == said and (floor := floor_wording(known.id)) is not None:
+            # away from the card ("the signs below"), the condition's own see-someone rule
+            own = known.see_a_clinician
+            return floor[0], own.text if own is not None else floor[1].text
+        general = self.knowledge.urgency_advice[said]
+        return general.title, general.advice
+
+    def held_back(
+        self, advice: FlagAdvice, topic: str, condition: str | None = None, said: Urgency | None = None
+    ) -> Reply:
         """In place of general advice a raised warning sign holds back: the sign's own advice."""
-        title = self.knowledge.urgency_advice[advice.urgency].title
-        # the most urgent sign's advice: the warning itself has said the rest
-        action = advice.lines[0] if advice.lines else self.advice_text(advice)
+        title, action = self.said_words(said, advice, condition)
+        if advice.lines and action == self.advice_text(advice):
+            action = advice.lines[0]  # the most urgent sign's: the warning itself has said the rest
         text = self.say("answer_held_back", title=title, advice=action)
         return Reply(text, self.menu_button(), kind="answer", condition=condition, topic=topic)
 

@@ -164,7 +164,9 @@ class ResultCards(RendererBase):
             *self.menu_button(),
         )
 
-    def section(self, section: str, condition_id: str, advice: FlagAdvice | None = None) -> Reply | None:
+    def section(
+        self, section: str, condition_id: str, advice: FlagAdvice | None = None, said: Urgency | None = None
+    ) -> Reply | None:
         """One section of a result, as a message of its own (None for an unknown one).
 
         A section the raised warning signs hold back (exercises, getting back to running) gives
@@ -176,7 +178,7 @@ class ResultCards(RendererBase):
         advice = advice or self.flag_advice(())
         topic = SECTION_TOPICS.get(section, "")
         if topic in advice.held_topics:
-            return self.held_back(advice, topic, condition_id)
+            return self.held_back(advice, topic, condition_id, said)
         extra: tuple[Button, ...] = ()
         if section == "exercises":
             text = self.say("section_exercises", name=condition.name) + "\n" + self.exercise_list(condition.exercises)
