@@ -117,18 +117,22 @@ class Triage:
         never swallows an answer."""
         session = turn.session
         band = age_band_in(message.text, message.concepts, bare=True)
-        if band is not None or session.age in default_safety().age_bands:
+        safety = default_safety()
+        if band is not None or session.age in safety.age_bands:
             session.age = band or session.age  # the safety stage may have read it already
+            turn.typed_label = safety.age_bands[session.age]
             turn.advance()
             return
         session.age = "skipped"
         turn.advance()
+        turn.typed_label = safety.age_skip  # the age keyboard closes as skipped, whatever comes next
         if turn.session.top is not frame or frame.step == AGE_STEP or message.text.strip().lower() in SKIP_WORDS:
             return
         turn.replies = [r for r in turn.replies if r.kind != "question"]  # answered right here
         if frame.step == DURATION_STEP:  # read again as an answer to "how long?"
             message = turn.engine.reader.read(message.text, turn.today(), asked_how_long=True)
         self.on_text(turn, frame, message)
+        turn.typed_label = safety.age_skip
 
     def choose_several(self, turn: Turn, frame: Frame, options: list[str]) -> None:
         """More than one option in one answer: keep the clues of each, then move on."""
