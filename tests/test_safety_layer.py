@@ -195,20 +195,18 @@ def test_safety_layer(engine: Engine, steps: list[str], must: list[str], must_no
         assert phrase not in said, f"{phrase!r} in:\n{said}"
 
 
+TEEN_BACK = ["I'm 16 and my lower back hurts when I arch backwards", "no", "none of these", "under a week"]
+
+
 def test_held_exercises_hide_their_buttons_and_say_why(engine: Engine) -> None:
-    chat = Chat(engine).play("I'm 16 and my lower back hurts when I arch backwards", "no", "none of these")
-    chat.play("tap:Under a week") if "Under a week" in labels(chat.last) else None
-    result = next(r for turn in chat.turns for r in turn if r.kind == "result")
+    chat = Chat(engine).play(*TEEN_BACK)
+    result = next(r for r in chat.last if r.kind == "result")
     shown = [b.label for b in result.buttons]
     assert not any("xercise" in b or "plan" in b.lower() or "running" in b.lower() for b in shown), shown
     assert "No exercise plan for now" in result.plain and "🛟" in result.plain
-    exercises = Chat(engine).play(*chat_steps(chat))
-    exercises.send("data:" + info_data("section", "exercises", result.condition or "lumbar_strain"))
-    assert "I'll hold back general advice" in text(exercises.last)
-
-
-def chat_steps(chat: Chat) -> list[str]:
-    return ["I'm 16 and my lower back hurts when I arch backwards", "no", "none of these", "under a week"]
+    # an old Exercises button (they never expire) gives the warning's advice instead
+    chat.send("data:" + info_data("section", "exercises", result.condition or "lumbar_strain"))
+    assert "I'll hold back general advice" in text(chat.last)
 
 
 def test_the_age_question_is_asked_once(engine: Engine) -> None:
@@ -269,5 +267,5 @@ def test_no_reply_says_stop_and_keep_running_or_lowers_the_urgency(engine: Engin
             worded = urgency_worded(reply.plain)
             if said is Urgency.EMERGENCY:
                 assert reply.kind in ("info", "answer", "emergency") and "emergency" in reply.plain.lower(), reply.plain
-            elif worded is not None and reply.topic in ("keep_running", "return_to_running", "load"):
+            elif worded is not None:
                 assert worded >= said, (reply.topic, reply.plain)
