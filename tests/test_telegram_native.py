@@ -184,7 +184,7 @@ def test_deep_links_privacy_and_captions(run: dict[str, Chat]) -> None:
     privacy = sent(turns_[2][1])[-1]["html"]
     assert "/forget" in privacy and "Telegram" in privacy
     assert "Glute bridge" in sent(turns_[3][1])[-1]["html"]
-    assert "Most likely: Gluteal tendinopathy" in sent(run["triage_buttons"].turns[6][1])[-1]["html"]
+    assert "Most likely: Gluteal tendinopathy" in sent(run["triage_buttons"].turns[7][1])[-1]["html"]
     redflags = run["redflags"].turns[0][1]
     assert "Safety first." in sent(redflags)[-1]["html"]
 
