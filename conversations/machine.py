@@ -23,6 +23,7 @@ EMERGENCY_STEP = "emergency_screen"
 WARNING_STEP = "warning_screen"
 CHECKLIST_STEP = "warning_item"
 DURATION_STEP = "duration"
+AGE_STEP = "age"  # asked once per conversation, skippable by any answer that is not an age
 CONFIRM_STEP = "confirm"
 SAFETY_STEPS = frozenset({EMERGENCY_STEP, WARNING_STEP, CHECKLIST_STEP, DURATION_STEP, CONFIRM_STEP})
 
@@ -85,6 +86,11 @@ def needs_warning_screen(session: Session, frame: Frame, context: Context) -> bo
     return bool(context.pending_signs(session))
 
 
+def needs_age(session: Session, frame: Frame, context: Context) -> bool:
+    """The runner's age is not known and has not been asked (it is asked once, and skippable)."""
+    return not session.age
+
+
 def needs_duration(session: Session, frame: Frame, context: Context) -> bool:
     """How long this problem has lasted is not known yet."""
     return not frame.duration and not context.known(session, context.knowledge.triage.screen.duration)
@@ -112,6 +118,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("triage", None, "next", "trigger", needs_trigger),
     Transition("triage", None, "next", EMERGENCY_STEP, needs_emergency_screen),
     Transition("triage", None, "next", WARNING_STEP, needs_warning_screen),
+    Transition("triage", None, "next", AGE_STEP, needs_age),
     Transition("triage", None, "next", DURATION_STEP, needs_duration),
     Transition("triage", None, "next", DONE),  # the result
     # the /redflags check: the same safety questions, then a verdict

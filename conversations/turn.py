@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from conversations.reading import MessageReader, MessageReading
     from conversations.render import Renderer
     from knowledge import Knowledge, Matcher
+    from knowledge.safety import FlagAdvice
 
 
 class Flow(Protocol):
@@ -227,6 +228,10 @@ class Turn:
     def said(self) -> Urgency | None:
         """The highest urgency the bot has stated in this conversation, if any."""
         return Urgency.from_key(self.session.urgency) if self.session.urgency else None
+
+    def flag_advice(self) -> FlagAdvice:
+        """What the warning signs raised so far say, and the general advice they hold back."""
+        return self.render.flag_advice([*self.session.flags, *self.session.concerns])
 
     def note_said(self, urgency: Urgency) -> None:
         """Remember the highest urgency stated so far."""

@@ -63,7 +63,7 @@ def tap_kept(name: str, label: str, messages: int = 0) -> Step:
 FLOWS = (
     Flow("triage_buttons", "Triage by buttons", "From `/start` to a result card, every answer a tap; then a section.", (
         say("/start"), tap("Hip pain"), tap("Side of the hip (aching)"), tap("Lying on that side"), tap("No"),
-        tap("None of these"), tap("Under a week"), tap("💪 Exercises"), tap("🩺 When to see someone"),
+        tap("None of these"), tap("20–49"), tap("Under a week"), tap("💪 Exercises"), tap("🩺 When to see someone"),
     )),
     Flow("triage_text", "Triage in words", "Every answer typed; each answered keyboard closes.", (
         say("sharp pain at the front of my hip when I lift my knee"), say("no"), say("none of these"),

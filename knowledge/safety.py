@@ -216,6 +216,11 @@ def default_safety() -> Safety:
 
 
 # ----- warning signs: what to say, what to hold back ---------------------------------------------
+def sign(knowledge: Knowledge, sign_id: str, safety: Safety | None = None) -> RedFlag | None:
+    """A red flag, a concern or the cancer-history sign by id (None when unknown)."""
+    return _sign(knowledge, safety or default_safety(), sign_id)
+
+
 def _sign(knowledge: Knowledge, safety: Safety, sign_id: str) -> RedFlag | None:
     if sign_id == safety.cancer_flag.id:
         return safety.cancer_flag
@@ -225,8 +230,10 @@ def _sign(knowledge: Knowledge, safety: Safety, sign_id: str) -> RedFlag | None:
 def advice_for_flags(knowledge: Knowledge, sign_ids: Iterable[str], safety: Safety | None = None) -> FlagAdvice:
     """The advice for raised flags or concerns, most urgent first, and what to hold back.
 
-    With an emergency among them, only the emergency's advice is given (nothing after it but
-    help to act on it). Unknown ids are ignored.
+    Only the most urgent signs speak: with an emergency among them, only the emergency's advice
+    (nothing after it but help to act on it); otherwise a lower sign's "keep gently active"
+    never stands beside a higher sign's "stop running". What every sign holds back is held.
+    Unknown ids are ignored.
     """
     safety = safety or default_safety()
     signs = [s for s in (_sign(knowledge, safety, i) for i in dict.fromkeys(sign_ids)) if s is not None]
@@ -234,7 +241,7 @@ def advice_for_flags(knowledge: Knowledge, sign_ids: Iterable[str], safety: Safe
         return FlagAdvice(Urgency.SELF_CARE, (), frozenset(), frozenset())
     signs.sort(key=lambda s: -s.urgency)
     top = signs[0].urgency
-    speaking = [s for s in signs if s.urgency == top] if top is Urgency.EMERGENCY else signs
+    speaking = [s for s in signs if s.urgency == top]
     lines = tuple(dict.fromkeys(s.advice or knowledge.urgency_advice[s.urgency].advice for s in speaking))
     held: set[str] = set()
     for sign in signs:
@@ -349,10 +356,65 @@ def age_concerns(band: str | None, region: str | None, concepts: Iterable[str], 
     return tuple(fired)
 
 
+_NOT_AN_AGE = r"(?!\s*(?:k\b|km|kilomet|mi\b|miles?|mins?|minutes?|hours?|days?|weeks?|months?|%|/|out of|of 10|times|x\b))"
+_AGE_PATTERNS = (
+    re.compile(
+        r"\b(?:i'?m|i am|aged?|(?:he|she)'?s|(?:he|she) is|(?:son|daughter|kid|child|boy|girl|teen|teenager)(?:'s| is))"
+        r"\s+(?:just |only |nearly |almost |about |now )?(\d{1,2})\b" + _NOT_AN_AGE
+    ),
+    re.compile(r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\b"),
+    re.compile(r"\b(\d{1,2})\s*(?:yo|y/o|y\.o\.)(?!\w)"),
+)
+_BARE_AGE = re.compile(r"\s*(under |over |about |around )?(\d{1,2})\s*(?:[-–]\s*\d{1,2}|\+)?\s*[.!]?\s*")
+# what the lexicon reads when no number is given ("in my fifties", "a teenager")
+_AGE_CONCEPT_BANDS = {"age_over_50": "50_plus", "age_under_20": "16_19"}
+
+
+def band_of(years: int) -> str:
+    """The age band (safety.yaml age.bands) of an age in years."""
+    return "under_16" if years < 16 else "16_19" if years < 20 else "20_49" if years < 50 else "50_plus"
+
+
+def age_band_in(text: str, concepts: Iterable[str] = (), bare: bool = False) -> str | None:
+    """The age band a message gives ("I'm 52", "my son is 15", "a 9-year-old"), or None.
+
+    `bare`: the message answers "how old are you?", so a number on its own ("52") is an age.
+    """
+    lowered = text.lower().replace("’", "'")
+    for pattern in _AGE_PATTERNS:
+        if (match := pattern.search(lowered)) is not None:
+            return band_of(int(match.group(1)))
+    if bare and (match := _BARE_AGE.fullmatch(lowered)):  # "52", "20-49", "50+", "under 16"
+        years = int(match.group(2))
+        return band_of(years - 1 if (match.group(1) or "").strip() == "under" else years)
+    return next((band for concept, band in _AGE_CONCEPT_BANDS.items() if concept in set(concepts)), None)
+
+
 def cancer_history_flag(safety: Safety | None = None) -> RedFlag:
     """The /redflags item: cancer history with new back or night pain (same day; emergency with
     leg or bladder signs, see `Safety.cancer_escalates_with`)."""
     return (safety or default_safety()).cancer_flag
+
+
+CANCER_CONCEPT = "cancer_history"  # lexicon.yaml: "had breast cancer", "chemo last year"
+
+
+def cancer_concern(
+    concepts: Iterable[str], region: str | None, flags: Iterable[str], safety: Safety | None = None
+) -> Urgency | None:
+    """Cancer history with new back or night pain: URGENT (same day); EMERGENCY with leg or
+    bladder signs (`Safety.cancer_escalates_with`); None without a cancer history or without
+    back or night pain. `concepts`: what the runner said; `region`: the triage's, if known."""
+    safety = safety or default_safety()
+    present, raised = set(concepts), set(flags)
+    if CANCER_CONCEPT not in present:
+        return None
+    night = "night_sign" in present or "night_pain" in raised
+    if region != "lower_back" and not present & {"back_general", "low_back", "back_centre", "one_side_back"} and not night:
+        return None
+    if raised & set(safety.cancer_escalates_with):
+        return Urgency.EMERGENCY
+    return safety.cancer_flag.urgency
 
 
 def situation(text: str, safety: Safety | None = None) -> str | None:

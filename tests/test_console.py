@@ -95,7 +95,7 @@ def test_chat_jsonl_traces_one_line_for_the_welcome_and_one_per_line_in() -> Non
     assert trace[3]["replies"][-1]["asks"] == "warning_screen"
     assert kinds[4] == ["question"] and "☑ Wakes me at night" in trace[4]["replies"][0]["buttons"]
     assert "☐ Wakes me at night" in trace[5]["replies"][0]["buttons"]
-    assert trace[6]["replies"][-1]["asks"] == "duration"
+    assert trace[6]["replies"][-1]["asks"] == "age"  # skippable: "under a week" below answers how long
     assert "empty" in trace[7]["replies"][0]["text"]
     result = trace[8]["replies"][-1]
     assert result["kind"] == "result" and result["condition"] == "hip_flexor_strain"

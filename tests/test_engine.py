@@ -23,6 +23,7 @@ from conversations.events import (
     parse_command,
 )
 from conversations.machine import (
+    AGE_STEP,
     CHECKLIST_STEP,
     CONFIRM_STEP,
     DONE,
@@ -69,6 +70,7 @@ def test_every_question_is_a_target_in_the_table() -> None:
         EMERGENCY_STEP,
         WARNING_STEP,
         CHECKLIST_STEP,
+        AGE_STEP,
         DURATION_STEP,
         CONFIRM_STEP,
         DONE,
@@ -234,7 +236,9 @@ def test_a_version_1_session_is_upgraded(engine: Engine) -> None:
     assert replies[-1].asks == WARNING_STEP
     assert "• pain that wakes you at night" not in replies[-1].plain
     after, replies = _pair(engine.handle(after, Text("no")))
-    assert replies[-1].asks == "duration"
+    assert replies[-1].asks == "age"  # asked once, skippable: "3 days" answers how long
+    after, replies = _pair(engine.handle(after, Text("3 days")))
+    assert replies[-1].kind == "result" and after.age == "skipped"
     assert Session.from_json(after.to_json()) == after
 
 

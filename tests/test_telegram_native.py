@@ -185,7 +185,7 @@ def test_deep_links_privacy_and_captions(run: dict[str, Chat]) -> None:
     assert "/forget" in privacy["html"] and "Telegram" in privacy["html"]
     assert "Export" in str(privacy.get("reply_markup")) and "Delete" in str(privacy.get("reply_markup"))
     assert "Glute bridge" in sent(turns_[3][1])[-1]["html"]
-    assert "Most likely: Gluteal tendinopathy" in sent(run["triage_buttons"].turns[6][1])[-1]["html"]
+    assert "Most likely: Gluteal tendinopathy" in sent(run["triage_buttons"].turns[7][1])[-1]["html"]
     redflags = run["redflags"].turns[0][1]
     assert "Safety first." in sent(redflags)[-1]["html"]
 

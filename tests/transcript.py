@@ -44,7 +44,7 @@ from conversations.session import Session
 
 ACTIONS = ("say", "tap", "command", "data", "send")
 CHECKS = ("expect", "not", "first", "emergency", "buttons", "offers", "lacks", "state", "asks", "kinds", "toast")
-SAFETY = {"emergency_screen", "warning_screen", "warning_item", "duration", "confirm"}
+SAFETY = {"emergency_screen", "warning_screen", "warning_item", "age", "duration", "confirm"}
 
 
 @dataclass

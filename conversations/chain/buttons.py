@@ -48,7 +48,7 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     kind, args = (parts[0] if parts else ""), parts[1:]
     if turn.in_aftermath() and kind not in ("emergency_help", "cmd"):
         turn.aftermath_reminder()  # after an emergency, only help to act on it
-    elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1])):
+    elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1], turn.flag_advice(), turn.said())):
         turn.replies.append(replace(reply, replaces=True))  # a tab of the card it came from
     elif kind == "prevent" and args:
         turn.replies.append(turn.render.prevention(args[0]))
@@ -69,7 +69,7 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
         turn.replies.append(Reply(turn.say_text("ask_prompt"), placeholder=turn.say_text("placeholder_ask")))
     elif kind == "topic" and args:
         condition = args[1] if len(args) > 1 and args[1] in turn.knowledge.conditions else None
-        turn.replies.append(turn.render.answer(args[0], condition, turn.said()))
+        turn.replies.append(turn.render.answer(args[0], condition, turn.said(), turn.flag_advice()))
     else:
         turn.effects.append(Toast(turn.say_text("menu_expired")))
 

@@ -11,11 +11,15 @@ from conversations import clues
 from conversations.events import Reply
 from conversations.machine import SAFETY_STEPS
 from conversations.render import CONDITION_TOPICS
+from knowledge.safety import situation
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
     from conversations.turn import Turn
 
+# situations after which hip or back pain described in the same message is triaged as usual
+# (pelvic girdle pain in pregnancy is for the midwife and a pelvic-health physiotherapist)
+TRIAGED_SITUATIONS = frozenset({"hip_replacement_other_side", "fever_run_it_off"})
 QUESTION_OPENERS = frozenset(
     "what whats how why can could should would will is isnt are do does did when which who where any".split()
 )
@@ -35,6 +39,8 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     """
     topic = message.topic
     frame = turn.session.top
+    if special_situation(turn, message):
+        return True
     if message.intent.pause and not describes_pain(turn, message) and message.answer.value == "none":
         small_talk(turn, "pause")
         return True
@@ -70,7 +76,7 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     ):
         reply = Reply(turn.say_text("answer_after_triage"), kind="answer", topic=topic)
     else:
-        reply = turn.render.answer(topic, condition, turn.said())
+        reply = turn.render.answer(topic, condition, turn.said(), turn.flag_advice())
     question = [r for r in turn.replies if r.kind == "question"]
     turn.replies = [r for r in turn.replies if r.kind != "question"] + [reply]
     if answers_too:
@@ -79,6 +85,20 @@ def answer(turn: Turn, message: MessageReading) -> bool:
         turn.ask(reminder=True)
     elif message.concepts & turn.engine.in_scope_concepts:
         clues.start_triage(turn, message=message)  # a question that also describes pain
+    return True
+
+
+def special_situation(turn: Turn, message: MessageReading) -> bool:
+    """Pregnancy with pelvic pain, a hip replacement, a fever to "run off": answered in their own
+    words (safety.yaml situations) rather than as "I don't cover that". True when handled."""
+    key = situation(message.text)
+    if key is None or turn.in_aftermath():
+        return False
+    turn.replies.append(turn.render.situation(key))
+    if turn.session.top is not None:
+        turn.ask(reminder=True)
+    elif key in TRIAGED_SITUATIONS and describes_pain(turn, message):
+        clues.start_triage(turn, message=message)  # the other hip, the back with a fever: as usual
     return True
 
 
@@ -105,7 +125,9 @@ def out_of_scope(turn: Turn, message: MessageReading, certain: bool = False) -> 
         "out_of_scope_body" in message.concepts and not message.concepts & turn.engine.in_scope_concepts
     ):
         return False
-    if turn.session.top is None:
+    if turn.session.top is None and any(r.kind == "warning" for r in turn.replies):
+        pass  # a warning about it has just said what to do (a child's limp with knee pain)
+    elif turn.session.top is None:
         turn.say("out_of_scope", kind="out_of_scope")
     else:
         turn.say("out_of_scope_mid_flow", kind="out_of_scope")
@@ -141,6 +163,6 @@ def unread_question(turn: Turn, message: MessageReading) -> None:
     named = turn.engine.matcher.assess(turn.engine.matcher.read(message.text)).condition
     condition = named or turn.session.last_condition or None
     if named or (condition and subject(turn)):
-        turn.replies.append(turn.render.answer("what_is", condition, turn.said()))
+        turn.replies.append(turn.render.answer("what_is", condition, turn.said(), turn.flag_advice()))
     else:
         turn.say("question_not_known", kind="answer")

@@ -11,6 +11,14 @@ from typing import TYPE_CHECKING
 
 from conversations.machine import CONFIRM_STEP
 from knowledge import Urgency
+from knowledge.safety import (
+    age_band_in,
+    age_concerns,
+    cancer_concern,
+    cancer_history_flag,
+    default_safety,
+    sign,
+)
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -31,7 +39,49 @@ def warn_first(turn: Turn, message: MessageReading) -> bool:
     new = [f for f in message.flags if f not in turn.session.flags]
     if new and turn.raise_flags(new):
         return True
-    raise_concerns(turn, list(message.concerns))
+    frame = turn.session.top
+    told = set(message.concepts) | set(frame.concepts if frame is not None else ())
+    region = frame.region if frame is not None and frame.region else region_of(turn, told)
+    if cancer_history(turn, told, region):
+        return True
+    raise_concerns(turn, [*message.concerns, *age_warnings(turn, message, told, region)])
+    return False
+
+
+def region_of(turn: Turn, concepts: set[str]) -> str | None:
+    """The one region a message's words point to, if they point to one."""
+    regions = [r for r, anchors in turn.engine.region_concepts.items() if concepts & anchors]
+    return regions[0] if len(regions) == 1 else None
+
+
+def age_warnings(turn: Turn, message: MessageReading, told: set[str], region: str | None) -> list[str]:
+    """Note an age the message gives ("I'm 52", "my son is 9"), and the concerns the known age
+    raises with what has been said (a child's limp, even with knee pain only: today)."""
+    bands = default_safety().age_bands
+    band = age_band_in(message.text, message.concepts)
+    if band is not None:
+        turn.session.age = band
+    if turn.session.age not in bands:
+        return []
+    rules = age_concerns(turn.session.age, region, told)
+    return [r.concern for r in default_safety().age_rules if r.id in rules]
+
+
+def cancer_history(turn: Turn, concepts: set[str], region: str | None) -> bool:
+    """Cancer history with new back or night pain: a same-day warning, said once; with leg or
+    bladder signs, the emergency advice. True when that ended the turn (an emergency)."""
+    cancer = cancer_history_flag()
+    if turn.in_aftermath():
+        return False
+    said = cancer.id in turn.session.concerns
+    urgency = cancer_concern(concepts | ({"cancer_history"} if said else set()), region, turn.session.flags)
+    if urgency is Urgency.EMERGENCY:
+        escalating = [f for f in turn.session.flags if f in default_safety().cancer_escalates_with]
+        turn.session.concerns = list(dict.fromkeys([*turn.session.concerns, cancer.id]))
+        turn.emergency([*escalating, cancer.id])
+        return True
+    if urgency is not None and not said:
+        raise_concerns(turn, [cancer.id])
     return False
 
 
@@ -40,12 +90,16 @@ def raise_concerns(turn: Turn, concern_ids: list[str]) -> None:
     new = [
         c
         for c in dict.fromkeys(concern_ids)
-        if c in turn.knowledge.concerns and c not in turn.session.concerns
+        if sign(turn.knowledge, c) is not None and c not in turn.session.concerns
     ]
     if not new:
         return
     turn.session.concerns.extend(new)
     reply = turn.render.concern_warning(new, turn.said())
+    # this turn's softer warnings (a limp: "within a few days") would read as a second, weaker
+    # instruction beside a same-day concern: it replaces them (the result card lists every sign)
+    top = Urgency.from_key(reply.urgency)
+    turn.replies = [r for r in turn.replies if not (r.kind == "warning" and Urgency.from_key(r.urgency) < top)]
     turn.replies.append(reply)
     turn.note_said(Urgency.from_key(reply.urgency))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conversations.flows import screen
 from knowledge import Urgency
+from knowledge.safety import cancer_history_flag
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -31,6 +33,12 @@ class Check:
         session = turn.session
         turn.replies = [r for r in turn.replies if r.kind != "warning"]
         reply = turn.render.verdict(session.flags + session.doubtful, turn.said())
+        cancer = cancer_history_flag()
+        if cancer.id not in session.concerns and reply.urgency != "emergency":
+            # one more sign the checklist cannot show as a button: cancer history with new back pain
+            advice = cancer.advice or ""
+            extra = turn.say_text("verdict_cancer", question=cancer.question, advice=advice[:1].lower() + advice[1:])
+            reply = replace(reply, text=f"{reply.text}\n\n{extra}")
         turn.replies.append(reply)
         if reply.urgency:
             turn.note_said(Urgency.from_key(reply.urgency))

@@ -11,15 +11,32 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.flows import screen
+from conversations.machine import AGE_STEP, DURATION_STEP
 from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import Reading, Urgency
 from knowledge.intents import Answer
+from knowledge.safety import (
+    age_band_in,
+    age_concerns,
+    cancer_concern,
+    cancer_history_flag,
+    default_safety,
+    sign,
+)
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
-    from conversations.session import Frame
+    from conversations.session import Frame, Session
     from conversations.turn import Turn
+
+
+def age_band(session: Session) -> str | None:
+    """The runner's age band, when known (None when not said or skipped)."""
+    return session.age if session.age in default_safety().age_bands else None
+
+
+SKIP_WORDS = frozenset({"skip", "pass", "rather not", "i'd rather not", "prefer not to say", "no thanks"})
 
 
 class Triage:
@@ -31,6 +48,8 @@ class Triage:
             return
         if frame.step in ("location", "trigger"):
             self.option_answer(turn, frame, message)
+        elif frame.step == AGE_STEP:
+            self.age_answer(turn, frame, message)
         elif not screen.on_text(turn, frame, message):
             clues.merge(turn, frame, message.reading)
             turn.advance()
@@ -45,6 +64,9 @@ class Triage:
                 clues.merge(turn, frame, Reading(frozenset(option.concepts)))
                 if not frame.region and value != "down_the_leg":
                     frame.region = next((r.id for r in triage.regions.values() if value in r.locations), "")
+            turn.advance()
+        elif frame.step == AGE_STEP:
+            turn.session.age = value if value in default_safety().age_bands else "skipped"
             turn.advance()
         elif frame.step == "trigger":
             option = triage.triggers.get(value)
@@ -88,6 +110,29 @@ class Triage:
         else:
             turn.say("unclear_answer", kind="not_understood")
             turn.ask()
+
+    def age_answer(self, turn: Turn, frame: Frame, message: MessageReading) -> None:
+        """A typed answer to "how old are you?". Anything that is not an age skips the question
+        and is read as an answer to the next one ("3 days" is the duration): the age question
+        never swallows an answer."""
+        session = turn.session
+        band = age_band_in(message.text, message.concepts, bare=True)
+        safety = default_safety()
+        if band is not None or session.age in safety.age_bands:
+            session.age = band or session.age  # the safety stage may have read it already
+            turn.typed_label = safety.age_bands[session.age]
+            turn.advance()
+            return
+        session.age = "skipped"
+        turn.advance()
+        turn.typed_label = safety.age_skip  # the age keyboard closes as skipped, whatever comes next
+        if turn.session.top is not frame or frame.step == AGE_STEP or message.text.strip().lower() in SKIP_WORDS:
+            return
+        turn.replies = [r for r in turn.replies if r.kind != "question"]  # answered right here
+        if frame.step == DURATION_STEP:  # read again as an answer to "how long?"
+            message = turn.engine.reader.read(message.text, turn.today(), asked_how_long=True)
+        self.on_text(turn, frame, message)
+        turn.typed_label = safety.age_skip
 
     def choose_several(self, turn: Turn, frame: Frame, options: list[str]) -> None:
         """More than one option in one answer: keep the clues of each, then move on."""
@@ -148,12 +193,18 @@ class Triage:
             return
         result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
-        concerns = list(dict.fromkeys([*session.concerns, *result.concerns]))
+        told = {*frame.concepts, *(c for f in flags for c in knowledge.red_flags[f].detect)}  # a ticked limp too
+        age_rules = age_concerns(age_band(session), frame.region or None, told)
+        rule_concerns = [r.concern for r in default_safety().age_rules if r.id in age_rules]
+        cancer = cancer_concern(frame.concepts, frame.region or None, flags)
+        if cancer is not None:  # cancer history said before the region was known
+            rule_concerns.append(cancer_history_flag().id)
+        concerns = list(dict.fromkeys([*session.concerns, *result.concerns, *rule_concerns]))
         said = turn.said_before  # what earlier turns said; this turn's warnings are folded into the card
+        signs = [s for s in (sign(knowledge, i) for i in (*flags, *concerns)) if s is not None]
         urgency = max(
             result.urgency,
-            *(knowledge.red_flags[f].urgency for f in flags),
-            *(knowledge.concerns[c].urgency for c in concerns),
+            *(s.urgency for s in signs),
             turn.said() or Urgency.SELF_CARE,
             self.doubt_urgency(turn),
         )
@@ -162,16 +213,19 @@ class Triage:
             floor_reason = knowledge.conditions[result.condition].name
         # the result restates every warning, so this turn's separate warnings are not repeated
         turn.replies = [r for r in turn.replies if r.kind != "warning"]
+        if cancer is Urgency.EMERGENCY:
+            urgency = Urgency.EMERGENCY
         if urgency is Urgency.EMERGENCY:  # never a self-care card under an emergency
             ids = [f for f in flags if knowledge.red_flags[f].urgency is Urgency.EMERGENCY]
+            if cancer is Urgency.EMERGENCY and not ids:
+                turn.emergency([*flags, cancer_history_flag().id])
+                return
             if not turn.raise_flags(ids):
                 turn.emergency(ids)
             return
-        withhold = any(knowledge.concerns[c].withhold_exercises for c in concerns) or any(
-            knowledge.red_flags[f].withhold_exercises for f in flags
-        )
+        session.concerns = list(dict.fromkeys([*session.concerns, *rule_concerns]))
         context = ResultContext(
-            urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, withhold
+            urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, age_rules=age_rules
         )
         turn.replies.append(turn.render.result(result, context))
         turn.note_said(urgency)

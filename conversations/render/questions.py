@@ -7,6 +7,7 @@ from typing import Protocol
 
 from conversations.events import Button, Reply
 from conversations.machine import (
+    AGE_STEP,
     CHECKLIST_STEP,
     CONFIRM_STEP,
     DURATION_STEP,
@@ -22,6 +23,7 @@ from conversations.render.base import (
 )
 from conversations.session import Frame, Session
 from knowledge import Knowledge
+from knowledge.safety import default_safety
 
 
 class NamesItsQuestions(Protocol):
@@ -70,6 +72,9 @@ class QuestionCards(RendererBase):
                 return boxes | {"no": self.say("option_done")}
             key = "option_none_of_these" if frame.step == WARNING_STEP else "option_no_others"
             return boxes | {"no": self.say(key)}
+        if frame.step == AGE_STEP:
+            safety = default_safety()
+            return dict(safety.age_bands) | {"skip": safety.age_skip}
         if frame.step == DURATION_STEP:
             return {
                 "short": self.say("option_under_a_week"),
@@ -129,6 +134,8 @@ class QuestionCards(RendererBase):
             return self.say("screen_which")
         if step == DURATION_STEP:
             return self.say("explain_duration" if explain else "ask_duration")
+        if step == AGE_STEP:
+            return escape_value(default_safety().age_question)
         if step == CONFIRM_STEP and frame.confirm in flags:
             key = "explain_confirm" if explain else "ask_confirm"
             return self.say(key, question=flags[frame.confirm].question)
