@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from knowledge.model import CONDITION_IDS, Knowledge, Urgency
+from knowledge.model import CONDITION_IDS, Knowledge, Recognition, Urgency
 from knowledge.patterns import (
     BREAK,
     Normaliser,
@@ -106,6 +106,11 @@ class MatchResult:
     reading: Reading = field(default_factory=Reading)
     evidence: tuple[str, ...] = ()
     concerns: tuple[str, ...] = ()  # ids of Knowledge.concerns: need a clinician, not eval flags
+    # a problem outside the six (Knowledge.other_conditions) that fits the picture best, the
+    # clues that point to it (its card's "why"), and every other problem the clues fit, best first
+    other: str | None = None
+    other_evidence: tuple[str, ...] = ()
+    other_candidates: tuple[Candidate, ...] = ()
 
     def to_json(self) -> dict:
         """The JSON contract of `runner-bot match` (shared/eval/README.md)."""
@@ -118,6 +123,8 @@ class MatchResult:
             "concepts": sorted(self.reading.concepts),
             "concerns": list(self.concerns),
             "explained": sorted(self.reading.explained),
+            "other": self.other,
+            "other_candidates": [{"id": c.id, "score": c.score} for c in self.other_candidates],
         }
 
 
@@ -156,7 +163,10 @@ class Matcher:
             for flag in knowledge.red_flags.values()
             for e in flag.explained_by
         )
-        self._weights = {cid: _concept_weights(knowledge, cid) for cid in CONDITION_IDS}
+        self._weights = {cid: _concept_weights(knowledge.conditions[cid].recognise) for cid in CONDITION_IDS}
+        self._other_weights = {
+            oid: _concept_weights(other.recognise) for oid, other in knowledge.other_conditions.items()
+        }
         self._anchors = {
             cid: frozenset(
                 (
@@ -251,10 +261,29 @@ class Matcher:
         return starts
 
     def assess(self, reading: Reading) -> MatchResult:
-        """Rank conditions and collect red flags for a set of concepts."""
+        """Rank conditions and collect red flags for a set of concepts.
+
+        The six and the problems outside them (other_conditions.yaml) are scored alike. One of
+        the six is named only when it leads every other problem too; another problem that leads
+        the six is named in `other` (condition None). When the best of each are within MIN_LEAD
+        of each other, neither is named: both stay among the candidates and the conversation
+        asks about what sets them apart (the other's hallmarks and `needs`).
+        """
         raw = {cid: self._score(cid, reading.concepts) for cid in CONDITION_IDS}
         ranked = sorted((cid for cid in CONDITION_IDS if raw[cid] > 0), key=lambda c: -raw[c])
         condition = self._decide(ranked, raw)
+        others = self._other_scores(reading.concepts)
+        best_six = raw[ranked[0]] if ranked else 0.0
+        best_other = next(iter(others.values()), 0.0)
+        other = None
+        if best_other >= MIN_SCORE and best_other - best_six >= MIN_LEAD:
+            other = next(iter(others))
+            # the other problem displaces the six unless only general clues point to it while the
+            # condition has a telling clue of its own: then both are named, the other first
+            if not condition or self._telling(other, reading.concepts) or not self._telling(condition, reading.concepts):
+                condition = None
+        elif best_other >= MIN_SCORE and best_six - best_other < MIN_LEAD:
+            condition = None  # cannot tell one of the six from another problem: ask
         flags = self.red_flags(reading.concepts)
         concerns = self.concerns(reading.concepts)
         urgency = max(
@@ -266,6 +295,8 @@ class Matcher:
         )
         if condition:
             urgency = max(urgency, self.knowledge.conditions[condition].urgency_floor)
+        if other:
+            urgency = max(urgency, self.knowledge.other_conditions[other].see)
         return MatchResult(
             condition=condition,
             confidence=_confidence(ranked, raw, condition),
@@ -275,7 +306,34 @@ class Matcher:
             reading=reading,
             evidence=self.evidence(condition, reading.concepts) if condition else (),
             concerns=concerns,
+            other=other,
+            other_evidence=self._other_evidence(other, reading.concepts) if other else (),
+            other_candidates=tuple(Candidate(oid, _percent(score)) for oid, score in others.items()),
         )
+
+    def _telling(self, problem: str, concepts: frozenset[str]) -> bool:
+        """Whether a clue specific to this problem is present: a name or hallmark (for the six,
+        also a sign or trigger), not only where it hurts or background."""
+        if problem in self.knowledge.conditions:
+            r = self.knowledge.conditions[problem].recognise
+            return bool(concepts.intersection((*r.names, *r.hallmarks, *r.signs, *r.triggers)))
+        r = self.knowledge.other_conditions[problem].recognise
+        return bool(concepts.intersection((*r.names, *r.hallmarks)))
+
+    def _other_scores(self, concepts: frozenset[str]) -> dict[str, float]:
+        """The problems outside the six these concepts fit, best first (data order breaks ties)."""
+        scores = {}
+        for oid, other in self.knowledge.other_conditions.items():
+            if not all(concepts.intersection(slot) for slot in other.needs):
+                continue
+            score = sum(w for c, w in self._other_weights[oid].items() if c in concepts)
+            if score > 0:
+                scores[oid] = score
+        return dict(sorted(scores.items(), key=lambda item: -item[1]))
+
+    def _other_evidence(self, other: str, concepts: Iterable[str]) -> tuple[str, ...]:
+        weights = self._other_weights[other]
+        return tuple(sorted((c for c in set(concepts) if c in weights), key=lambda c: (-weights[c], c)))
 
     def red_flags(self, concepts: Iterable[str]) -> tuple[str, ...]:
         """The red flags these concepts raise, most urgent first."""
@@ -313,8 +371,7 @@ class Matcher:
         return ranked[0] if raw[ranked[0]] - runner_up >= MIN_LEAD else None
 
 
-def _concept_weights(knowledge: Knowledge, condition: str) -> dict[str, float]:
-    recognise = knowledge.conditions[condition].recognise
+def _concept_weights(recognise: Recognition) -> dict[str, float]:
     weights: dict[str, float] = {}
     for group, weight in GROUP_WEIGHTS.items():
         for concept in getattr(recognise, group):
