@@ -282,7 +282,7 @@ class Matcher:
             # condition has a telling clue of its own: then both are named, the other first
             if not condition or self._telling(other, reading.concepts) or not self._telling(condition, reading.concepts):
                 condition = None
-        elif best_other >= MIN_SCORE and best_six - best_other < MIN_LEAD:
+        elif best_other >= MIN_SCORE and best_six - best_other < MIN_LEAD and self._telling(next(iter(others)), reading.concepts):
             condition = None  # cannot tell one of the six from another problem: ask
         flags = self.red_flags(reading.concepts)
         concerns = self.concerns(reading.concepts)
