@@ -326,7 +326,10 @@ class Matcher:
         for oid, other in self.knowledge.other_conditions.items():
             if not all(concepts.intersection(slot) for slot in other.needs):
                 continue
-            score = sum(w for c, w in self._other_weights[oid].items() if c in concepts)
+            weights = self._other_weights[oid]
+            # where it hurts counts once: several words for one place are not more evidence
+            where = max((weights[c] for c in other.recognise.where if c in concepts), default=0.0)
+            score = where + sum(w for c, w in weights.items() if c in concepts and c not in other.recognise.where)
             if score > 0:
                 scores[oid] = score
         return dict(sorted(scores.items(), key=lambda item: -item[1]))
