@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from knowledge.ages import age_band, age_in
 from knowledge.model import CONDITION_IDS, Knowledge, Recognition, Urgency
 from knowledge.patterns import (
     BREAK,
@@ -40,6 +41,8 @@ GROUP_WEIGHTS = {
 }
 MIN_SCORE = 3.0  # below this the message is too vague to name a condition: ask instead
 MIN_LEAD = 1.0  # the best condition must lead the next by this much, or the bot asks
+AGE_UNDER_20, AGE_OVER_50 = "age_under_20", "age_over_50"  # concepts the age rules use
+YOUNG, OLDER = 20, 50
 SHORT_NOTE_WORDS = 10  # up to this many words, fragments are also read as one phrase
 
 NEGATORS = frozenset(
@@ -82,16 +85,26 @@ class Reading:
     numbness from a bike saddle that has passed, heavy legs after a race. The sign's concept
     is then left out of `concepts`, so the flag is not raised; the conversation should ask one
     short question to make sure (or simply keep the flag's question in its screen).
+
+    `age` is the age the message gives (ages.py), if any; it also adds the concept `age_under_20`
+    or `age_over_50`, so the age rules apply without asking.
     """
 
     concepts: frozenset[str] = frozenset()
     negated: frozenset[str] = frozenset()
     explained: frozenset[str] = frozenset()
+    age: int | None = None
+
+    @property
+    def age_band(self) -> str | None:
+        """"under16", "16-19", "20-49" or "50+" when an age was given."""
+        return age_band(self.age)
 
     def __or__(self, other: Reading) -> Reading:
         concepts = (self.concepts - other.negated) | other.concepts
         negated = (self.negated - other.concepts) | other.negated
-        return Reading(frozenset(concepts), frozenset(negated), self.explained | other.explained)
+        age = other.age if other.age is not None else self.age
+        return Reading(frozenset(concepts), frozenset(negated), self.explained | other.explained, age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +137,8 @@ class MatchResult:
             "concerns": list(self.concerns),
             "explained": sorted(self.reading.explained),
             "other": self.other,
+            "age": self.reading.age,
+            "age_band": self.reading.age_band,
             "other_candidates": [{"id": c.id, "score": c.score} for c in self.other_candidates],
         }
 
@@ -200,10 +215,15 @@ class Matcher:
             # again without the breaks, for where and what only — red flags stay clause-strict.
             joined, _ = self._scan(make_tokens(words))
             affirmed |= (set(joined) - negated) - self._flag_concepts
+        age = age_in(tokens.text)
+        if age is not None:
+            affirmed.add(AGE_UNDER_20 if age < YOUNG else AGE_OVER_50 if age >= OLDER else "")
+            affirmed.discard("")
         return Reading(
             frozenset(affirmed),
             frozenset(negated - affirmed),
             frozenset(flag for _, flag in explained),
+            age,
         )
 
     def _scan(self, tokens: Tokens) -> tuple[dict[str, list[int]], set[str]]:
