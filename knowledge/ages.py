@@ -21,6 +21,7 @@ _PERSON = (
 _OTHER_PERSON = re.compile(
     rf"(?<![a-z])(?:{_PERSON}) \. (\d{{1,2}})(?= \.|$| f\b| m\b)"  # "my son (15)", "runner, 49."
 )
+_PERSON_IS = re.compile(rf"(?<![a-z])(?:{_PERSON}|he|she) is (\d{{1,2}})(?![0-9]){_NOT_AGE}(?! out)")  # "my son is 15"
 _YEARS_OLD = re.compile(r"(?<![0-9.])(\d{1,2}) (?:year|years|yr|yrs) old(?![a-z])|(?<![0-9.])(\d{1,2}) (?:yo|y o)(?![a-z])")
 _SEX_AGE = re.compile(r"(?<![0-9.])(\d{2}) (?:f|m|female|male)(?![a-z])")  # "22F", "31 male"
 _I_AM = re.compile(rf"(?<![a-z])(?:i am|aged|age|turned|turning) (\d{{1,2}})(?![0-9]){_NOT_AGE}")
@@ -39,7 +40,7 @@ AGE_BANDS = ((16, "under16"), (20, "16-19"), (50, "20-49"))
 
 def age_in(text: str) -> int | None:
     """The age a normalised message gives, or None ("I'm 52" -> 52, "mid fifties" -> 55)."""
-    for pattern in (_OTHER_PERSON, _YEARS_OLD, _SEX_AGE, _I_AM, _LEADING):
+    for pattern in (_OTHER_PERSON, _PERSON_IS, _YEARS_OLD, _SEX_AGE, _I_AM, _LEADING):
         for match in pattern.finditer(text):
             value = int(next(g for g in match.groups() if g))
             if YOUNGEST <= value <= OLDEST:

@@ -74,7 +74,24 @@ RELATIVE_DAYS = {
     "since last night": 1, "since the weekend": 3, "since last week": 7, "since last month": 30,
     "since last year": 365, "ages": 60, "forever": 60, "a long time": 60, "years": 365,
     "started yesterday": 1, "began yesterday": 1, "yesterday": 1, "today": 0,
+    # a bare "months" or "weeks" answers "how long?" too: the shortest that fits
+    "months": 60, "weeks": 14, "a while": 14, "a long while": 60,
 }  # fmt: skip
+# "since the half", "since the marathon": started at an event whose date the message does not
+# give — read as past a week, the safer side (a gentle "see someone soon"), never refused
+SINCE_EVENT = re.compile(
+    r"(?:since|after|from) (?:the|my|that|a|our|last|sundays|saturdays) (?:last )?"
+    r"(?:half|race|marathon|ultra|10 k|5 k|parkrun|triathlon|ironman|trail race|relay|event|crash|fall)(?![a-z])"
+)
+EVENT_DAYS = 8
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+)  # fmt: skip
+_SINCE_MONTH = re.compile(r"(?:since|from|in|started|began|start of|beginning of|end of) (?:early |late |mid )?(" + "|".join(MONTHS) + ")(?![a-z])")
+_LAST_UNIT = re.compile(r"(?:for|over|in|during) the (?:last|past) (week|month|year|fortnight)(?![a-z])")
+_WEEKEND = re.compile(r"(?:since|from|over|at) (?:last|the last|this past) weekend(?![a-z])")
+SATURDAY = 5
 # Outside an answer to "how long?", a span counts only when the message says it is how long the
 # pain has lasted ("for 3 weeks", "since Sunday"), not when it is about running ("3 days a week").
 DURATION_CUES = re.compile(
@@ -84,7 +101,10 @@ DURATION_CUES = re.compile(
 _AMOUNT = r"(\d+(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + ")"
 _UNIT = "(" + "|".join(UNIT_DAYS) + ")"
 _SPAN = re.compile(rf"(?<![a-z0-9]){_AMOUNT} (?:and a half )?(?:of )?{_UNIT}(?![a-z0-9])")
-_SINCE_WEEKDAY = re.compile(r"(?:since|from|on|last) (?:last )?(" + "|".join(WEEKDAYS) + ")")
+_SINCE_WEEKDAY = re.compile(
+    r"(?:since|from|on|last|started|starting|began|begun|start|this|it was) (?:on )?(?:last )?(" + "|".join(WEEKDAYS) + ")"
+)
+_BARE_WEEKDAY = re.compile(r"^(?:on |last |since )?(?:last )?(" + "|".join(WEEKDAYS) + r")$")
 _MORE_THAN = re.compile(r"(?:more than|over|longer than|past|than) (?:a|one) (week|month|fortnight)")
 
 
@@ -196,9 +216,21 @@ def days_in(text: str, today: dt.date) -> int | None:
         found.append(number * UNIT_DAYS[unit])
     for unit in _MORE_THAN.findall(text):
         found.append(UNIT_DAYS[unit] + 1)
-    for weekday in _SINCE_WEEKDAY.findall(text):
+    weekdays = _SINCE_WEEKDAY.findall(text) or _BARE_WEEKDAY.findall(text.strip())
+    for weekday in weekdays:
         back = (today.weekday() - WEEKDAYS.index(weekday)) % WEEK_DAYS
         found.append(back or WEEK_DAYS)
+    if _WEEKEND.search(text):  # the Saturday before this one, at the least
+        back = (today.weekday() - SATURDAY) % WEEK_DAYS
+        found.append(back + WEEK_DAYS if back < 2 else back)
+    for month in _SINCE_MONTH.findall(text):
+        months_back = (today.month - 1 - MONTHS.index(month)) % 12
+        start = dt.date(today.year - (MONTHS.index(month) + 1 > today.month), MONTHS.index(month) + 1, 1)
+        found.append((today - start).days if months_back else max(today.day - 1, 1))
+    for unit in _LAST_UNIT.findall(text):
+        found.append(UNIT_DAYS[unit])
+    if SINCE_EVENT.search(text):
+        found.append(EVENT_DAYS)
     for words, days in RELATIVE_DAYS.items():
         hit = re.search(rf"(?<![a-z]){words}(?![a-z])", text)
         if hit and not _about_activity(text, hit.start()):
