@@ -23,7 +23,7 @@ from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, make_
 
 INTENT_GROUPS = (
     "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done", "pause", "reported",
-    "pain_words", "someone_else", "emergency_help",
+    "pain_words", "someone_else", "emergency_help", "takes_back",
 )  # fmt: skip
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
 WEEK_DAYS = 7
@@ -55,6 +55,7 @@ class Intent:
     pain: bool = False  # pain in general words ("it hurts"), wherever it is
     someone_else: bool = False  # the runner writes about another person
     emergency_help: bool = False  # a question about acting on an emergency warning
+    takes_back: bool = False  # "sorry, one thing I skipped when I said no": new information, not a no
 
 
 NUMBER_WORDS = {
@@ -151,6 +152,7 @@ class IntentReader:
             ),
             someone_else=self._found("someone_else", tokens),
             emergency_help=self._found("emergency_help", tokens),
+            takes_back=self._found("takes_back", tokens),
         )
 
     def _answer(self, tokens: Tokens) -> tuple[Answer, bool, tuple[str, ...]]:
@@ -159,6 +161,8 @@ class IntentReader:
             tokens = make_tokens(tokens.words[tokens.index_at(reported.end()) :])
         if self._found("unsure", tokens):
             return Answer.UNSURE, False, ()
+        if self._found("takes_back", tokens):  # a late disclosure is never read as a no
+            return Answer.NONE, False, ()
         for kind in ("answer_no", "answer_yes", "hedged_yes"):
             match = self._groups[kind].match(tokens.text)
             if match:

@@ -534,8 +534,14 @@ def _turns_after(words: tuple[str, ...], end: int) -> bool:
     return False
 
 
+# "when I said no", "I answered no": a quoted answer, not a denial of what follows
+QUOTING = frozenset("said say says answered answer replied told put ticked".split())
+
+
 def _negates(words: tuple[str, ...], index: int) -> bool:
     word, following = words[index], words[index + 1] if index + 1 < len(words) else ""
+    if word == "no" and index > 0 and words[index - 1] in QUOTING:
+        return False
     if word == "cannot":  # "I can't say I've noticed any numbness" denies; "can't feel my foot" does not
         return following in HEDGES
     return word in NEGATORS and following not in NOT_NEGATING_NEXT
