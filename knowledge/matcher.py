@@ -149,6 +149,7 @@ class _ConceptIndex:
     pattern: re.Pattern[str]
     exceptions: re.Pattern[str] | None
     own_negators: frozenset[str]  # negation words the patterns spell out ("no feeling")
+    fine_denies: bool = False  # "lying on it is fine" denies it (never for a red-flag sign)
 
 
 class Matcher:
@@ -160,12 +161,14 @@ class Matcher:
         words, stems = pattern_words(all_patterns)
         known = words | NEGATORS | CLAUSE_WORDS | NOT_NEGATING_NEXT
         self.normaliser = Normaliser(knowledge.spelling, known, stems, knowledge.common_words)
+        signs = {c for flag in (*knowledge.red_flags.values(), *knowledge.concerns.values()) for c in flag.detect}
         self._index = tuple(
             _ConceptIndex(
                 concept.id,
                 _union(concept.patterns),
                 _union(concept.exceptions) if concept.exceptions else None,
                 frozenset(pattern_words(concept.patterns)[0] & NEGATORS),
+                concept.id not in signs,
             )
             for concept in knowledge.concepts.values()
         )
@@ -487,9 +490,22 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> list[int] 
         start
         for m in matches
         if not _negated(
-            tokens, (start := tokens.index_at(m.start())), tokens.index_at(m.end()), entry.own_negators
+            tokens, (start := tokens.index_at(m.start())), (end := tokens.index_at(m.end())), entry.own_negators
         )
+        and not (entry.fine_denies and _fine_after(tokens.words, end))
     ]
+
+
+FINE_VERBS = frozenset("is are was were feels feel seems".split())
+FINE_WORDS = frozenset("fine ok okay alright good painless".split())
+
+
+def _fine_after(words: tuple[str, ...], end: int) -> bool:
+    """Whether the hit is followed by "is fine" ("lying on it is fine, stairs fine"): a denial."""
+    following = list(words[end : end + 3])
+    if following[:1] and following[0] in FINE_WORDS:
+        return True
+    return len(following) >= 2 and following[0] in FINE_VERBS and following[1] in FINE_WORDS
 
 
 def _negated(tokens: Tokens, start: int, end: int, own_negators: frozenset[str]) -> bool:
