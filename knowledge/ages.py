@@ -19,7 +19,7 @@ _PERSON = (
     r"boy|girl|brother|sister|friend|runner|female|male|woman|man|me|here|grandad|grandma|client|player|recruit"
 )
 _OTHER_PERSON = re.compile(
-    rf"(?<![a-z])(?:{_PERSON}) \. (\d{{1,2}})(?= \.|$| f\b| m\b)"  # "my son (15)", "runner, 49."
+    rf"(?<![a-z])(?:{_PERSON}) \. (\d{{1,2}})(?= \.| ?$| f\b| m\b)"  # "my son (15)", "runner, 49."
 )
 _PERSON_IS = re.compile(rf"(?<![a-z])(?:{_PERSON}|he|she) is (\d{{1,2}})(?![0-9]){_NOT_AGE}(?! out)")  # "my son is 15"
 _YEARS_OLD = re.compile(r"(?<![0-9.])(\d{1,2}) (?:year|years|yr|yrs) old(?![a-z])|(?<![0-9.])(\d{1,2}) (?:yo|y o)(?![a-z])")
