@@ -20,7 +20,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from knowledge.ages import age_band, age_in
-from knowledge.model import CONDITION_IDS, Knowledge, Recognition, Urgency
+from knowledge.model import CONDITION_IDS, Knowledge, Urgency
+from knowledge.negation import (
+    CLAUSE_WORDS,
+    NEGATORS,
+    NOT_NEGATING_NEXT,
+    fine_after,
+    negated,
+    negates,
+    turns_after,
+)
+from knowledge.others import MIN_LEAD, MIN_SCORE, OtherProblems, concept_weights
 from knowledge.patterns import (
     BREAK,
     Normaliser,
@@ -31,42 +41,9 @@ from knowledge.patterns import (
     pattern_words,
 )
 
-GROUP_WEIGHTS = {
-    "names": 4.0,  # the runner named it ("my SI joint", "sciatica")
-    "hallmarks": 5.0,  # a sign that on its own points to one condition (pain down the leg)
-    "where": 2.0,
-    "signs": 2.5,
-    "triggers": 1.5,
-    "background": 0.5,
-}
-MIN_SCORE = 3.0  # below this the message is too vague to name a condition: ask instead
-MIN_LEAD = 1.0  # the best condition must lead the next by this much, or the bot asks
 AGE_UNDER_20, AGE_OVER_50 = "age_under_20", "age_over_50"  # concepts the age rules use
 YOUNG, OLDER = 20, 50
 SHORT_NOTE_WORDS = 10  # up to this many words, fragments are also read as one phrase
-
-NEGATORS = frozenset(
-    "no not never nothing none without dont doesnt didnt isnt wasnt arent werent havent "
-    "hasnt hadnt wont wouldnt nor neither aint nope ".split()
-)
-NOT_NEGATING_NEXT = frozenset("sure know idea certain clue doubt ".split())  # "not sure if ..."
-CLAUSE_WORDS = frozenset(
-    "but though although however and except yet so because now then which while whereas plus also "
-    "actually until till ".split()
-)
-NOT_NEGATING_NEXT |= {"only"}  # "not only my back but ..."
-HEDGES = frozenset("say recall remember".split())  # after "cannot": a denial
-# A hit that reaches over one of these ("no numbness except around my bottom") admits what
-# comes after it, whatever negation stood before.
-EXCEPTION_WORDS = frozenset("except excepting besides".split())
-# "no bladder problems until this week": a negation followed by until/till and a time is a
-# change, so what was denied is now there.
-TURN_WORDS = frozenset("until till".split())
-TIME_WORDS = frozenset(
-    "this last yesterday today tonight recently lately a the few couple monday tuesday "
-    "wednesday thursday friday saturday sunday weekend morning week month".split()
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -181,10 +158,8 @@ class Matcher:
             for flag in knowledge.red_flags.values()
             for e in flag.explained_by
         )
-        self._weights = {cid: _concept_weights(knowledge.conditions[cid].recognise) for cid in CONDITION_IDS}
-        self._other_weights = {
-            oid: _concept_weights(other.recognise) for oid, other in knowledge.other_conditions.items()
-        }
+        self._weights = {cid: concept_weights(knowledge.conditions[cid].recognise) for cid in CONDITION_IDS}
+        self.others = OtherProblems(knowledge)
         self._anchors = {
             cid: frozenset(
                 (
@@ -295,18 +270,8 @@ class Matcher:
         raw = {cid: self._score(cid, reading.concepts) for cid in CONDITION_IDS}
         ranked = sorted((cid for cid in CONDITION_IDS if raw[cid] > 0), key=lambda c: -raw[c])
         condition = self._decide(ranked, raw)
-        others = self._other_scores(reading.concepts)
-        best_six = raw[ranked[0]] if ranked else 0.0
-        best_other = next(iter(others.values()), 0.0)
-        other = None
-        if best_other >= MIN_SCORE and best_other - best_six >= MIN_LEAD:
-            other = next(iter(others))
-            # the other problem displaces the six unless only general clues point to it while the
-            # condition has a telling clue of its own: then both are named, the other first
-            if not condition or self._telling(other, reading.concepts) or not self._telling(condition, reading.concepts):
-                condition = None
-        elif best_other >= MIN_SCORE and best_six - best_other < MIN_LEAD and self._telling(next(iter(others)), reading.concepts):
-            condition = None  # cannot tell one of the six from another problem: ask
+        others = self.others.scores(reading.concepts)
+        condition, other = self.others.decide(condition, raw[ranked[0]] if ranked else 0.0, others, reading.concepts)
         flags = self.red_flags(reading.concepts)
         concerns = self.concerns(reading.concepts)
         urgency = max(
@@ -330,36 +295,9 @@ class Matcher:
             evidence=self.evidence(condition, reading.concepts) if condition else (),
             concerns=concerns,
             other=other,
-            other_evidence=self._other_evidence(other, reading.concepts) if other else (),
+            other_evidence=self.others.evidence(other, reading.concepts) if other else (),
             other_candidates=tuple(Candidate(oid, _percent(score)) for oid, score in others.items()),
         )
-
-    def _telling(self, problem: str, concepts: frozenset[str]) -> bool:
-        """Whether a clue specific to this problem is present: a name or hallmark (for the six,
-        also a sign or trigger), not only where it hurts or background."""
-        if problem in self.knowledge.conditions:
-            r = self.knowledge.conditions[problem].recognise
-            return bool(concepts.intersection((*r.names, *r.hallmarks, *r.signs, *r.triggers)))
-        r = self.knowledge.other_conditions[problem].recognise
-        return bool(concepts.intersection((*r.names, *r.hallmarks)))
-
-    def _other_scores(self, concepts: frozenset[str]) -> dict[str, float]:
-        """The problems outside the six these concepts fit, best first (data order breaks ties)."""
-        scores = {}
-        for oid, other in self.knowledge.other_conditions.items():
-            if not all(concepts.intersection(slot) for slot in other.needs):
-                continue
-            weights = self._other_weights[oid]
-            # where it hurts counts once: several words for one place are not more evidence
-            where = max((weights[c] for c in other.recognise.where if c in concepts), default=0.0)
-            score = where + sum(w for c, w in weights.items() if c in concepts and c not in other.recognise.where)
-            if score > 0:
-                scores[oid] = score
-        return dict(sorted(scores.items(), key=lambda item: -item[1]))
-
-    def _other_evidence(self, other: str, concepts: Iterable[str]) -> tuple[str, ...]:
-        weights = self._other_weights[other]
-        return tuple(sorted((c for c in set(concepts) if c in weights), key=lambda c: (-weights[c], c)))
 
     def red_flags(self, concepts: Iterable[str]) -> tuple[str, ...]:
         """The red flags these concepts raise, most urgent first."""
@@ -395,14 +333,6 @@ class Matcher:
             return None
         runner_up = raw[ranked[1]] if len(ranked) > 1 else 0.0
         return ranked[0] if raw[ranked[0]] - runner_up >= MIN_LEAD else None
-
-
-def _concept_weights(recognise: Recognition) -> dict[str, float]:
-    weights: dict[str, float] = {}
-    for group, weight in GROUP_WEIGHTS.items():
-        for concept in getattr(recognise, group):
-            weights[concept] = max(weights.get(concept, 0.0), weight)
-    return weights
 
 
 STEM_KEY = 2  # stems are filed under their first letters for a quick look-up
@@ -479,9 +409,9 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> list[int] 
             e.span()
             for e in entry.exceptions.finditer(tokens.text)
             if not any(
-                _negates(tokens.words, i) for i in range(tokens.index_at(e.start()), tokens.index_at(e.end()))
+                negates(tokens.words, i) for i in range(tokens.index_at(e.start()), tokens.index_at(e.end()))
             )
-            and not _turns_after(tokens.words, tokens.index_at(e.end()))
+            and not turns_after(tokens.words, tokens.index_at(e.end()))
         ]
         matches = [m for m in matches if not any(a < m.end() and m.start() < b for a, b in cancelled)]
         if not matches:
@@ -489,78 +419,11 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> list[int] 
     return [
         start
         for m in matches
-        if not _negated(
+        if not negated(
             tokens, (start := tokens.index_at(m.start())), (end := tokens.index_at(m.end())), entry.own_negators
         )
-        and not (entry.fine_denies and _fine_after(tokens.words, end))
+        and not (entry.fine_denies and fine_after(tokens.words, end))
     ]
-
-
-FINE_VERBS = frozenset("is are was were feels feel seems".split())
-FINE_WORDS = frozenset("fine ok okay alright good painless".split())
-
-
-def _fine_after(words: tuple[str, ...], end: int) -> bool:
-    """Whether the hit is followed by "is fine" ("lying on it is fine, stairs fine"): a denial."""
-    following = list(words[end : end + 3])
-    if following[:1] and following[0] in FINE_WORDS:
-        return True
-    return len(following) >= 2 and following[0] in FINE_VERBS and following[1] in FINE_WORDS
-
-
-def _negated(tokens: Tokens, start: int, end: int, own_negators: frozenset[str]) -> bool:
-    """Whether a negation word stands in the hit's clause before it, or inside it ("legs don't feel weak").
-
-    A negation never reaches past a turn: a hit that spans "except" or "apart from" admits
-    what follows it, and "no ... until this week" says it has started.
-    """
-    words = tokens.words
-    turn = max((i for i in range(start, end) if _is_exception(words, i)), default=None)
-    if turn is not None:
-        return any(_negates(words, i) and words[i] not in own_negators for i in range(turn + 1, end))
-    if any(_negates(words, i) and words[i] not in own_negators for i in range(start, end)):
-        return True
-    index = start - 1
-    while index >= 0 and words[index] != BREAK and words[index] not in CLAUSE_WORDS:
-        if _negates(words, index):
-            return not _turns_after(words, end)
-        index -= 1
-    return False
-
-
-def _is_exception(words: tuple[str, ...], index: int) -> bool:
-    word = words[index]
-    return word in EXCEPTION_WORDS or (
-        word == "apart" and index + 1 < len(words) and words[index + 1] == "from"
-    )
-
-
-def _turns_after(words: tuple[str, ...], end: int) -> bool:
-    """Whether the rest of the clause after `end` takes the denial back: "until <a time>" (it has
-    begun) or "except ..." ("no numbness anywhere except a patch round my bottom")."""
-    index = end
-    while index < len(words) - 1 and words[index] != BREAK:
-        if words[index] in TURN_WORDS and words[index + 1] in TIME_WORDS:
-            return True
-        if _is_exception(words, index):
-            return True
-        if words[index] in CLAUSE_WORDS or _negates(words, index):
-            return False  # a new clause or a new denial: the first one stands
-        index += 1
-    return False
-
-
-# "when I said no", "I answered no": a quoted answer, not a denial of what follows
-QUOTING = frozenset("said say says answered answer replied told put ticked".split())
-
-
-def _negates(words: tuple[str, ...], index: int) -> bool:
-    word, following = words[index], words[index + 1] if index + 1 < len(words) else ""
-    if word == "no" and index > 0 and words[index - 1] in QUOTING:
-        return False
-    if word == "cannot":  # "I can't say I've noticed any numbness" denies; "can't feel my foot" does not
-        return following in HEDGES
-    return word in NEGATORS and following not in NOT_NEGATING_NEXT
 
 
 def _percent(raw: float) -> float:
