@@ -555,7 +555,7 @@ def _load_other_conditions(
     found = {}
     for condition_id in top.data:
         entry = top.child(condition_id).allow(
-            "name", "about", "detect", "sources", "recognise", "needs", "do_now", "avoid", "see"
+            "name", "about", "detect", "sources", "recognise", "needs", "do_now", "avoid", "see", "question", "confirms"
         )
         recognise = entry.child("recognise").allow(*RECOGNITION_GROUPS)
         groups = {g: recognise.ids(g, concepts, "concept", required=False) for g in RECOGNITION_GROUPS}
@@ -577,8 +577,17 @@ def _load_other_conditions(
             do_now=entry.text("do_now"),
             avoid=entry.text("avoid"),
             see=Urgency.from_key(see),
+            question=entry.optional_text("question") or "",
+            confirms=_optional_concept(entry, "confirms", concepts),
         )
     return found
+
+
+def _optional_concept(entry: Entry, key: str, concepts: Mapping[str, Concept]) -> str:
+    value = entry.optional_text(key) or ""
+    if value and value not in concepts:
+        entry.fail(f"unknown concept {value!r} in '{key}'")
+    return value
 
 
 QUESTION_KEYS = (

@@ -241,6 +241,10 @@ class OtherCondition:
     do_now: str = ""
     avoid: str = ""
     see: Urgency = Urgency.SOON
+    # a yes/no question that tells this problem apart when the matcher cannot choose between it
+    # and one of the six; a yes adds the concept `confirms` to what the runner said
+    question: str = ""
+    confirms: str = ""
 
     @property
     def source(self) -> str:

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from knowledge import Knowledge, Matcher
+from knowledge import Knowledge, Matcher, Reading
 from knowledge.model import CONDITION_IDS, Urgency
 from knowledge.questions import QuestionReader
 from tests.conftest import TEST_DATA, read_jsonl
@@ -56,6 +56,33 @@ def test_each_other_problem_has_a_card(knowledge: Knowledge, other_id: str) -> N
     if other_id in STRESS_FRACTURES:
         assert other.see is Urgency.URGENT
         assert "run" in other.avoid.lower()
+
+
+@pytest.mark.parametrize("other_id", sorted(OTHER_IDS - {"groin_pain"}))
+def test_each_other_problem_has_a_question_that_points_to_it(knowledge: Knowledge, other_id: str) -> None:
+    """When the matcher keeps an other problem and one of the six as candidates, the engine asks
+    the other's question; a yes adds a clue that counts towards that problem."""
+    other = knowledge.other_conditions[other_id]
+    assert other.question.endswith("?")
+    r = other.recognise
+    assert other.confirms in (*r.names, *r.hallmarks, *r.signs)
+
+
+def test_a_yes_to_an_other_candidates_question_can_change_the_answer(matcher: Matcher) -> None:
+    """An other problem the clues only begin to fit stays a candidate; its question's yes decides."""
+    first = matcher.match("inner thigh and front of hip pain when I lift my knee")
+    assert first.condition == "hip_flexor_strain" and first.other is None
+    candidate = matcher.knowledge.other_conditions[first.other_candidates[0].id]
+    assert candidate.confirms not in first.reading.concepts
+    after_yes = matcher.assess(first.reading | Reading(frozenset({candidate.confirms})))
+    assert (after_yes.condition, after_yes.other) == (None, "adductor_strain")
+
+
+def test_when_both_fit_neither_is_named_and_both_are_candidates(matcher: Matcher) -> None:
+    both = matcher.match("hip flexor pain at the front of the hip when I sprint, and it clicks and catches deep in the groin")
+    assert (both.condition, both.other) == (None, None)
+    assert both.candidates[0].id == "hip_flexor_strain"
+    assert both.other_candidates[0].id == "hip_impingement"
 
 
 def test_a_stress_fracture_picture_is_urgent_and_raises_bone_stress(matcher: Matcher) -> None:
