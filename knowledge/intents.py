@@ -90,6 +90,9 @@ MONTHS = (
     "november", "december",
 )  # fmt: skip
 _SINCE_MONTH = re.compile(r"(?:since|from|in|started|began|start of|beginning of|end of) (?:early |late |mid )?(" + "|".join(MONTHS) + ")(?![a-z])")
+# days of the year runners date things by: "since Boxing Day", "since Christmas"
+HOLIDAYS = {"boxing day": (12, 26), "christmas": (12, 25), "xmas": (12, 25), "new year": (1, 1), "new years": (1, 1), "halloween": (10, 31)}
+_SINCE_HOLIDAY = re.compile(r"(?:since|from|after|over|at) (?:the )?(" + "|".join(HOLIDAYS) + r")(?![a-z])")
 _LAST_UNIT = re.compile(r"(?:for|over|in|during) the (?:last|past) (week|month|year|fortnight)(?![a-z])")
 _WEEKEND = re.compile(r"(?:since|from|over|at) (?:last|the last|this past) weekend(?![a-z])")
 SATURDAY = 5
@@ -231,6 +234,10 @@ def days_in(text: str, today: dt.date) -> int | None:
         months_back = (today.month - 1 - MONTHS.index(month)) % 12
         start = dt.date(today.year - (MONTHS.index(month) + 1 > today.month), MONTHS.index(month) + 1, 1)
         found.append((today - start).days if months_back else max(today.day - 1, 1))
+    for holiday in _SINCE_HOLIDAY.findall(text):
+        month, day = HOLIDAYS[holiday]
+        date = dt.date(today.year, month, day)
+        found.append((today - (date if date <= today else date.replace(year=today.year - 1))).days)
     for unit in _LAST_UNIT.findall(text):
         found.append(UNIT_DAYS[unit])
     if SINCE_EVENT.search(text):

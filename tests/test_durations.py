@@ -33,6 +33,7 @@ def intents(knowledge: Knowledge, matcher: Matcher) -> IntentReader:
         ("since March", 280),
         ("about 3 weeks", 21),
         ("for the last month", 30),
+        ("since Boxing Day", 345),
     ],
 )
 def test_answers_to_how_long(intents: IntentReader, answer: str, days: int) -> None:

@@ -21,6 +21,7 @@ from knowledge.ages import age_band, age_in
         ("Toes go numb on long runs but I think it's because I tie my laces too tight", "numbness_tingling"),
         ("my feet tingle in my new shoes", "numbness_tingling"),
         ("Ran a marathon yesterday! Both legs feel like lead and weak", "cauda_equina"),
+        ("my bum was numb from the saddle on the ride but that went an hour after", "cauda_equina"),
     ],
 )
 def test_context_explains_a_sign(matcher: Matcher, text: str, flag: str) -> None:
@@ -63,6 +64,8 @@ def test_false_readings(matcher: Matcher, text: str, wrong_flag: str) -> None:
         "when I said no I forgot that I can't feel when I need to go",
         "I haven't felt the urge to pee since yesterday",
         "I can't feel when I need to go",
+        "actually I said no too fast, I haven't been able to feel when I need a poo for 2 days",
+        "pain from my back down the back of my left leg. forgot to say, my right leg started going the same way",
     ],
 )
 def test_late_disclosures_and_bowel_words_are_emergencies(matcher: Matcher, text: str) -> None:
@@ -73,6 +76,15 @@ def test_late_disclosures_and_bowel_words_are_emergencies(matcher: Matcher, text
 
 def test_a_denial_still_denies(matcher: Matcher) -> None:
     assert matcher.match("no bladder or bowel problems, no numbness").red_flags == ()
+
+
+def test_lifting_the_knee_is_not_knee_pain(matcher: Matcher) -> None:
+    assert "out_of_scope_body" not in matcher.read("lifting my knee, sprinting").concepts
+    assert "out_of_scope_body" in matcher.read("my knee hurts when running").concepts
+
+
+def test_the_other_leg_feeling_as_usual_is_not_spreading(matcher: Matcher) -> None:
+    assert matcher.match("sciatica down my left leg, my right leg feels the same as always").urgency.key != "emergency"
 
 
 @pytest.mark.parametrize(
