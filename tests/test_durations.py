@@ -34,6 +34,14 @@ def intents(knowledge: Knowledge, matcher: Matcher) -> IntentReader:
         ("about 3 weeks", 21),
         ("for the last month", 30),
         ("since Boxing Day", 345),
+        ("1.5 weeks", 10),
+        ("a week and a bit", 8),
+        ("this week", 6),
+        ("since sat", 1),
+        ("week", 7),
+        ("since jan", 339),
+        ("since summer", 188),
+        ("just started", 0),
     ],
 )
 def test_answers_to_how_long(intents: IntentReader, answer: str, days: int) -> None:
