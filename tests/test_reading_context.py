@@ -22,6 +22,8 @@ from knowledge.ages import age_band, age_in
         ("my feet tingle in my new shoes", "numbness_tingling"),
         ("Ran a marathon yesterday! Both legs feel like lead and weak", "cauda_equina"),
         ("my bum was numb from the saddle on the ride but that went an hour after", "cauda_equina"),
+        ("my bum went numb on the bike sportive but that was gone by the time i got home", "cauda_equina"),
+        ("the side of my hip wakes me at night when I roll onto it, but it eases once I turn over", "night_pain"),
     ],
 )
 def test_context_explains_a_sign(matcher: Matcher, text: str, flag: str) -> None:
@@ -36,6 +38,7 @@ def test_context_explains_a_sign(matcher: Matcher, text: str, flag: str) -> None
         "I've leaked since childbirth but it has got much worse this week",
         "numb between my legs since yesterday's ride and it hasn't gone",
         "my feet tingle in my new shoes and the pain shoots down my leg",
+        "my lower back wakes me at night even if I change position",
     ],
 )
 def test_context_does_not_explain_a_change_or_a_nerve_picture(matcher: Matcher, text: str) -> None:
