@@ -19,14 +19,14 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.durations import NUMBER_WORDS, UNIT_DAYS, WEEKDAYS, days_in
 from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, make_tokens, pattern_words
 
 INTENT_GROUPS = (
     "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done", "pause", "reported",
-    "pain_words", "someone_else", "emergency_help",
+    "pain_words", "someone_else", "emergency_help", "takes_back",
 )  # fmt: skip
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
-WEEK_DAYS = 7
 LONG_DAYS = 8  # "more than 7–10 days": past a week counts as long, the safer side of the range
 
 
@@ -55,39 +55,15 @@ class Intent:
     pain: bool = False  # pain in general words ("it hurts"), wherever it is
     someone_else: bool = False  # the runner writes about another person
     emergency_help: bool = False  # a question about acting on an emergency warning
+    takes_back: bool = False  # "sorry, one thing I skipped when I said no": new information, not a no
 
 
-NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "twenty": 20,
-    "couple": 2, "few": 3, "several": 4, "half": 0.5, "many": 6,
-}  # fmt: skip
-UNIT_DAYS = {
-    "day": 1, "days": 1, "d": 1, "night": 1, "nights": 1,
-    "week": 7, "weeks": 7, "wk": 7, "wks": 7, "w": 7, "fortnight": 14, "fortnights": 14,
-    "month": 30, "months": 30, "mo": 30, "mos": 30, "mnth": 30, "mnths": 30,
-    "year": 365, "years": 365, "yr": 365, "yrs": 365,
-}  # fmt: skip
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-RELATIVE_DAYS = {
-    "since today": 0, "since this morning": 0, "this morning": 0, "since yesterday": 1,
-    "since last night": 1, "since the weekend": 3, "since last week": 7, "since last month": 30,
-    "since last year": 365, "ages": 60, "forever": 60, "a long time": 60, "years": 365,
-    "started yesterday": 1, "began yesterday": 1, "yesterday": 1, "today": 0,
-}  # fmt: skip
 # Outside an answer to "how long?", a span counts only when the message says it is how long the
 # pain has lasted ("for 3 weeks", "since Sunday"), not when it is about running ("3 days a week").
 DURATION_CUES = re.compile(
     r"(?<![a-z])(since|for|started|starting|began|begun|ago|been|lasted|lasting|past|last|over|nearly|almost|about|"
     r"only|just|around|roughly|few|couple)(?![a-z])"
 )
-_AMOUNT = r"(\d+(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + ")"
-_UNIT = "(" + "|".join(UNIT_DAYS) + ")"
-_SPAN = re.compile(rf"(?<![a-z0-9]){_AMOUNT} (?:and a half )?(?:of )?{_UNIT}(?![a-z0-9])")
-_SINCE_WEEKDAY = re.compile(r"(?:since|from|on|last) (?:last )?(" + "|".join(WEEKDAYS) + ")")
-_MORE_THAN = re.compile(r"(?:more than|over|longer than|past|than) (?:a|one) (week|month|fortnight)")
-
-
 class IntentReader:
     """Reads intents with the patterns of data/intents.yaml; build once, call often."""
 
@@ -131,6 +107,7 @@ class IntentReader:
             ),
             someone_else=self._found("someone_else", tokens),
             emergency_help=self._found("emergency_help", tokens),
+            takes_back=self._found("takes_back", tokens),
         )
 
     def _answer(self, tokens: Tokens) -> tuple[Answer, bool, tuple[str, ...]]:
@@ -139,6 +116,8 @@ class IntentReader:
             tokens = make_tokens(tokens.words[tokens.index_at(reported.end()) :])
         if self._found("unsure", tokens):
             return Answer.UNSURE, False, ()
+        if self._found("takes_back", tokens):  # a late disclosure is never read as a no
+            return Answer.NONE, False, ()
         for kind in ("answer_no", "answer_yes", "hedged_yes"):
             match = self._groups[kind].match(tokens.text)
             if match:
@@ -157,53 +136,6 @@ class IntentReader:
             if self._sides[side].search(tokens.text):
                 return side
         return ""
-
-
-# how long someone has been running (or training, or cycling) is not how long it has hurt: a span
-# whose nearest telling word before it is an activity, not a pain word, is skipped
-ACTIVITY_WORDS = frozenset(
-    "running run runs ran jogging jog training trained racing raced cycling riding swimming lifting runner marathons "
-    "sit sitting sat stand standing stood work working driving drive desk waiting queue".split()
-)
-PAIN_WORDS = frozenset(
-    "pain hurt hurts hurting hurted ache aches aching sore niggle niggling injured injury since started began".split()
-)
-LOOK_BACK = 8
-
-
-def _about_activity(text: str, start: int) -> bool:
-    for word in reversed(text[:start].split()[-LOOK_BACK:]):
-        if word in PAIN_WORDS:
-            return False
-        if word in ACTIVITY_WORDS:
-            return True
-    return False
-
-
-def days_in(text: str, today: dt.date) -> int | None:
-    """How many days a normalised message says the pain has lasted, or None.
-
-    "3 days", "a couple of weeks", "since Sunday", "over a week", "since yesterday", "ages".
-    When several are said, the longest counts (the safer reading). How long someone has been
-    running ("I've been running for years") is not counted.
-    """
-    found: list[float] = []
-    for span in _SPAN.finditer(text):
-        if _about_activity(text, span.start()):
-            continue
-        amount, unit = span.groups()
-        number = float(amount) if amount[0].isdigit() else NUMBER_WORDS[amount]
-        found.append(number * UNIT_DAYS[unit])
-    for unit in _MORE_THAN.findall(text):
-        found.append(UNIT_DAYS[unit] + 1)
-    for weekday in _SINCE_WEEKDAY.findall(text):
-        back = (today.weekday() - WEEKDAYS.index(weekday)) % WEEK_DAYS
-        found.append(back or WEEK_DAYS)
-    for words, days in RELATIVE_DAYS.items():
-        hit = re.search(rf"(?<![a-z]){words}(?![a-z])", text)
-        if hit and not _about_activity(text, hit.start()):
-            found.append(days)
-    return round(max(found)) if found else None
 
 
 def _flatten(value: object) -> list[str]:

@@ -569,13 +569,40 @@ def _load_other_conditions(
     top = Entry(_read_yaml(file, data_dir), file)
     found = {}
     for condition_id in top.data:
-        entry = top.child(condition_id).allow("name", "about", "detect", "source")
-        source = entry.source(sources)
-        detect = entry.ids("detect", concepts, "concept")
+        entry = top.child(condition_id).allow(
+            "name", "about", "detect", "sources", "recognise", "needs", "do_now", "avoid", "see", "question", "confirms"
+        )
+        recognise = entry.child("recognise").allow(*RECOGNITION_GROUPS)
+        groups = {g: recognise.ids(g, concepts, "concept", required=False) for g in RECOGNITION_GROUPS}
+        see = entry.text("see")
+        if see not in URGENCY_KEYS:
+            entry.fail(f"field 'see' must be one of {', '.join(URGENCY_KEYS)}, found {see!r}")
+        needs = tuple(
+            Entry({"slot": slot}, file, entry.child_path("needs")).ids("slot", concepts, "concept")
+            for slot in entry.raw("needs", required=False) or ()
+        )
         found[condition_id] = OtherCondition(
-            condition_id, entry.text("name"), entry.text("about"), detect, source
+            id=condition_id,
+            name=entry.text("name"),
+            about=entry.text("about"),
+            detect=entry.ids("detect", concepts, "concept", required=False),
+            sources=entry.ids("sources", sources, "source"),
+            recognise=Recognition(**groups),
+            needs=needs,
+            do_now=entry.text("do_now"),
+            avoid=entry.text("avoid"),
+            see=Urgency.from_key(see),
+            question=entry.optional_text("question") or "",
+            confirms=_optional_concept(entry, "confirms", concepts),
         )
     return found
+
+
+def _optional_concept(entry: Entry, key: str, concepts: Mapping[str, Concept]) -> str:
+    value = entry.optional_text(key) or ""
+    if value and value not in concepts:
+        entry.fail(f"unknown concept {value!r} in '{key}'")
+    return value
 
 
 QUESTION_KEYS = (

@@ -19,7 +19,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from knowledge.ages import age_band, age_in
 from knowledge.model import CONDITION_IDS, Knowledge, Urgency
+from knowledge.negation import (
+    CLAUSE_WORDS,
+    NEGATORS,
+    NOT_NEGATING_NEXT,
+    fine_after,
+    negated,
+    negates,
+    turns_after,
+)
+from knowledge.others import MIN_LEAD, MIN_SCORE, OtherProblems, concept_weights
 from knowledge.patterns import (
     BREAK,
     Normaliser,
@@ -30,40 +41,9 @@ from knowledge.patterns import (
     pattern_words,
 )
 
-GROUP_WEIGHTS = {
-    "names": 4.0,  # the runner named it ("my SI joint", "sciatica")
-    "hallmarks": 5.0,  # a sign that on its own points to one condition (pain down the leg)
-    "where": 2.0,
-    "signs": 2.5,
-    "triggers": 1.5,
-    "background": 0.5,
-}
-MIN_SCORE = 3.0  # below this the message is too vague to name a condition: ask instead
-MIN_LEAD = 1.0  # the best condition must lead the next by this much, or the bot asks
+AGE_UNDER_20, AGE_OVER_50 = "age_under_20", "age_over_50"  # concepts the age rules use
+YOUNG, OLDER = 20, 50
 SHORT_NOTE_WORDS = 10  # up to this many words, fragments are also read as one phrase
-
-NEGATORS = frozenset(
-    "no not never nothing none without dont doesnt didnt isnt wasnt arent werent havent "
-    "hasnt hadnt wont wouldnt nor neither aint nope ".split()
-)
-NOT_NEGATING_NEXT = frozenset("sure know idea certain clue doubt ".split())  # "not sure if ..."
-CLAUSE_WORDS = frozenset(
-    "but though although however and except yet so because now then which while whereas plus also "
-    "actually until till ".split()
-)
-NOT_NEGATING_NEXT |= {"only"}  # "not only my back but ..."
-HEDGES = frozenset("say recall remember".split())  # after "cannot": a denial
-# A hit that reaches over one of these ("no numbness except around my bottom") admits what
-# comes after it, whatever negation stood before.
-EXCEPTION_WORDS = frozenset("except excepting besides".split())
-# "no bladder problems until this week": a negation followed by until/till and a time is a
-# change, so what was denied is now there.
-TURN_WORDS = frozenset("until till".split())
-TIME_WORDS = frozenset(
-    "this last yesterday today tonight recently lately a the few couple monday tuesday "
-    "wednesday thursday friday saturday sunday weekend morning week month".split()
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -82,16 +62,26 @@ class Reading:
     numbness from a bike saddle that has passed, heavy legs after a race. The sign's concept
     is then left out of `concepts`, so the flag is not raised; the conversation should ask one
     short question to make sure (or simply keep the flag's question in its screen).
+
+    `age` is the age the message gives (ages.py), if any; it also adds the concept `age_under_20`
+    or `age_over_50`, so the age rules apply without asking.
     """
 
     concepts: frozenset[str] = frozenset()
     negated: frozenset[str] = frozenset()
     explained: frozenset[str] = frozenset()
+    age: int | None = None
+
+    @property
+    def age_band(self) -> str | None:
+        """"under16", "16-19", "20-49" or "50+" when an age was given."""
+        return age_band(self.age)
 
     def __or__(self, other: Reading) -> Reading:
         concepts = (self.concepts - other.negated) | other.concepts
         negated = (self.negated - other.concepts) | other.negated
-        return Reading(frozenset(concepts), frozenset(negated), self.explained | other.explained)
+        age = other.age if other.age is not None else self.age
+        return Reading(frozenset(concepts), frozenset(negated), self.explained | other.explained, age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +96,11 @@ class MatchResult:
     reading: Reading = field(default_factory=Reading)
     evidence: tuple[str, ...] = ()
     concerns: tuple[str, ...] = ()  # ids of Knowledge.concerns: need a clinician, not eval flags
+    # a problem outside the six (Knowledge.other_conditions) that fits the picture best, the
+    # clues that point to it (its card's "why"), and every other problem the clues fit, best first
+    other: str | None = None
+    other_evidence: tuple[str, ...] = ()
+    other_candidates: tuple[Candidate, ...] = ()
 
     def to_json(self) -> dict:
         """The JSON contract of `runner-bot match` (shared/eval/README.md)."""
@@ -118,6 +113,10 @@ class MatchResult:
             "concepts": sorted(self.reading.concepts),
             "concerns": list(self.concerns),
             "explained": sorted(self.reading.explained),
+            "other": self.other,
+            "age": self.reading.age,
+            "age_band": self.reading.age_band,
+            "other_candidates": [{"id": c.id, "score": c.score} for c in self.other_candidates],
         }
 
 
@@ -127,6 +126,7 @@ class _ConceptIndex:
     pattern: re.Pattern[str]
     exceptions: re.Pattern[str] | None
     own_negators: frozenset[str]  # negation words the patterns spell out ("no feeling")
+    fine_denies: bool = False  # "lying on it is fine" denies it (never for a red-flag sign)
 
 
 class Matcher:
@@ -138,12 +138,14 @@ class Matcher:
         words, stems = pattern_words(all_patterns)
         known = words | NEGATORS | CLAUSE_WORDS | NOT_NEGATING_NEXT
         self.normaliser = Normaliser(knowledge.spelling, known, stems, knowledge.common_words)
+        signs = {c for flag in (*knowledge.red_flags.values(), *knowledge.concerns.values()) for c in flag.detect}
         self._index = tuple(
             _ConceptIndex(
                 concept.id,
                 _union(concept.patterns),
                 _union(concept.exceptions) if concept.exceptions else None,
                 frozenset(pattern_words(concept.patterns)[0] & NEGATORS),
+                concept.id not in signs,
             )
             for concept in knowledge.concepts.values()
         )
@@ -156,7 +158,8 @@ class Matcher:
             for flag in knowledge.red_flags.values()
             for e in flag.explained_by
         )
-        self._weights = {cid: _concept_weights(knowledge, cid) for cid in CONDITION_IDS}
+        self._weights = {cid: concept_weights(knowledge.conditions[cid].recognise) for cid in CONDITION_IDS}
+        self.others = OtherProblems(knowledge)
         self._anchors = {
             cid: frozenset(
                 (
@@ -190,10 +193,15 @@ class Matcher:
             # again without the breaks, for where and what only — red flags stay clause-strict.
             joined, _ = self._scan(make_tokens(words))
             affirmed |= (set(joined) - negated) - self._flag_concepts
+        age = age_in(tokens.text)
+        if age is not None:
+            affirmed.add(AGE_UNDER_20 if age < YOUNG else AGE_OVER_50 if age >= OLDER else "")
+            affirmed.discard("")
         return Reading(
             frozenset(affirmed),
             frozenset(negated - affirmed),
             frozenset(flag for _, flag in explained),
+            age,
         )
 
     def _scan(self, tokens: Tokens) -> tuple[dict[str, list[int]], set[str]]:
@@ -251,10 +259,19 @@ class Matcher:
         return starts
 
     def assess(self, reading: Reading) -> MatchResult:
-        """Rank conditions and collect red flags for a set of concepts."""
+        """Rank conditions and collect red flags for a set of concepts.
+
+        The six and the problems outside them (other_conditions.yaml) are scored alike. One of
+        the six is named only when it leads every other problem too; another problem that leads
+        the six is named in `other` (condition None). When the best of each are within MIN_LEAD
+        of each other, neither is named: both stay among the candidates and the conversation
+        asks about what sets them apart (the other's hallmarks and `needs`).
+        """
         raw = {cid: self._score(cid, reading.concepts) for cid in CONDITION_IDS}
         ranked = sorted((cid for cid in CONDITION_IDS if raw[cid] > 0), key=lambda c: -raw[c])
         condition = self._decide(ranked, raw)
+        others = self.others.scores(reading.concepts)
+        condition, other = self.others.decide(condition, raw[ranked[0]] if ranked else 0.0, others, reading.concepts)
         flags = self.red_flags(reading.concepts)
         concerns = self.concerns(reading.concepts)
         urgency = max(
@@ -266,6 +283,8 @@ class Matcher:
         )
         if condition:
             urgency = max(urgency, self.knowledge.conditions[condition].urgency_floor)
+        if other:
+            urgency = max(urgency, self.knowledge.other_conditions[other].see)
         return MatchResult(
             condition=condition,
             confidence=_confidence(ranked, raw, condition),
@@ -275,6 +294,9 @@ class Matcher:
             reading=reading,
             evidence=self.evidence(condition, reading.concepts) if condition else (),
             concerns=concerns,
+            other=other,
+            other_evidence=self.others.evidence(other, reading.concepts) if other else (),
+            other_candidates=tuple(Candidate(oid, _percent(score)) for oid, score in others.items()),
         )
 
     def red_flags(self, concepts: Iterable[str]) -> tuple[str, ...]:
@@ -311,15 +333,6 @@ class Matcher:
             return None
         runner_up = raw[ranked[1]] if len(ranked) > 1 else 0.0
         return ranked[0] if raw[ranked[0]] - runner_up >= MIN_LEAD else None
-
-
-def _concept_weights(knowledge: Knowledge, condition: str) -> dict[str, float]:
-    recognise = knowledge.conditions[condition].recognise
-    weights: dict[str, float] = {}
-    for group, weight in GROUP_WEIGHTS.items():
-        for concept in getattr(recognise, group):
-            weights[concept] = max(weights.get(concept, 0.0), weight)
-    return weights
 
 
 STEM_KEY = 2  # stems are filed under their first letters for a quick look-up
@@ -396,9 +409,9 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> list[int] 
             e.span()
             for e in entry.exceptions.finditer(tokens.text)
             if not any(
-                _negates(tokens.words, i) for i in range(tokens.index_at(e.start()), tokens.index_at(e.end()))
+                negates(tokens.words, i) for i in range(tokens.index_at(e.start()), tokens.index_at(e.end()))
             )
-            and not _turns_after(tokens.words, tokens.index_at(e.end()))
+            and not turns_after(tokens.words, tokens.index_at(e.end()))
         ]
         matches = [m for m in matches if not any(a < m.end() and m.start() < b for a, b in cancelled)]
         if not matches:
@@ -406,59 +419,11 @@ def _hits(entry: _ConceptIndex, tokens: Tokens, starts: list[int]) -> list[int] 
     return [
         start
         for m in matches
-        if not _negated(
-            tokens, (start := tokens.index_at(m.start())), tokens.index_at(m.end()), entry.own_negators
+        if not negated(
+            tokens, (start := tokens.index_at(m.start())), (end := tokens.index_at(m.end())), entry.own_negators
         )
+        and not (entry.fine_denies and fine_after(tokens.words, end))
     ]
-
-
-def _negated(tokens: Tokens, start: int, end: int, own_negators: frozenset[str]) -> bool:
-    """Whether a negation word stands in the hit's clause before it, or inside it ("legs don't feel weak").
-
-    A negation never reaches past a turn: a hit that spans "except" or "apart from" admits
-    what follows it, and "no ... until this week" says it has started.
-    """
-    words = tokens.words
-    turn = max((i for i in range(start, end) if _is_exception(words, i)), default=None)
-    if turn is not None:
-        return any(_negates(words, i) and words[i] not in own_negators for i in range(turn + 1, end))
-    if any(_negates(words, i) and words[i] not in own_negators for i in range(start, end)):
-        return True
-    index = start - 1
-    while index >= 0 and words[index] != BREAK and words[index] not in CLAUSE_WORDS:
-        if _negates(words, index):
-            return not _turns_after(words, end)
-        index -= 1
-    return False
-
-
-def _is_exception(words: tuple[str, ...], index: int) -> bool:
-    word = words[index]
-    return word in EXCEPTION_WORDS or (
-        word == "apart" and index + 1 < len(words) and words[index + 1] == "from"
-    )
-
-
-def _turns_after(words: tuple[str, ...], end: int) -> bool:
-    """Whether the rest of the clause after `end` takes the denial back: "until <a time>" (it has
-    begun) or "except ..." ("no numbness anywhere except a patch round my bottom")."""
-    index = end
-    while index < len(words) - 1 and words[index] != BREAK:
-        if words[index] in TURN_WORDS and words[index + 1] in TIME_WORDS:
-            return True
-        if _is_exception(words, index):
-            return True
-        if words[index] in CLAUSE_WORDS or _negates(words, index):
-            return False  # a new clause or a new denial: the first one stands
-        index += 1
-    return False
-
-
-def _negates(words: tuple[str, ...], index: int) -> bool:
-    word, following = words[index], words[index + 1] if index + 1 < len(words) else ""
-    if word == "cannot":  # "I can't say I've noticed any numbness" denies; "can't feel my foot" does not
-        return following in HEDGES
-    return word in NEGATORS and following not in NOT_NEGATING_NEXT
 
 
 def _percent(raw: float) -> float:

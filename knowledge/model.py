@@ -229,13 +229,33 @@ class RedFlag:
 
 @dataclass(frozen=True, slots=True)
 class OtherCondition:
-    """A running-related problem the bot recognises and refers on, without treating it."""
+    """A running-related problem outside the six: recognised, explained in a card, referred on.
+
+    `detect` concepts name it on their own (jargon: "piriformis"); `recognise` scores it from
+    everyday clues the way the six are scored, and `needs` lists slots (any one concept of each)
+    without which it is never named. The card: `about` (what it likely is), `do_now`, `avoid`,
+    and `see` (an urgency: who to see and how soon).
+    """
 
     id: str
     name: str
     about: str
     detect: tuple[str, ...]
-    source: str
+    sources: tuple[str, ...]
+    recognise: Recognition = Recognition()
+    needs: tuple[tuple[str, ...], ...] = ()
+    do_now: str = ""
+    avoid: str = ""
+    see: Urgency = Urgency.SOON
+    # a yes/no question that tells this problem apart when the matcher cannot choose between it
+    # and one of the six; a yes adds the concept `confirms` to what the runner said
+    question: str = ""
+    confirms: str = ""
+
+    @property
+    def source(self) -> str:
+        """The first source of the card."""
+        return self.sources[0]
 
 
 @dataclass(frozen=True, slots=True)
