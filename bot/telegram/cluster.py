@@ -82,8 +82,8 @@ class Instance(Protocol):
 class UpdateRunner(Protocol):
     """What the cluster uses of the chat-order processor (bot/telegram/chat_order.py)."""
 
-    async def finish(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run an update's handlers and mark it done (or requeue it)."""
+    async def finish(self, update: object, coroutine: Awaitable[Any]) -> Any:
+        """Run an update's handlers and mark it done (or requeue it); True when it is to be tried again."""
         ...
 
 
