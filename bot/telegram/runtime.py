@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -22,6 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -54,6 +56,26 @@ GIVE_UP_AFTER_S = 15 * 60.0  # then the replies wait for the chat's next message
 LATE_NOTE_AFTER_S = 5.0  # replies held up longer than this go out after "Sorry for the delay" (once)
 # how every reply is shown: HTML with every data string escaped (conversations/render.py), no link previews
 FORMAT: dict[str, Any] = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+
+
+def run_on_one_core() -> None:
+    """Keep this process's threads (the event loop, the database thread) on the core it runs on.
+
+    The event loop and the database thread hand the GIL to each other on every turn and every
+    delivery; across two cores each hand-over costs a wake-up on the other core, and the same
+    work took 1.2–1.5× the CPU (docs/benchmarks.md, section 3). Python runs one thread at a time
+    anyway, so one core loses nothing. Linux only; elsewhere, or if refused, nothing changes.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        core = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[36])
+        if core not in os.sched_getaffinity(0):
+            return
+        for task in Path("/proc/self/task").iterdir():  # every thread started so far; later ones inherit
+            os.sched_setaffinity(int(task.name), {core})
+    except (OSError, ValueError, IndexError):
+        return
 
 
 @dataclass
