@@ -33,6 +33,7 @@ from telegram.error import (
     Forbidden,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.storage.sessions import Outgoing, SessionStore, StorageError, fits
@@ -53,7 +54,10 @@ T = TypeVar("T")
 RETRY_FIRST_S = 0.25  # the first wait after a failed send; doubled on each failure after it
 MAX_BACKOFF_S = 30.0
 GIVE_UP_AFTER_S = 15 * 60.0  # then the replies wait for the chat's next message (with the late note)
-LATE_NOTE_AFTER_S = 5.0  # replies held up longer than this go out after "Sorry for the delay" (once)
+LATE_NOTE_AFTER_S = 5.0
+# after a send timed out, Telegram may yet carry it out: the retry (and the chat's later replies
+# behind it) waits about one more read time-out, so a repeat lands next to the original, not after newer ones
+UNCERTAIN_S = 6.0  # replies held up longer than this go out after "Sorry for the delay" (once)
 # how every reply is shown: HTML with every data string escaped (conversations/render.py), no link previews
 FORMAT: dict[str, Any] = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 
@@ -179,6 +183,7 @@ class Runtime:
     stopping: bool = False  # set at shutdown: /readyz then answers 503
     reminders: ReminderSchedule | None = None  # the reminder scheduler (bot/telegram/reminders.py), once started
     parked: dict[int, Parked] = field(default_factory=dict)  # chats whose outbox is retried in the background
+    timed_out: set[int] = field(default_factory=set)  # outbox rows whose last send timed out (may have arrived)
 
     @property
     def store(self) -> SessionStore:
@@ -241,6 +246,7 @@ class Runtime:
             outcome, delay = await self.send(row, late_note if index == 0 else "")
             if outcome == "retry":
                 return delay
+            self.timed_out.discard(row.id)
             try:
                 await self.db(self.store.delivered, row.id)
             except StorageError:  # sent, but not marked: retried later (repeated once, next to itself)
@@ -263,7 +269,10 @@ class Runtime:
                 await asyncio.sleep(delay)
                 async with self.chat_turn(chat_id):
                     rows = await self.db(self.store.queued, chat_id)
-                    late = time.monotonic() - parked.since >= LATE_NOTE_AFTER_S
+                    # no note on a message that may well have arrived (its send timed out)
+                    late = time.monotonic() - parked.since >= LATE_NOTE_AFTER_S and not (
+                        rows and rows[0].id in self.timed_out
+                    )
                     note = self.bridge.engine.knowledge.message("late_note") if late else ""
                     retry_in = await self.deliver(rows, note)
                     if retry_in is None:
@@ -308,6 +317,10 @@ class Runtime:
             return "refused", 0.0
         except RetryAfter as error:
             return "retry", seconds(error) + 0.1
+        except TimedOut:  # Telegram may still carry it out: give it that long before sending it again
+            self.timed_out.add(row.id)
+            log.info("chat %s: a send timed out; retrying once it has settled", row.chat_id)
+            return "retry", UNCERTAIN_S
         except TelegramError as error:  # time-outs, network errors, 5xx
             log.info("chat %s: a send failed (%s); retrying in the background", row.chat_id, type(error).__name__)
             return "retry", RETRY_FIRST_S
