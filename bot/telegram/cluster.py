@@ -20,6 +20,12 @@ answering 200. What keeps a chat in order and every update handled once, across 
   instance left is handled without waiting for its restart.
 - **One poller.** Polling mode takes a session-level advisory lock keyed by the bot id and
   refuses to start when another instance holds it (Telegram allows one getUpdates per token).
+  If the server drops that connection, the poller takes the lock again within a second (or, if
+  another instance got it first, stops).
+- **No waits under the lock.** A send that fails (`retry_after`, a 5xx, a time-out) is not
+  retried while the chat's lock is held: the deliverer parks the chat and retries in the
+  background, taking the lock for each attempt (bot/telegram/runtime.py), so chats told to wait
+  do not keep lock connections from the others.
 - **Graceful shutdown** hands work back: once stopping, no new turn starts; updates not yet
   started stay unfinished in the inbox, unclaimed, for the other instances' sweepers.
 
@@ -33,6 +39,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -53,6 +61,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POLLER_LOCK = 1_380_077_396  # first key of the two-key advisory lock "one poller per bot"
+POLLER_CHECK_S = 1.0  # how often the poller checks that it still holds that lock
 RETRY_S = 2.0
 
 
@@ -110,6 +119,7 @@ class Cluster:
         self.draining = False
         self._poller: psycopg.AsyncConnection[Any] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         try:
@@ -120,10 +130,11 @@ class Cluster:
 
     async def close(self) -> None:
         self.draining = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._poller is not None:
             with contextlib.suppress(psycopg.Error):
                 await self._poller.close()
@@ -223,20 +234,54 @@ class Cluster:
 
     # ----- polling ----------------------------------------------------------------------------
     async def hold_poller(self, bot_id: int, username: str = "") -> None:
-        """Become the one poller of this bot, or raise Fatal saying another instance is."""
-        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        row = await (
-            await conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [POLLER_LOCK, str(bot_id)])
-        ).fetchone()
-        if not (row and row[0]):
-            await conn.close()
+        """Become the one poller of this bot, or raise Fatal saying another instance is.
+
+        The lock lives as long as its connection; a watchdog checks that connection, and if the
+        server dropped it (a restart, `pg_terminate_backend`) takes the lock again at once — or,
+        when another instance took it meanwhile, stops this one, so two never poll.
+        """
+        self._poller = await self._take_poller_lock(bot_id)
+        if self._poller is None:
             name = f"@{username}" if username else f"bot {bot_id}"
             raise Fatal(
                 f"another runner-bot instance is already polling Telegram for {name} on this database "
                 "(Telegram allows one poller per token); stop it, or run every instance in webhook mode "
                 "(WEBHOOK_URL)"
             )
-        self._poller = conn  # held until this instance stops (or dies: the server then lets go)
+        self._watchdog = asyncio.create_task(self._watch_poller(bot_id))
+
+    async def _take_poller_lock(self, bot_id: int) -> psycopg.AsyncConnection[Any] | None:
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        row = await (
+            await conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [POLLER_LOCK, str(bot_id)])
+        ).fetchone()
+        if row and row[0]:
+            return conn  # held until this instance stops (or dies: the server then lets go)
+        await conn.close()
+        return None
+
+    async def _watch_poller(self, bot_id: int) -> None:
+        while not self.draining:
+            await asyncio.sleep(POLLER_CHECK_S)
+            try:
+                assert self._poller is not None
+                await self._poller.execute("SELECT 1")
+                continue
+            except (psycopg.Error, AssertionError):
+                log.warning("the connection holding the one-poller lock was lost; taking the lock again")
+            with contextlib.suppress(psycopg.Error):
+                if self._poller is not None:
+                    await self._poller.close()
+            try:
+                self._poller = await self._take_poller_lock(bot_id)
+            except (psycopg.Error, OSError) as error:  # the database is away: try again shortly
+                log.warning("could not take the one-poller lock again (%s)", type(error).__name__)
+                self._poller = None
+                continue
+            if self._poller is None:
+                log.error("another instance polls Telegram now (the one-poller lock was lost); stopping this one")
+                os.kill(os.getpid(), signal.SIGTERM)  # a graceful stop: work in hand is finished or handed back
+                return
 
 
 async def _fetch(conn: psycopg.AsyncConnection[Any], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
