@@ -71,7 +71,8 @@ def test_a_terminated_poller_connection_keeps_the_one_poller_guard(
         api.wait_for(lambda: "deleteWebhook" in api.tally, timeout=60)
         with psycopg.connect(pg_url, autocommit=True) as conn:
             holders = conn.execute(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted",
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 [POLLER_LOCK % 2**32],
             ).fetchall()
             assert len(holders) == 1, "the poller holds its lock"

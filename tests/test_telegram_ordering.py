@@ -151,7 +151,7 @@ def test_a_full_disk_mid_traffic_strands_nothing_and_reorders_nothing(
     finally:
         bot.stop()
     assert "failed; trying it again" in bot.output(), "the disk never filled: the test tested nothing"
-    check_order(api, engine, inputs, allowed_repeats=len(inputs))
+    check_order(api, engine, inputs, allowed_repeats=0)  # a reply sent but not marked is not sent again
     apologies = [t for chat_id in chats for t in api.texts(chat_id) if APOLOGY in t]
     assert not apologies, "an update retried in the background needs no apology asking to send it again"
 

@@ -162,6 +162,12 @@ class ChatOrderProcessor(BaseUpdateProcessor):
 
     def _release(self, chat_id: int, application: Any) -> None:
         self._held.discard(chat_id)
+        if not application.running:  # stopped meanwhile: its updates stay unfinished in the inbox, in order
+            for _, coroutine, waiting in self._pending.pop(chat_id, deque()):
+                getattr(coroutine, "close", lambda: None)()
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(None)
+            return
         if self._pending.get(chat_id):
             self._ready.append(chat_id)
             self._spawn(application)

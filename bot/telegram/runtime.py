@@ -184,6 +184,7 @@ class Runtime:
     reminders: ReminderSchedule | None = None  # the reminder scheduler (bot/telegram/reminders.py), once started
     parked: dict[int, Parked] = field(default_factory=dict)  # chats whose outbox is retried in the background
     timed_out: set[int] = field(default_factory=set)  # outbox rows whose last send timed out (may have arrived)
+    unmarked: set[int] = field(default_factory=set)  # outbox rows sent but not yet marked delivered
 
     @property
     def store(self) -> SessionStore:
@@ -243,15 +244,18 @@ class Runtime:
     async def deliver(self, rows: Sequence[Outgoing], late_note: str = "") -> float | None:
         """Send rows in order, once each; None when all went (or were refused), else the wait before retrying."""
         for index, row in enumerate(rows):
-            outcome, delay = await self.send(row, late_note if index == 0 else "")
-            if outcome == "retry":
-                return delay
+            if row.id not in self.unmarked:
+                outcome, delay = await self.send(row, late_note if index == 0 else "")
+                if outcome == "retry":
+                    return delay
             self.timed_out.discard(row.id)
             try:
                 await self.db(self.store.delivered, row.id)
-            except StorageError:  # sent, but not marked: retried later (repeated once, next to itself)
+            except StorageError:  # sent, but not marked (a full disk): only the marking is retried
                 log.warning("chat %s: could not mark a reply delivered; retrying later", row.chat_id)
+                self.unmarked.add(row.id)
                 return RETRY_FIRST_S
+            self.unmarked.discard(row.id)
         return None
 
     def park(self, chat_id: int, delay: float) -> None:
