@@ -2,9 +2,13 @@
 
 - `Runtime`: the Bridge (engine + storage), one database thread (so SQLite never blocks the
   event loop, and one thread owns the connection), the deliverer and the inbox's intake.
-- Delivery (`Runtime.flush`): sends a chat's outbox in order, with retries and back-off
-  (honouring Telegram's `retry_after`); a message that still fails waits, with the chat's later
-  ones, until the chat next writes (then it goes first, with a short apology for the delay).
+- Delivery (`Runtime.flush`): sends a chat's outbox in order, one attempt per message; one that
+  fails parks the chat, and its outbox is retried in the background (`redeliver`) with back-off,
+  honouring Telegram's `retry_after`, for up to 15 minutes — never while holding a worker or,
+  on PostgreSQL, while holding the chat's lock between attempts. The chat's later replies wait
+  behind it, so none arrives before an older one; a send that timed out is retried only after it
+  has had time to arrive, so a repeat lands next to it; replies held up more than a few seconds
+  go out after "Sorry for the delay", once. After 15 minutes they wait until the chat next writes.
 - Intake (`Runtime.intake`): a batch of raw updates is kept in the inbox before it is confirmed
   (polling: bot/telegram/polling.py; webhook: bot/telegram/webhook.py), then handed on.
 """
