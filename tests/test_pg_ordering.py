@@ -88,3 +88,34 @@ def test_a_terminated_poller_connection_keeps_the_one_poller_guard(
     assert code != 0, "a second poller started after the first one's lock connection was dropped"
     assert "already polling Telegram" in second.output()
     assert "taking the lock again" in first.output()
+
+
+def test_chats_held_by_a_stopped_instance_do_not_stall_this_one(
+    server: FakeBotApiServer, api: FakeBotApi, pg_url: str, tmp_path: Path
+) -> None:
+    """Another instance holds 8 chats' locks and does nothing (SIGSTOPped, say): this instance's
+    few workers do not wait on them — an unrelated chat is answered at once, the 8 once let go."""
+    import psycopg
+
+    bot = BotProcess(bot_env(server, tmp_path / "unused.sqlite3", DATABASE_URL=pg_url, TELEGRAM_RATE_LIMIT="0"),
+                     tmp_path / "held.log")  # fmt: skip
+    held = range(75_000, 75_008)
+    try:
+        api.wait_for(lambda: "deleteWebhook" in api.tally, timeout=60)
+        with psycopg.connect(pg_url) as frozen:  # one transaction holding the chats' locks, as a turn does
+            for chat_id in held:
+                frozen.execute("SELECT pg_advisory_xact_lock(%s)", [chat_id])
+            for chat_id in held:
+                api.push(message(chat_id, "/start"))
+            time.sleep(0.5)
+            started = time.monotonic()
+            api.push(message(75_999, "/start"))
+            api.wait_for(lambda: bool(api.texts(75_999)), timeout=30)
+            unrelated = time.monotonic() - started
+            assert not any(api.texts(chat_id) for chat_id in held), "a chat was handled without its lock"
+        api.wait_for(lambda: all(api.texts(chat_id) for chat_id in held), timeout=30)  # let go: handled
+    finally:
+        bot.stop()
+    assert unrelated < 2.0, f"an unrelated chat waited {unrelated:.1f} s behind chats another instance holds"
+    for chat_id in held:
+        assert len(api.texts(chat_id)) == 1, "each held chat answered once"

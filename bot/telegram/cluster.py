@@ -52,7 +52,7 @@ from telegram import Update
 
 from bot.storage.pg_pool import safe_url
 from bot.storage.sessions import SessionStore, StorageError
-from bot.telegram.updates import Fatal, chat_id_of, requeue
+from bot.telegram.updates import ChatBusy, Fatal, chat_id_of, requeue
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -63,6 +63,7 @@ T = TypeVar("T")
 POLLER_LOCK = 1_380_077_396  # first key of the two-key advisory lock "one poller per bot"
 POLLER_CHECK_S = 1.0  # how often the poller checks that it still holds that lock
 RETRY_S = 2.0
+BUSY_RETRY_S = 0.25  # an update whose chat another instance holds: tried again this soon
 
 
 class Instance(Protocol):
@@ -142,10 +143,20 @@ class Cluster:
 
     # ----- the chat lock -------------------------------------------------------------------
     @asynccontextmanager
-    async def chat(self, chat_id: int) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """Hold the chat's lock across instances (a transaction-scoped advisory lock)."""
+    async def chat(self, chat_id: int, wait: bool = True) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """Hold the chat's lock across instances (a transaction-scoped advisory lock).
+
+        `wait=False`: raise ChatBusy at once when another instance holds it, rather than keep one
+        of this instance's few workers (and a lock connection) waiting on another instance — one
+        that is slow, or stopped, must not stall this one's other chats.
+        """
         async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", [chat_id])
+            if wait:
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", [chat_id])
+            else:
+                row = await (await conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [chat_id])).fetchone()
+                if not (row and row[0]):
+                    raise ChatBusy(chat_id)
             yield conn
 
     async def process(
@@ -160,7 +171,7 @@ class Cluster:
         try:
             if self.draining:
                 return  # left unfinished in the inbox for another instance
-            async with self.chat(chat_id) as conn:
+            async with self.chat(chat_id, wait=False) as conn:
                 for earlier_id, payload in await _fetch(
                     conn,
                     "SELECT update_id, payload FROM inbox WHERE chat_id = %s AND done IS NULL AND update_id < %s "
@@ -191,6 +202,9 @@ class Cluster:
                     return
                 started = True
                 await processor.finish(update, coroutine)
+        except ChatBusy:  # another instance is on this chat: try again shortly (its catch-up keeps the order)
+            log.debug("update %s: its chat is busy on another instance; trying again shortly", update_id)
+            asyncio.get_running_loop().call_later(BUSY_RETRY_S, partial(requeue, update))
         except (psycopg.OperationalError, PoolTimeout) as error:
             log.warning("update %s: the chat lock failed (%s); trying again shortly", update_id, type(error).__name__)
             if not started:

@@ -42,7 +42,7 @@ from telegram.error import (
 
 from bot.storage.sessions import Outgoing, SessionStore, StorageError, fits
 from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
-from bot.telegram.updates import raw_chat_id, seconds
+from bot.telegram.updates import ChatBusy, raw_chat_id, seconds
 from conversations.records import Reminder
 
 if TYPE_CHECKING:
@@ -67,12 +67,10 @@ FORMAT: dict[str, Any] = {"parse_mode": "HTML", "link_preview_options": {"is_dis
 
 
 def run_on_one_core() -> None:
-    """Keep this process's threads (the event loop, the database thread) on the core it runs on.
+    """Keep this process's threads on the core it runs on (Linux; elsewhere nothing changes).
 
-    The event loop and the database thread hand the GIL to each other on every turn and every
-    delivery; across two cores each hand-over costs a wake-up on the other core, and the same
-    work took 1.2–1.5× the CPU (docs/benchmarks.md, section 3). Python runs one thread at a time
-    anyway, so one core loses nothing. Linux only; elsewhere, or if refused, nothing changes.
+    The loop and the database thread hand the GIL over on every turn; across two cores that cost
+    1.2–1.5× the CPU (docs/benchmarks.md, section 3), and Python runs one thread at a time anyway.
     """
     if not hasattr(os, "sched_setaffinity"):
         return
@@ -120,11 +118,8 @@ class ReminderSchedule(Protocol):
 
 
 class LiveKeyboards(OrderedDict[int, tuple[int, str]]):
-    """Each chat's newest question message (id, text), the most recently used chats only.
-
-    Capped, so a bot that has talked to many chats does not keep a message for each for ever: a
-    chat that drops out just keeps its old buttons, which answer "moved on" if tapped.
-    """
+    """Each chat's newest question message (id, text), the most recently used chats only (capped:
+    a chat that drops out just keeps its old buttons, which answer "moved on" if tapped)."""
 
     CAP = 10_000
 
@@ -225,8 +220,8 @@ class Runtime:
             async with self.processor.chat(chat_id):
                 if self.cluster is None:
                     yield
-                else:
-                    async with self.cluster.chat(chat_id):
+                else:  # ChatBusy when another instance holds it: the caller tries later
+                    async with self.cluster.chat(chat_id, wait=False):
                         yield
 
     # ----- delivery ------------------------------------------------------------------------
@@ -275,26 +270,34 @@ class Runtime:
         try:
             while not self.stopping:
                 await asyncio.sleep(delay)
-                async with self.chat_turn(chat_id):
-                    rows = await self.db(self.store.queued, chat_id)
-                    # no note on a message that may well have arrived (its send timed out)
-                    late = time.monotonic() - parked.since >= LATE_NOTE_AFTER_S and not (
-                        rows and rows[0].id in self.timed_out
-                    )
-                    note = self.bridge.engine.knowledge.message("late_note") if late else ""
-                    retry_in = await self.deliver(rows, note)
-                    if retry_in is None:
-                        return
-                    parked.attempts += 1
-                    if time.monotonic() - parked.since > GIVE_UP_AFTER_S:
-                        log.warning("chat %s: replies could not be delivered; they wait for its next message", chat_id)
-                        await self.db(self.store.give_up, chat_id, rows[0].id)
-                        return
+                try:
+                    retry_in = await self.redeliver_once(chat_id, parked)
+                except ChatBusy:  # another instance is on the chat (and sends its outbox): later
+                    retry_in = 0.0
+                if retry_in is None:
+                    return
                 delay = max(retry_in, min(RETRY_FIRST_S * 2**parked.attempts, MAX_BACKOFF_S))
         except Exception:  # storage gone at shutdown, say: the outbox is replayed at the next start
             log.exception("chat %s: background delivery stopped", chat_id)
         finally:
             self.parked.pop(chat_id, None)
+
+    async def redeliver_once(self, chat_id: int, parked: Parked) -> float | None:
+        """One background attempt at a parked chat's outbox, holding the chat; None when it is done."""
+        async with self.chat_turn(chat_id):
+            rows = await self.db(self.store.queued, chat_id)
+            # no note on a message that may well have arrived (its send timed out)
+            late = time.monotonic() - parked.since >= LATE_NOTE_AFTER_S and not (rows and rows[0].id in self.timed_out)
+            note = self.bridge.engine.knowledge.message("late_note") if late else ""
+            retry_in = await self.deliver(rows, note)
+            if retry_in is None:
+                return None
+            parked.attempts += 1
+            if time.monotonic() - parked.since > GIVE_UP_AFTER_S:
+                log.warning("chat %s: replies could not be delivered; they wait for its next message", chat_id)
+                await self.db(self.store.give_up, chat_id, rows[0].id)
+                return None
+            return retry_in
 
     async def send(self, row: Outgoing, late_note: str = "") -> tuple[str, float]:
         """One attempt: ('sent' | 'refused' (for good: blocked, chat gone, a bad request) | 'retry', wait)."""
@@ -437,5 +440,10 @@ class Runtime:
         return len(unfinished)
 
     async def flush_in_order(self, chat_id: int) -> None:
-        async with self.chat_turn(chat_id):
-            await self.flush(chat_id)
+        """Send the chat's outbox, holding its lock; on PostgreSQL, nothing if another instance
+        holds it (that instance sends the outbox, or the sweeper comes back to it)."""
+        try:
+            async with self.chat_turn(chat_id):
+                await self.flush(chat_id)
+        except ChatBusy:
+            log.debug("chat %s: busy on another instance; its outbox is left to it", chat_id)
