@@ -6,7 +6,9 @@ answering 200. What keeps a chat in order and every update handled once, across 
 - **The chat lock.** A chat's turns and sends run inside a transaction that holds
   `pg_advisory_xact_lock(chat_id)`: one instance at a time works on a chat. The lock lives
   only as long as that transaction, so an instance that dies (even `kill -9`) lets go at once —
-  PostgreSQL ends the backend and its transaction when the connection drops.
+  PostgreSQL ends the backend and its transaction when the connection drops. An update whose
+  chat another instance holds is not waited for (that would tie up one of this instance's few
+  workers, bot/telegram/chat_order.py): it is tried again a moment later.
 - **Catch-up in update order.** Holding the lock, an instance first handles the chat's *earlier*
   unfinished updates from the inbox (whichever instance received them), oldest first; then its
   own update — unless the inbox says it is done already (another instance caught it up). A
