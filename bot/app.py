@@ -23,7 +23,9 @@ def run_bot(command: str | None, trace: bool = False) -> int:
                 "TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in .env (see README.md)"
             )
         from bot.telegram.application import run_telegram  # Telegram's imports are only paid for when needed
+        from bot.telegram.runtime import run_on_one_core
 
+        run_on_one_core()  # the bot's threads on one core: GIL hand-overs across cores cost CPU
         return run_telegram(settings)
     except (ConfigError, KnowledgeError) as error:
         return fail(str(error))

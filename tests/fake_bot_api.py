@@ -60,6 +60,9 @@ class FakeBotApi:
         self.tally: dict[str, int] = {}  # calls per method, and "keyboards": messages sent with buttons
         self.delay: dict[str, float] = {}  # method -> seconds before answering (chat_id -> seconds: "chat:<id>")
         self.fault_rate: dict[str, float] = {}  # method -> share of calls that fail at random
+        # method -> time.monotonic() until which every call of it fails with a 502 (an outage);
+        # such calls are recorded as "failed:<method>", so `texts` shows only what arrived
+        self.outages: dict[str, float] = {}
         self.random = random.Random(12)
         self.faults_injected = 0
         # what each chat shows, as Telegram would: message_id -> the message (plain text and
@@ -166,6 +169,11 @@ class FakeBotApi:
             return status, {"ok": False, "error_code": status, **payload}
         if self.answers.get(method):
             return HTTPStatus.OK, self.answers[method].pop(0)
+        if method != "getUpdates" and time.monotonic() < self.outages.get(method, 0.0):
+            with self._changed:
+                self.calls[index] = (f"failed:{method}", params)
+                self.tally[method] -= 1
+            return HTTPStatus.BAD_GATEWAY, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
         pause = self.delay.get(method, 0.0) + self.delay.get(f"chat:{params.get('chat_id')}", 0.0)
         if pause:
             time.sleep(pause)

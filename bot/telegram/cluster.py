@@ -6,7 +6,9 @@ answering 200. What keeps a chat in order and every update handled once, across 
 - **The chat lock.** A chat's turns and sends run inside a transaction that holds
   `pg_advisory_xact_lock(chat_id)`: one instance at a time works on a chat. The lock lives
   only as long as that transaction, so an instance that dies (even `kill -9`) lets go at once —
-  PostgreSQL ends the backend and its transaction when the connection drops.
+  PostgreSQL ends the backend and its transaction when the connection drops. An update whose
+  chat another instance holds is not waited for (that would tie up one of this instance's few
+  workers, bot/telegram/chat_order.py): it is tried again a moment later.
 - **Catch-up in update order.** Holding the lock, an instance first handles the chat's *earlier*
   unfinished updates from the inbox (whichever instance received them), oldest first; then its
   own update — unless the inbox says it is done already (another instance caught it up). A
@@ -20,6 +22,12 @@ answering 200. What keeps a chat in order and every update handled once, across 
   instance left is handled without waiting for its restart.
 - **One poller.** Polling mode takes a session-level advisory lock keyed by the bot id and
   refuses to start when another instance holds it (Telegram allows one getUpdates per token).
+  If the server drops that connection, the poller takes the lock again within a second (or, if
+  another instance got it first, stops).
+- **No waits under the lock.** A send that fails (`retry_after`, a 5xx, a time-out) is not
+  retried while the chat's lock is held: the deliverer parks the chat and retries in the
+  background, taking the lock for each attempt (bot/telegram/runtime.py), so chats told to wait
+  do not keep lock connections from the others.
 - **Graceful shutdown** hands work back: once stopping, no new turn starts; updates not yet
   started stay unfinished in the inbox, unclaimed, for the other instances' sweepers.
 
@@ -33,6 +41,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -44,7 +54,7 @@ from telegram import Update
 
 from bot.storage.pg_pool import safe_url
 from bot.storage.sessions import SessionStore, StorageError
-from bot.telegram.updates import Fatal, chat_id_of, requeue
+from bot.telegram.updates import ChatBusy, Fatal, chat_id_of, requeue
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -53,7 +63,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POLLER_LOCK = 1_380_077_396  # first key of the two-key advisory lock "one poller per bot"
+POLLER_CHECK_S = 1.0  # how often the poller checks that it still holds that lock
 RETRY_S = 2.0
+BUSY_RETRY_S = 0.25  # an update whose chat another instance holds: tried again this soon
 
 
 class Instance(Protocol):
@@ -82,8 +94,8 @@ class Instance(Protocol):
 class UpdateRunner(Protocol):
     """What the cluster uses of the chat-order processor (bot/telegram/chat_order.py)."""
 
-    async def finish(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run an update's handlers and mark it done (or requeue it)."""
+    async def finish(self, update: object, coroutine: Awaitable[Any]) -> Any:
+        """Run an update's handlers and mark it done (or requeue it); True when it is to be tried again."""
         ...
 
 
@@ -110,6 +122,7 @@ class Cluster:
         self.draining = False
         self._poller: psycopg.AsyncConnection[Any] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         try:
@@ -120,10 +133,11 @@ class Cluster:
 
     async def close(self) -> None:
         self.draining = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._poller is not None:
             with contextlib.suppress(psycopg.Error):
                 await self._poller.close()
@@ -131,10 +145,20 @@ class Cluster:
 
     # ----- the chat lock -------------------------------------------------------------------
     @asynccontextmanager
-    async def chat(self, chat_id: int) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """Hold the chat's lock across instances (a transaction-scoped advisory lock)."""
+    async def chat(self, chat_id: int, wait: bool = True) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """Hold the chat's lock across instances (a transaction-scoped advisory lock).
+
+        `wait=False`: raise ChatBusy at once when another instance holds it, rather than keep one
+        of this instance's few workers (and a lock connection) waiting on another instance — one
+        that is slow, or stopped, must not stall this one's other chats.
+        """
         async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", [chat_id])
+            if wait:
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", [chat_id])
+            else:
+                row = await (await conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [chat_id])).fetchone()
+                if not (row and row[0]):
+                    raise ChatBusy(chat_id)
             yield conn
 
     async def process(
@@ -149,7 +173,7 @@ class Cluster:
         try:
             if self.draining:
                 return  # left unfinished in the inbox for another instance
-            async with self.chat(chat_id) as conn:
+            async with self.chat(chat_id, wait=False) as conn:
                 for earlier_id, payload in await _fetch(
                     conn,
                     "SELECT update_id, payload FROM inbox WHERE chat_id = %s AND done IS NULL AND update_id < %s "
@@ -180,6 +204,9 @@ class Cluster:
                     return
                 started = True
                 await processor.finish(update, coroutine)
+        except ChatBusy:  # another instance is on this chat: try again shortly (its catch-up keeps the order)
+            log.debug("update %s: its chat is busy on another instance; trying again shortly", update_id)
+            asyncio.get_running_loop().call_later(BUSY_RETRY_S, partial(requeue, update))
         except (psycopg.OperationalError, PoolTimeout) as error:
             log.warning("update %s: the chat lock failed (%s); trying again shortly", update_id, type(error).__name__)
             if not started:
@@ -223,20 +250,54 @@ class Cluster:
 
     # ----- polling ----------------------------------------------------------------------------
     async def hold_poller(self, bot_id: int, username: str = "") -> None:
-        """Become the one poller of this bot, or raise Fatal saying another instance is."""
-        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        row = await (
-            await conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [POLLER_LOCK, str(bot_id)])
-        ).fetchone()
-        if not (row and row[0]):
-            await conn.close()
+        """Become the one poller of this bot, or raise Fatal saying another instance is.
+
+        The lock lives as long as its connection; a watchdog checks that connection, and if the
+        server dropped it (a restart, `pg_terminate_backend`) takes the lock again at once — or,
+        when another instance took it meanwhile, stops this one, so two never poll.
+        """
+        self._poller = await self._take_poller_lock(bot_id)
+        if self._poller is None:
             name = f"@{username}" if username else f"bot {bot_id}"
             raise Fatal(
                 f"another runner-bot instance is already polling Telegram for {name} on this database "
                 "(Telegram allows one poller per token); stop it, or run every instance in webhook mode "
                 "(WEBHOOK_URL)"
             )
-        self._poller = conn  # held until this instance stops (or dies: the server then lets go)
+        self._watchdog = asyncio.create_task(self._watch_poller(bot_id))
+
+    async def _take_poller_lock(self, bot_id: int) -> psycopg.AsyncConnection[Any] | None:
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        row = await (
+            await conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [POLLER_LOCK, str(bot_id)])
+        ).fetchone()
+        if row and row[0]:
+            return conn  # held until this instance stops (or dies: the server then lets go)
+        await conn.close()
+        return None
+
+    async def _watch_poller(self, bot_id: int) -> None:
+        while not self.draining:
+            await asyncio.sleep(POLLER_CHECK_S)
+            try:
+                assert self._poller is not None
+                await self._poller.execute("SELECT 1")
+                continue
+            except (psycopg.Error, AssertionError):
+                log.warning("the connection holding the one-poller lock was lost; taking the lock again")
+            with contextlib.suppress(psycopg.Error):
+                if self._poller is not None:
+                    await self._poller.close()
+            try:
+                self._poller = await self._take_poller_lock(bot_id)
+            except (psycopg.Error, OSError) as error:  # the database is away: try again shortly
+                log.warning("could not take the one-poller lock again (%s)", type(error).__name__)
+                self._poller = None
+                continue
+            if self._poller is None:
+                log.error("another instance polls Telegram now (the one-poller lock was lost); stopping this one")
+                os.kill(os.getpid(), signal.SIGTERM)  # a graceful stop: work in hand is finished or handed back
+                return
 
 
 async def _fetch(conn: psycopg.AsyncConnection[Any], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

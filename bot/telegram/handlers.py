@@ -15,10 +15,10 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
-from bot.storage.sessions import StorageGone
+from bot.storage.sessions import StorageBusy, StorageGone
 from bot.telegram.bridge import Bridge, Turn
 from bot.telegram.outage import health_of, storage_failure
-from bot.telegram.runtime import Runtime
+from bot.telegram.runtime import FORMAT, Runtime
 from conversations.events import (
     Choice,
     CloseKeyboard,
@@ -104,7 +104,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await acknowledge(update, query, turn.toast)
     lasting = data.startswith("x:")  # section and menu buttons never expire: keep them
     if isinstance(query.message, Message) and not turn.edited and not (lasting and turn.accepted):
-        await show_choice(query.message, data if turn.accepted else None)
+        await show_choice(runtime_of(context), chat_id, query.message, data if turn.accepted else None)
         live = runtime_of(context).live_keyboards
         if live.get(chat_id, (0, ""))[0] == pressed:  # a stale tap on an older message leaves it open
             live.pop(chat_id, None)
@@ -120,7 +120,7 @@ async def acknowledge(update: Update, query: CallbackQuery, toast: str | None) -
                  type(error).__name__)  # fmt: skip
 
 
-async def show_choice(message: Message, data: str | None) -> None:
+async def show_choice(runtime: Runtime, chat_id: int, message: Message, data: str | None) -> None:
     """Replace a used keyboard with the label chosen, or just remove an expired one."""
     chosen = next(
         (b.text for row in (message.reply_markup.inline_keyboard if message.reply_markup else ()) for b in row
@@ -129,10 +129,11 @@ async def show_choice(message: Message, data: str | None) -> None:
     )  # fmt: skip
     try:
         text = f"{message.text_html}\n\n✓ {escape(chosen)}" if chosen and message.text else ""
+        # an edit without reply_markup removes the keyboard; the answer is not read (no PTB objects)
         if text and len(text) <= MessageLimit.MAX_TEXT_LENGTH:
-            await message.edit_text(text, reply_markup=None)
+            await runtime.post("editMessageText", chat_id=chat_id, message_id=message.message_id, text=text, **FORMAT)
         else:
-            await message.edit_reply_markup(reply_markup=None)
+            await runtime.post("editMessageReplyMarkup", chat_id=chat_id, message_id=message.message_id)
     except BadRequest as error:  # e.g. the message is too old to edit: the choice still counts
         log.info("could not edit a used keyboard: %s", error.message)
     except TelegramError as error:  # cosmetic: the turn has happened and its replies are queued
@@ -180,16 +181,19 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, StorageGone):  # the outage watch stops the bot (bot/telegram/outage.py)
         log.error("update %s: the database file is gone", update_id)
-    elif error is not None and storage_failure(error) and update_id is not None:  # locked, full, unreachable: no apology
+    elif error is not None and storage_failure(error) and update_id is not None:
+        # a lock held too long, a full disk, an unreachable server: the update stays unfinished in
+        # the inbox and is tried again in the background, its chat's later updates waiting behind
+        # it (bot/telegram/chat_order.py) — so no apology asking the runner to send it again
         health_of(context.application).failed(error)
         runtime = runtime_of(context)
+        busy = "stayed locked" if isinstance(error, StorageBusy) else f"failed ({type(error).__name__})"
         if update_id not in runtime.done_in_turn:  # a turn that was kept is never run twice
-            log.warning("update %s: the database failed (%s); trying it again shortly", update_id,
-                        type(error).__name__)  # fmt: skip
+            log.warning("update %s: the database %s; trying it again shortly", update_id, busy)
             runtime.retry_later.add(update_id)
         else:
-            log.warning("update %s: the database failed (%s) after the turn was kept; its replies wait in "
-                        "the outbox", update_id, type(error).__name__)  # fmt: skip
+            log.warning("update %s: the database %s after the turn was kept; its replies wait in the outbox",
+                        update_id, busy)  # fmt: skip
     elif isinstance(error, Forbidden):
         log.info("update %s: a runner has blocked the bot or left the chat", update_id)
     elif isinstance(error, RetryAfter | TimedOut | NetworkError):

@@ -2,9 +2,13 @@
 
 - `Runtime`: the Bridge (engine + storage), one database thread (so SQLite never blocks the
   event loop, and one thread owns the connection), the deliverer and the inbox's intake.
-- Delivery (`Runtime.flush`): sends a chat's outbox in order, with retries and back-off
-  (honouring Telegram's `retry_after`); a message that still fails waits, with the chat's later
-  ones, until the chat next writes (then it goes first, with a short apology for the delay).
+- Delivery (`Runtime.flush`): sends a chat's outbox in order, one attempt per message; one that
+  fails parks the chat, and its outbox is retried in the background (`redeliver`) with back-off,
+  honouring Telegram's `retry_after`, for up to 15 minutes — never while holding a worker or,
+  on PostgreSQL, while holding the chat's lock between attempts. The chat's later replies wait
+  behind it, so none arrives before an older one; a send that timed out is retried only after it
+  has had time to arrive, so a repeat lands next to it; replies held up more than a few seconds
+  go out after "Sorry for the delay", once. After 15 minutes they wait until the chat next writes.
 - Intake (`Runtime.intake`): a batch of raw updates is kept in the inbox before it is confirmed
   (polling: bot/telegram/polling.py; webhook: bot/telegram/webhook.py), then handed on.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +27,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -30,11 +37,12 @@ from telegram.error import (
     Forbidden,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
-from bot.storage.sessions import Outgoing, SessionStore, fits
+from bot.storage.sessions import Outgoing, SessionStore, StorageError, fits
 from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
-from bot.telegram.updates import raw_chat_id, seconds
+from bot.telegram.updates import ChatBusy, raw_chat_id, seconds
 from conversations.recovery_records import Reminder
 
 if TYPE_CHECKING:
@@ -47,8 +55,42 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SEND_ATTEMPTS = 5  # then the message waits for the chat's next message
-MAX_BACKOFF_S = 8.0
+RETRY_FIRST_S = 0.25  # the first wait after a failed send; doubled on each failure after it
+MAX_BACKOFF_S = 30.0
+GIVE_UP_AFTER_S = 15 * 60.0  # then the replies wait for the chat's next message (with the late note)
+LATE_NOTE_AFTER_S = 5.0
+# after a send timed out, Telegram may yet carry it out: the retry (and the chat's later replies
+# behind it) waits about one more read time-out, so a repeat lands next to the original, not after newer ones
+UNCERTAIN_S = 6.0  # replies held up longer than this go out after "Sorry for the delay" (once)
+# how every reply is shown: HTML with every data string escaped (conversations/render.py), no link previews
+FORMAT: dict[str, Any] = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+
+
+def run_on_one_core() -> None:
+    """Keep this process's threads on the core it runs on (Linux; elsewhere nothing changes).
+
+    The loop and the database thread hand the GIL over on every turn; across two cores that cost
+    1.2–1.5× the CPU (docs/benchmarks.md, section 3), and Python runs one thread at a time anyway.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        core = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[36])
+        if core not in os.sched_getaffinity(0):
+            return
+        for task in Path("/proc/self/task").iterdir():  # every thread started so far; later ones inherit
+            os.sched_setaffinity(int(task.name), {core})
+    except (OSError, ValueError, IndexError):
+        return
+
+
+@dataclass
+class Parked:
+    """A chat whose outbox is being retried in the background."""
+
+    since: float  # time.monotonic() of the first failure
+    attempts: int = 0
+    task: asyncio.Task[None] | None = None
 
 
 class ChatOrder(Protocol):
@@ -76,11 +118,8 @@ class ReminderSchedule(Protocol):
 
 
 class LiveKeyboards(OrderedDict[int, tuple[int, str]]):
-    """Each chat's newest question message (id, text), the most recently used chats only.
-
-    Capped, so a bot that has talked to many chats does not keep a message for each for ever: a
-    chat that drops out just keeps its old buttons, which answer "moved on" if tapped.
-    """
+    """Each chat's newest question message (id, text), the most recently used chats only (capped:
+    a chat that drops out just keeps its old buttons, which answer "moved on" if tapped)."""
 
     CAP = 10_000
 
@@ -91,18 +130,33 @@ class LiveKeyboards(OrderedDict[int, tuple[int, str]]):
             self.popitem(last=False)
 
 
-def keyboard(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
-    """An inline keyboard laid out compactly: short labels three to a row, others two, long ones alone."""
-    if not buttons:
-        return None
+def layout(buttons: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Inline buttons laid out compactly: short labels three to a row, others two, long ones alone."""
     per_row = 3 if all(len(label) <= 10 for label, _ in buttons) else 2
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[tuple[str, str]]] = []
     for label, data in buttons:
         alone = len(label) > 24
-        if not rows or alone or len(rows[-1]) >= per_row or (len(rows[-1]) == 1 and len(rows[-1][0].text) > 24):
+        if not rows or alone or len(rows[-1]) >= per_row or (len(rows[-1]) == 1 and len(rows[-1][0][0]) > 24):
             rows.append([])
-        rows[-1].append(InlineKeyboardButton(label, callback_data=data))
-    return InlineKeyboardMarkup(rows)
+        rows[-1].append((label, data))
+    return rows
+
+
+def keyboard(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of `layout`, as PTB objects (for photos and documents)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in layout(buttons)]
+    )
+
+
+def markup_of(buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The inline keyboard of `layout` as the Bot API's JSON (`reply_markup`), for `Runtime.post`."""
+    if not buttons:
+        return {}
+    rows = [[{"text": label, "callback_data": data} for label, data in row] for row in layout(buttons)]
+    return {"reply_markup": {"inline_keyboard": rows}}
 
 
 
@@ -127,6 +181,9 @@ class Runtime:
     application: Application | None = None
     stopping: bool = False  # set at shutdown: /readyz then answers 503
     reminders: ReminderSchedule | None = None  # the reminder scheduler (bot/telegram/reminders.py), once started
+    parked: dict[int, Parked] = field(default_factory=dict)  # chats whose outbox is retried in the background
+    timed_out: set[int] = field(default_factory=set)  # outbox rows whose last send timed out (may have arrived)
+    unmarked: set[int] = field(default_factory=set)  # outbox rows sent but not yet marked delivered
 
     @property
     def store(self) -> SessionStore:
@@ -137,6 +194,9 @@ class Runtime:
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(function, *args))
 
     def close(self) -> None:
+        for parked in list(self.parked.values()):  # what is left stays in the outbox for the next start
+            if parked.task is not None:
+                parked.task.cancel()
         self.executor.shutdown(wait=True)
 
     async def ready(self) -> bool:
@@ -160,60 +220,129 @@ class Runtime:
             async with self.processor.chat(chat_id):
                 if self.cluster is None:
                     yield
-                else:
-                    async with self.cluster.chat(chat_id):
+                else:  # ChatBusy when another instance holds it: the caller tries later
+                    async with self.cluster.chat(chat_id, wait=False):
                         yield
 
     # ----- delivery ------------------------------------------------------------------------
     async def flush(self, chat_id: int, queued: Sequence[Outgoing] | None = None) -> None:
-        """Send the chat's outbox in order; each message leaves it once Telegram has it."""
-        rows = queued if queued is not None else await self.db(self.store.queued, chat_id)
-        for row in rows:
-            outcome = await self.send(row)
-            if outcome == "gave up":
-                await self.db(self.store.give_up, chat_id, row.id)
-                return
-            await self.db(self.store.delivered, row.id)
+        """Send the chat's outbox in order; each message leaves it once Telegram has it.
 
-    async def send(self, row: Outgoing) -> str:
-        """'sent', 'refused' (for good: blocked, chat gone, a bad request) or 'gave up' after retries."""
-        markup = keyboard(row.buttons)
+        One attempt per message here. A message that fails (a 5xx, a time-out, `retry_after`)
+        parks the chat: its outbox, this message first, is retried in the background with
+        back-off (`redeliver`), and the chat's later replies wait behind it, so none arrives
+        before an older one and a send whose answer was lost is repeated next to itself.
+        """
+        if chat_id in self.parked:
+            return  # the background retry sends everything, in order
+        rows = queued if queued is not None else await self.db(self.store.queued, chat_id)
+        delay = await self.deliver(rows)
+        if delay is not None:
+            self.park(chat_id, delay)
+
+    async def deliver(self, rows: Sequence[Outgoing], late_note: str = "") -> float | None:
+        """Send rows in order, once each; None when all went (or were refused), else the wait before retrying."""
+        for index, row in enumerate(rows):
+            if row.id not in self.unmarked:
+                outcome, delay = await self.send(row, late_note if index == 0 else "")
+                if outcome == "retry":
+                    return delay
+            self.timed_out.discard(row.id)
+            try:
+                await self.db(self.store.delivered, row.id)
+            except StorageError:  # sent, but not marked (a full disk): only the marking is retried
+                log.warning("chat %s: could not mark a reply delivered; retrying later", row.chat_id)
+                self.unmarked.add(row.id)
+                return RETRY_FIRST_S
+            self.unmarked.discard(row.id)
+        return None
+
+    def park(self, chat_id: int, delay: float) -> None:
+        """Retry the chat's outbox in the background, after `delay`."""
+        if chat_id not in self.parked:
+            self.parked[chat_id] = Parked(time.monotonic())
+            task = asyncio.get_running_loop().create_task(self.redeliver(chat_id, delay))
+            self.parked[chat_id].task = task
+
+    async def redeliver(self, chat_id: int, delay: float) -> None:
+        """Retry a parked chat's outbox with back-off, for up to `GIVE_UP_AFTER_S`; one late note at most."""
+        parked = self.parked[chat_id]
+        try:
+            while not self.stopping:
+                await asyncio.sleep(delay)
+                try:
+                    retry_in = await self.redeliver_once(chat_id, parked)
+                except ChatBusy:  # another instance is on the chat (and sends its outbox): later
+                    retry_in = 0.0
+                if retry_in is None:
+                    return
+                delay = max(retry_in, min(RETRY_FIRST_S * 2**parked.attempts, MAX_BACKOFF_S))
+        except Exception as error:  # the store failed or is gone: the outage watch or the next start sends it
+            log.warning("chat %s: background delivery stopped (%s)", chat_id, type(error).__name__)
+        finally:
+            self.parked.pop(chat_id, None)
+
+    async def redeliver_once(self, chat_id: int, parked: Parked) -> float | None:
+        """One background attempt at a parked chat's outbox, holding the chat; None when it is done."""
+        async with self.chat_turn(chat_id):
+            rows = await self.db(self.store.queued, chat_id)
+            # no note on a message that may well have arrived (its send timed out)
+            late = time.monotonic() - parked.since >= LATE_NOTE_AFTER_S and not (rows and rows[0].id in self.timed_out)
+            note = self.bridge.engine.knowledge.message("late_note") if late else ""
+            retry_in = await self.deliver(rows, note)
+            if retry_in is None:
+                return None
+            parked.attempts += 1
+            if time.monotonic() - parked.since > GIVE_UP_AFTER_S:
+                log.warning("chat %s: replies could not be delivered; they wait for its next message", chat_id)
+                await self.db(self.store.give_up, chat_id, rows[0].id)
+                return None
+            return retry_in
+
+    async def send(self, row: Outgoing, late_note: str = "") -> tuple[str, float]:
+        """One attempt: ('sent' | 'refused' (for good: blocked, chat gone, a bad request) | 'retry', wait)."""
         attachment: Any = None
         if row.kind != "text":
             try:
                 attachment = await self.attachment(row)
             except Exception:  # a chart that cannot be drawn must not hold up the chat's other messages
                 log.exception("chat %s: could not prepare a %s; it was dropped", row.chat_id, row.kind)
-                return "refused"
-        for attempt in range(SEND_ATTEMPTS):
-            try:
-                if row.kind == CHART:
-                    await self.bot.send_photo(row.chat_id, attachment, caption=row.text or None, reply_markup=markup)
-                    return "sent"
-                if row.kind == DOCUMENT:
-                    await self.bot.send_document(row.chat_id, attachment, caption=row.text or None, reply_markup=markup)
-                    return "sent"
-                if row.edit and await self.edit_in_place(row, markup):
-                    return "sent"
-                sent = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+                return "refused", 0.0
+        try:
+            if row.kind == CHART:
+                await self.bot.send_photo(row.chat_id, attachment, caption=row.text or None, reply_markup=keyboard(row.buttons))
+            elif row.kind == DOCUMENT:
+                await self.bot.send_document(row.chat_id, attachment, caption=row.text or None,
+                                             reply_markup=keyboard(row.buttons))  # fmt: skip
+            elif late_note or not (row.edit and await self.edit_in_place(row)):
+                text = row.text if not late_note or row.text.startswith(late_note) else f"{late_note}\n\n{row.text}"
+                sent = await self.post("sendMessage", chat_id=row.chat_id, text=text, **FORMAT, **markup_of(row.buttons))
                 if row.question:
-                    self.live_keyboards[row.chat_id] = (sent.message_id, row.text)
-                return "sent"
-            except Forbidden:
-                log.info("chat %s: the runner has blocked the bot or left; a reply was dropped", row.chat_id)
-                return "refused"
-            except (BadRequest, ChatMigrated) as error:
-                log.warning("chat %s: Telegram refused a reply (%s)", row.chat_id, type(error).__name__)
-                return "refused"
-            except RetryAfter as error:
-                delay = seconds(error) + 0.1
-            except TelegramError as error:  # time-outs, network errors, 5xx
-                delay = min(0.25 * 2**attempt, MAX_BACKOFF_S)
-                log.info("chat %s: a send failed (%s); retrying", row.chat_id, type(error).__name__)
-            if attempt < SEND_ATTEMPTS - 1:
-                await asyncio.sleep(delay)
-        log.warning("chat %s: a reply could not be delivered; it waits for the chat's next message", row.chat_id)
-        return "gave up"
+                    self.live_keyboards[row.chat_id] = (int(sent["message_id"]), text)
+            return "sent", 0.0
+        except Forbidden:
+            log.info("chat %s: the runner has blocked the bot or left; a reply was dropped", row.chat_id)
+            return "refused", 0.0
+        except (BadRequest, ChatMigrated) as error:
+            log.warning("chat %s: Telegram refused a reply (%s)", row.chat_id, type(error).__name__)
+            return "refused", 0.0
+        except RetryAfter as error:
+            return "retry", seconds(error) + 0.1
+        except TimedOut:  # Telegram may still carry it out: give it that long before sending it again
+            self.timed_out.add(row.id)
+            log.info("chat %s: a send timed out; retrying once it has settled", row.chat_id)
+            return "retry", UNCERTAIN_S
+        except TelegramError as error:  # time-outs, network errors, 5xx
+            log.info("chat %s: a send failed (%s); retrying in the background", row.chat_id, type(error).__name__)
+            return "retry", RETRY_FIRST_S
+
+    async def post(self, method: str, **params: Any) -> Any:
+        """A Bot API call whose answer is used as JSON: no PTB objects built for the reply (CPU).
+
+        PTB's own path for this, `do_api_request`, warns for a method PTB has; its `_post` is what
+        that and every `send_*` call (rate limiter and time-outs included) go through.
+        """
+        return await self.bot._post(method, params)
 
     async def attachment(self, row: Outgoing) -> InputFile:
         """A chart drawn (0.15–0.4 s of matplotlib: in a worker thread, never on the event loop) or a file."""
@@ -225,13 +354,14 @@ class Runtime:
         file = file_of(row.attachment)
         return InputFile(file.data, filename=file.name)
 
-    async def edit_in_place(self, row: Outgoing, markup: InlineKeyboardMarkup | None) -> bool:
+    async def edit_in_place(self, row: Outgoing) -> bool:
         """Show a re-drawn question (a ticked checklist) in the message that was tapped.
 
         False when that message can no longer be edited: the caller sends it anew instead.
         """
         try:
-            await self.bot.edit_message_text(row.text, row.chat_id, row.edit, reply_markup=markup)
+            await self.post("editMessageText", chat_id=row.chat_id, message_id=row.edit, text=row.text,
+                            **FORMAT, **markup_of(row.buttons))  # fmt: skip
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 return False
@@ -246,10 +376,11 @@ class Runtime:
             return
         message_id, text = live
         try:
-            if label:
-                await self.bot.edit_message_text(f"{text}\n\n✓ {escape(label)}", chat_id, message_id, reply_markup=None)
+            if label:  # an edit without reply_markup removes the keyboard
+                await self.post("editMessageText", chat_id=chat_id, message_id=message_id,
+                                text=f"{text}\n\n✓ {escape(label)}", **FORMAT)  # fmt: skip
             else:
-                await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+                await self.post("editMessageReplyMarkup", chat_id=chat_id, message_id=message_id)
         except TelegramError as error:  # too old, already gone: cosmetic, nothing is lost
             log.info("chat %s: could not close an answered keyboard (%s)", chat_id, type(error).__name__)
 
@@ -312,5 +443,10 @@ class Runtime:
         return len(unfinished)
 
     async def flush_in_order(self, chat_id: int) -> None:
-        async with self.chat_turn(chat_id):
-            await self.flush(chat_id)
+        """Send the chat's outbox, holding its lock; on PostgreSQL, nothing if another instance
+        holds it (that instance sends the outbox, or the sweeper comes back to it)."""
+        try:
+            async with self.chat_turn(chat_id):
+                await self.flush(chat_id)
+        except ChatBusy:
+            log.debug("chat %s: busy on another instance; its outbox is left to it", chat_id)

@@ -27,6 +27,10 @@ class Fatal(Exception):
     """The bot cannot go on (the token was rejected while running); the message says why."""
 
 
+class ChatBusy(Exception):
+    """Another instance holds the chat's lock (bot/telegram/cluster.py, `Cluster.chat(wait=False)`)."""
+
+
 def chat_id_of(update: Update) -> int | None:
     """The chat a parsed update belongs to, or None (an update with no chat)."""
     chat = update.effective_chat
