@@ -111,6 +111,8 @@ def load_plans(knowledge: Knowledge, data_dir: Path = DATA_DIR) -> Plans:
         if condition not in CONDITION_IDS:
             raise _fail(f"stages.{condition}", "unknown condition")
         stages = tuple(_stage(s, f"stages.{condition}[{i}]", knowledge) for i, s in enumerate(raw["stages"]))
+        if not stages or stages[0].gate is not None:
+            raise _fail(f"stages.{condition}", "a plan needs stages, and its first stage starts at once (no gate)")
         if len({s.id for s in stages}) != len(stages):
             raise _fail(f"stages.{condition}", "stage ids must differ")
         plans[condition] = Plan(condition, int(raw["weeks"]), stages)
