@@ -88,7 +88,7 @@ def today_text(turn: Turn, day: int) -> str:
         return companion_text(turn, "home_today_rest")
     count = len(plan_stages.exercises(turn.knowledge, plan))  # the stage's session, not every exercise
     stage, _ = plan_stages.stage_number(plan)
-    return companion_text(turn, "home_today_session", stage=stage, count=count, level=level_name(turn, plan_day.level))
+    return companion_text(turn, "home_today_session", stage=stage, count=count, exercises="exercise" if count == 1 else "exercises", level=level_name(turn, plan_day.level))
 
 
 def own_buttons(turn: Turn) -> tuple[Button, ...]:

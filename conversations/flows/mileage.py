@@ -127,8 +127,9 @@ def plan_weeks(turn: Turn, weeks: list[float], pain: int | None, stage: Stage | 
     average_before = sum(before) / len(before) if before else 0.0
     spike = bool(before) and average_before > 0 and weeks[-1] > average_before * (1 + c.number("big_increase"))
     km, why = mileage_target(numbers, weeks, pain, stage)
-    if spike and why == "build":
-        km, why = min(km, round(average_before, 1)), "spike"
+    if spike:  # a step back to the weeks before the spike, whatever else holds the week down
+        km = min(km, average_before)
+        why = "spike" if why == "build" else why
     km = round(km * 2) / 2
     if why in ("hold", "cut"):
         key = "mileage_hold" if why == "hold" else "mileage_cut"
