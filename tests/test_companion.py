@@ -341,7 +341,7 @@ def test_mileage_from_the_log_warns_on_a_big_jump_and_holds_back_when_sore() -> 
     assert "from 10 → 15 km" in text
     assert "Pain 5/10 is above the comfortable range: hold next week at 10 km" in text  # and back from the spike
     assert "cycling" in text and "Week 2" not in text  # one week at a time while sore
-    assert "tempo" not in text
+    assert "1 tempo run" not in text
 
 
 # ----- /summary, /export, /remind, /forget ----------------------------------------------------------
