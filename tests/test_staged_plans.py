@@ -13,7 +13,7 @@ from conversations.flows.recovery_common import companion_of
 from conversations.recovery_records import Plan
 from knowledge import default_knowledge
 from knowledge.plans import default_plans
-from tests.test_companion import START, Chat, finish_triage
+from tests.test_companion import START, Chat
 
 
 def session_then_morning(chat: Chat, button: str = "Done ✓", pain: int = 2) -> None:
