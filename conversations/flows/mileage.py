@@ -93,7 +93,7 @@ def propose(turn: Turn, weeks: list[float]) -> None:
         longest=f"{logic.km(longest)} km" if (longest := logic.longest_run(records, today + dt.timedelta(days=1))) else c.message("mileage_unknown_longest"),
     )
     if stage is not None and stage.max_share == 0:
-        turn.replies.append(Reply(intro + "\n\n" + companion_text(turn, "mileage_not_yet", stage=stage.title), kind="info", topic="load"))
+        turn.replies.append(Reply(companion_text(turn, "mileage_not_yet", stage=stage.title), kind="info", topic="load"))
         return
     scores = [e.pain for e in records.logs if e.pain is not None]
     pain = scores[-1] if scores else None
