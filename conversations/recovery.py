@@ -297,16 +297,16 @@ class Week:
     easy_km: float = 0.0  # each easy (or tempo) run, about
 
 
-def week_shape(companion: Companion, km: float, longest: float | None, n: int, easy_only: bool) -> Week:
-    """How a week's distance splits into runs: the long run about a third of the week and held
-    near the longest of the last 30 days (`long_run_spike` more a week at most); no tempo while
+def week_shape(companion: Companion, km: float, longest: float | None, easy_only: bool) -> Week:
+    """How a week's distance splits into runs: the long run about a third of the week and at
+    most `long_run_spike` over the longest of the last 30 days — once, not week on week; no tempo while
     sore; and no easy run longer than the long run — the runs even out instead."""
     km = round(km * 2) / 2
     spike = companion.number("long_run_spike")
     runs = 2 if km < 12 else 3 if km < 30 else 4
     if easy_only:
         runs = max(2, runs - 1)
-    cap = (longest or km * 0.35) * (1 + spike) ** n
+    cap = longest * (1 + spike) if longest else km * 0.35
     long_km = min(km * 0.35, cap)
     easy_km = (km - long_km) / (runs - 1)
     while easy_km > long_km and runs < 6:  # no easy run longer than the long run: one run more

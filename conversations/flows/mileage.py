@@ -102,7 +102,7 @@ def propose(turn: Turn, weeks: list[float]) -> None:
     weeks_ahead, why, note = plan_weeks(turn, weeks, pain, stage)
     lines = [intro]
     for n, km in enumerate(weeks_ahead, start=1):
-        week = logic.week_shape(c, km, longest, n, easy_only=why in ("hold", "cut"))
+        week = logic.week_shape(c, km, longest, easy_only=why in ("hold", "cut"))
         days = companion_text(
             turn, "mileage_days", long=logic.km(week.long_km), tempo=c.message("mileage_tempo") + ", " if week.tempo else "",
             easy=week.easy_runs, easy_km=logic.km(week.easy_km), rest=week.rest_days,
