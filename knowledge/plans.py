@@ -25,6 +25,7 @@ from knowledge.model import CONDITION_IDS, Knowledge
 FILE = "companion.yaml"
 RUNNING = ("none", "walk", "walk_run", "easy_running", "full")  # least to most
 GATES = ("hop_test",)
+STAGE_KEYS = frozenset({"id", "title", "running", "max_share", "exercises", "gate"})
 MIN_SESSIONS = 3  # companion fact unlock_rule: "at least three times"
 MILEAGE_KEYS = ("base_weeks", "increase", "hold_above", "cut_above", "cut_to")
 
@@ -87,6 +88,8 @@ def _fail(where: str, problem: str) -> KnowledgeError:
 def _stage(raw: Any, where: str, knowledge: Knowledge) -> Stage:
     if not isinstance(raw, dict):
         raise _fail(where, "a stage must be a mapping")
+    if not set(raw) <= STAGE_KEYS or not isinstance(raw.get("title"), str):
+        raise _fail(where, f"a stage has only {', '.join(sorted(STAGE_KEYS))}, and a title (quote a title with a comma)")
     unknown = [e for e in raw.get("exercises", []) if e not in knowledge.exercises]
     if unknown:
         raise _fail(where, f"unknown exercise {unknown[0]!r}")

@@ -71,7 +71,7 @@ def test_good_mornings_unlock_the_next_stage() -> None:
     assert "Next stage unlocked: Core from the knees" in chat.text() and "Bird dog" in chat.text()
     chat.day += dt.timedelta(days=1)  # day 4 was a rest day
     chat.send("/plan")
-    assert "Stage 2 of 4: Core from the knees — the last stage settled well" in chat.text()
+    assert "Stage 2 of 4: Core from the knees — the stage before settled well" in chat.text()
     assert chat.records.plan is not None and chat.records.plan.phase == "build"
 
 
@@ -216,3 +216,17 @@ def test_pain_seven_gets_no_check_offer() -> None:
     chat = Chat()
     chat.send("/log pain 7")
     assert "too much to train through" in chat.text() and "Check warning signs" not in chat.text()
+
+
+# ----- every stage's card fits a phone ---------------------------------------------------------------
+@pytest.mark.parametrize("condition", sorted(default_plans().plans))
+def test_every_stage_card_fits_a_phone(condition: str) -> None:
+    from conversations.phone import phone_lines
+
+    for stage in default_plans().plans[condition].stages:
+        chat = Chat()
+        chat.store.save_plan(1, Plan(id="p", condition=condition, start=START.isoformat(), phase=stage.id, phase_sessions=2, run_ready=True))
+        chat.send("/plan")  # day 1 is a run day: the walk-run step shows on a walk-run stage
+        card = next(r for r in chat.last.replies if r.topic == "plan") if chat.last else None
+        assert card is not None and f"Stage {default_plans().plans[condition].index(stage.id) + 1} of" in card.plain
+        assert phone_lines(card.text) <= 20, (condition, stage.id)

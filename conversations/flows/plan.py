@@ -24,6 +24,7 @@ from conversations.flows.recovery_common import (
     push_frame,
 )
 from conversations.options import option_for_text
+from conversations.phone import CLOSE, OPEN
 from conversations.recovery_records import (
     Mark,
     Plan,
@@ -234,7 +235,8 @@ def stage_lines(turn: Turn, plan: Plan) -> tuple[str, str]:
     """ "Stage 2 of 4: Gentle holds — why it is here" and what unlocks the next."""
     stage = plan_stages.stage_of(plan)
     number, total = plan_stages.stage_number(plan)
-    why = companion_text(turn, {"on": "plan_why_on", "back": "plan_why_back"}.get(plan.moved, "plan_why_start"))
+    moved = plan.moved or ("on" if number > 1 else "")  # a later stage reached before `moved` was kept
+    why = companion_text(turn, {"on": "plan_why_on", "back": "plan_why_back"}.get(moved, "plan_why_start"))
     header = companion_of(turn.knowledge).message("plan_card_stage", n=number, total=total, title=escape(stage.title), why=why)
     after = plan_stages.following(plan)
     if after is None:
@@ -253,11 +255,13 @@ def day_card(turn: Turn, plan: Plan, day: int) -> str:
     c = companion_of(turn.knowledge)
     if today.rest:
         return companion_text(turn, "plan_card_rest", day=day + 1, week=today.week, status=logic.status_line(c, plan, turn.today()))
-    lines = []
+    lines, cues = [], []
     for exercise in plan_stages.exercises(turn.knowledge, plan):
         lines.append(f"• <b>{escape(exercise.name)}</b> — {escape(logic.dose(exercise, today.level))}")
         if today.level == "harder" and exercise.progression:
-            lines.append(escape(c.message("plan_progression", progression=exercise.progression)))
+            cues.append(escape(f"↳ {exercise.name}: {exercise.progression}"))
+    if cues:  # how to make each harder: folded, so the session stays a phone screen
+        lines.append(OPEN + "\n".join(cues) + CLOSE)
     header, unlocks = stage_lines(turn, plan)
     return c.message(
         "plan_card",
