@@ -2,7 +2,7 @@
 
 ☰ Menu never re-asks a pending question: it sets the flows in progress aside
 (`Session.paused`) and the home offers "Carry on where we were". For a runner with a plan, logs
-or a reminder, the home says where they are ("Day 3 of 42 — today: 4 exercises, full dose")
+or a reminder, the home says where they are ("Day 3 of 42 — today: stage 1, 2 exercises, easier dose")
 with buttons for today's session, a log, the progress and the reminder, above the usual
 Hip / Back / Prevention / Warning check. A returning runner's /start is a short welcome back.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conversations import plan_stages
 from conversations import recovery as logic
 from conversations.events import Button
 from conversations.flows.recovery_common import companion_of, companion_text, level_name
@@ -19,8 +20,6 @@ from conversations.render import info_data
 
 if TYPE_CHECKING:
     from conversations.turn import Turn
-
-PLAN_DAYS = logic.PLAN_WEEKS * 7
 
 
 def has_history(turn: Turn) -> bool:
@@ -66,9 +65,9 @@ def where_they_are(turn: Turn) -> list[str]:
     lines = []
     records, today = turn.records, turn.today()
     plan = records.plan
-    if plan is not None and plan.day_of(today) < PLAN_DAYS:
-        day = plan.day_of(today)
-        lines.append(companion_text(turn, "home_plan_day", day=day + 1, days=PLAN_DAYS, today=today_text(turn, day)))
+    if plan is not None and plan.day_of(today) < plan_stages.plan_days(plan):
+        day, days = plan.day_of(today), plan_stages.plan_days(plan)
+        lines.append(companion_text(turn, "home_plan_day", day=day + 1, days=days, today=today_text(turn, day)))
     if records.logs:
         last = records.logs[-1]
         from conversations.trend import when
@@ -87,9 +86,9 @@ def today_text(turn: Turn, day: int) -> str:
     plan_day = logic.plan_day(plan, day)
     if plan_day.rest:
         return companion_text(turn, "home_today_rest")
-    condition = turn.knowledge.conditions.get(plan.condition)
-    count = len(condition.exercises) if condition else 0
-    return companion_text(turn, "home_today_session", count=count, level=level_name(turn, plan_day.level))
+    count = len(plan_stages.exercises(turn.knowledge, plan))  # the stage's session, not every exercise
+    stage, _ = plan_stages.stage_number(plan)
+    return companion_text(turn, "home_today_session", stage=stage, count=count, exercises="exercise" if count == 1 else "exercises", level=level_name(turn, plan_day.level))
 
 
 def own_buttons(turn: Turn) -> tuple[Button, ...]:
@@ -99,7 +98,7 @@ def own_buttons(turn: Turn) -> tuple[Button, ...]:
     buttons = []
     if turn.session.paused:
         buttons.append(Button(c.message("home_carry_on"), info_data("resume")))
-    if records.plan is not None and records.plan.day_of(today) < PLAN_DAYS:
+    if records.plan is not None and records.plan.day_of(today) < plan_stages.plan_days(records.plan):
         buttons.append(Button(c.message("home_button_session"), info_data("cmd", "plan")))
     if records.plan is not None or records.logs:
         buttons.append(Button(c.message("home_button_log"), info_data("cmd", "log")))

@@ -22,7 +22,6 @@ from conversations.recovery_records import ChatRecords, LogEntry, Plan
 from knowledge import Exercise
 from knowledge.recovery_data import Companion
 
-PLAN_WEEKS = 6
 REST_DAYS = frozenset({3, 6})  # days of the plan's week with no exercises (two a week)
 RUN_DAYS = frozenset({0, 2, 4})  # walk-run days once the criteria are met: a day's rest between runs
 JOG_MINUTES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)  # per 5-minute block, stage by stage
@@ -130,7 +129,9 @@ def log_advice(companion: Companion, records: ChatRecords, entry: LogEntry, cond
     said: list[str] = []
     nerve = condition == "disc_irritation"
     if entry.pain is not None:
-        if entry.pain > acceptable:
+        if entry.pain >= c.number("pain_severe"):  # one message: rest today, and the check offered
+            said.append(c.message("log_pain_severe", pain=entry.pain))
+        elif entry.pain > acceptable:
             said.append(c.message("log_pain_too_high", pain=entry.pain, limits=c.fact("pain_limits")))
         elif entry.pain > safe:
             said.append(c.message("log_pain_acceptable", pain=entry.pain, limits=c.fact("pain_limits"), next_day=c.fact("next_day_rule")))
@@ -206,11 +207,16 @@ class PlanDay:
 
 
 def plan_day(plan: Plan, day: int) -> PlanDay:
+    """A day of the plan: the dose follows the stage, not the date — the first two sessions of
+    a stage at the easier dose, then the full one; the harder dose only at the last stage."""
+    from conversations import plan_stages
+
     week = day // 7 + 1
-    base = 0 if week == 1 else 1 if week <= 3 else 2
+    base = 0 if plan.phase_sessions < 2 else 2 if plan_stages.is_final(plan) else 1
     level = LEVELS[max(0, min(2, base + plan.shift))]
     rest = day % 7 in REST_DAYS
-    stage = plan.stage if plan.run_ready and day % 7 in RUN_DAYS else None
+    walk_run = plan_stages.stage_of(plan).running == "walk_run"  # entered only after the hop test
+    stage = plan.stage if walk_run and day % 7 in RUN_DAYS else None
     return PlanDay(day, week, rest, level, stage)
 
 
@@ -288,30 +294,29 @@ class Week:
     easy_runs: int
     rest_days: int
     cross_training: bool
+    easy_km: float = 0.0  # each easy (or tempo) run, about
 
 
-def plan_mileage(
-    companion: Companion, weeks: Sequence[float], longest: float | None, injured: bool
-) -> list[Week]:
-    """The next three weeks from the last weeks' distance: about 10% more a week (a guide),
-    the long run held near the longest of the last 30 days, and less, with cross-training,
-    while sore."""
-    last = weeks[-1] if weeks else 0.0
-    base = max(last, 0.0)
-    proposals = []
-    step = 0.0 if injured else companion.number("weekly_increase")
+def week_shape(companion: Companion, km: float, longest: float | None, easy_only: bool) -> Week:
+    """How a week's distance splits into runs: the long run about a third of the week and at
+    most `long_run_spike` over the longest of the last 30 days — once, not week on week; no tempo while
+    sore; and no easy run longer than the long run — the runs even out instead."""
+    km = round(km * 2) / 2
     spike = companion.number("long_run_spike")
-    for n in range(1, 4):
-        km = round((base * (0.7 if injured else 1.0)) * (1 + step) ** n * 2) / 2
-        cap = (longest or km * 0.35) * (1 + spike) ** n
-        long_km = round(min(km * 0.35, cap) * 2) / 2
-        runs = 3 if km < 30 else 4
-        if injured:
-            runs = max(2, runs - 1)
-        tempo = not injured and km >= 15
-        easy = max(0, runs - 1 - int(tempo))
-        proposals.append(Week(km, long_km, tempo, easy, 7 - runs - int(injured), injured))
-    return proposals
+    runs = 2 if km < 12 else 3 if km < 30 else 4
+    if easy_only:
+        runs = max(2, runs - 1)
+    cap = longest * (1 + spike) if longest else km * 0.35
+    long_km = min(km * 0.35, cap)
+    easy_km = (km - long_km) / (runs - 1)
+    while easy_km > long_km and runs < 6:  # no easy run longer than the long run: one run more
+        runs += 1
+        easy_km = (km - long_km) / (runs - 1)
+    if easy_km > long_km:  # still: spread the week evenly
+        long_km = easy_km = km / runs
+    tempo = not easy_only and km >= 15
+    easy = runs - 1 - int(tempo)
+    return Week(km, round(long_km * 2) / 2, tempo, easy, 7 - runs - int(easy_only), easy_only, round(easy_km * 2) / 2)
 
 
 def parse_weeks(text: str) -> list[float]:

@@ -101,8 +101,9 @@ class Plan:
     """A day-by-day exercise programme for one condition, and how it is going.
 
     `shift` lowers (negative) the dose the calendar would give: each "too painful" takes one
-    step down. `run_ready` is set once the runner meets the return-to-run criteria; `stage` is
-    then the walk-run stage reached and `stage_done` the sessions done at it.
+    step down. `run_ready` is set once the runner passes the hop test (the return-to-run check);
+    `stage` is then the walk-run step reached and `stage_done` the sessions done at it. `phase`
+    is the staged plan's stage, moved by the next morning's log (conversations/plan_stages.py).
     """
 
     id: str
@@ -115,6 +116,10 @@ class Plan:
     stage_done: int = 0
     active: bool = True
     updated: str = ""  # UTC ISO
+    phase: str = ""  # the staged plan's current stage id (knowledge/plans.py); "" is the first
+    phase_sessions: int = 0  # sessions marked done at that stage
+    checked: str = ""  # the day (YYYY-MM-DD) whose morning log last moved (or held) the stage
+    moved: str = ""  # how the plan came to its stage: "" (the start), "on" or "back"
 
     @property
     def start_date(self) -> dt.date:

@@ -25,6 +25,7 @@ from knowledge.model import CONDITION_IDS, Knowledge
 FILE = "companion.yaml"
 RUNNING = ("none", "walk", "walk_run", "easy_running", "full")  # least to most
 GATES = ("hop_test",)
+STAGE_KEYS = frozenset({"id", "title", "running", "max_share", "exercises", "gate"})
 MIN_SESSIONS = 3  # companion fact unlock_rule: "at least three times"
 MILEAGE_KEYS = ("base_weeks", "increase", "hold_above", "cut_above", "cut_to")
 
@@ -87,6 +88,8 @@ def _fail(where: str, problem: str) -> KnowledgeError:
 def _stage(raw: Any, where: str, knowledge: Knowledge) -> Stage:
     if not isinstance(raw, dict):
         raise _fail(where, "a stage must be a mapping")
+    if not set(raw) <= STAGE_KEYS or not isinstance(raw.get("title"), str):
+        raise _fail(where, f"a stage has only {', '.join(sorted(STAGE_KEYS))}, and a title (quote a title with a comma)")
     unknown = [e for e in raw.get("exercises", []) if e not in knowledge.exercises]
     if unknown:
         raise _fail(where, f"unknown exercise {unknown[0]!r}")
@@ -111,6 +114,8 @@ def load_plans(knowledge: Knowledge, data_dir: Path = DATA_DIR) -> Plans:
         if condition not in CONDITION_IDS:
             raise _fail(f"stages.{condition}", "unknown condition")
         stages = tuple(_stage(s, f"stages.{condition}[{i}]", knowledge) for i, s in enumerate(raw["stages"]))
+        if not stages or stages[0].gate is not None:
+            raise _fail(f"stages.{condition}", "a plan needs stages, and its first stage starts at once (no gate)")
         if len({s.id for s in stages}) != len(stages):
             raise _fail(f"stages.{condition}", "stage ids must differ")
         plans[condition] = Plan(condition, int(raw["weeks"]), stages)

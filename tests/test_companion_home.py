@@ -31,8 +31,8 @@ def test_a_typed_pain_score_survives_a_command_before_the_run_question() -> None
     chat.send("/log")
     result = chat.send("pain 8")
     assert effects(result, SaveLog) and chat.records.logs[0].pain == 8  # saved at once
-    assert "too much to train through" in chat.text()  # the advice at once, not after the run question
-    assert "Warning-sign check" in [b.label for r in chat.last.replies for b in r.buttons]  # 8–10: the check
+    assert "Pain 8/10 is a lot" in chat.text()  # the advice at once, not after the run question
+    assert "Check warning signs" in [b.label for r in chat.last.replies for b in r.buttons]  # 8–10: the check
     assert chat.asks() == "run" and "Save without run" in [b.label for b in chat.last.replies[-1].buttons]
     chat.send("/progress")
     assert "One entry so far: 8/10 today" in chat.text() and "Nothing logged" not in chat.text()
@@ -162,7 +162,7 @@ def test_the_home_of_a_runner_on_a_plan() -> None:
     chat.send("/log pain 2 no run")
     chat.send(Choice("x:menu"))
     home = chat.last.replies[-1]
-    assert "Day 3 of 42 — today:" in home.plain and "Last log today: pain 2/10." in home.plain
+    assert "Day 3 of 84 — today: stage 1, 1 exercise, easier dose" in home.plain and "Last log today: pain 2/10." in home.plain
     labels = [b.label for b in home.buttons]
     assert labels[:4] == ["Today's session", "Log pain", "Progress", "Reminder 07:30"]
     assert labels[4:] == ["Hip pain", "Lower-back pain", "Prevention routine", "Warning-sign check"]

@@ -111,7 +111,7 @@ def companion_replies(condition: str) -> list[tuple[str, Reply]]:
         run.send("/plan")
         if any(r.asks == "day" for r in run.last):
             run.press("Too painful" if day in (9, 30) else "Done ✓")
-        if any(r.asks == "criteria" for r in run.last):
+        if any(r.asks == "hop" for r in run.last):  # the hop test before walk-run
             run.press("Yes")
         pain = (day % 9) + (2 if day % 5 == 0 else 0)
         run.send(f"/log ran {5 + day % 4 * 3}k in 40 min, felt hard, pain {min(pain, 10)}")

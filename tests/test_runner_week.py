@@ -33,7 +33,7 @@ def test_a_runners_week(tmp_path: Path) -> None:
     result = said("the outside of my hip aches on stairs and when I lie on it", "no", "no", "no")
     assert "Gluteal tendinopathy" in result
     assert "📅 Start a plan" in result
-    assert "Your 6-week plan" in said("📅 Start a plan")
+    assert "about 12 weeks, in 4 stages" in said("📅 Start a plan")
     assert "Well done" in said("Done ✓")
     assert "every day at 07:30" in said("/remind 07:30", "UTC")
     for offset in range(1, 7):

@@ -56,6 +56,8 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
         home.show(turn)  # the home, never the pending question again: that waits behind "Carry on"
     elif kind == "resume":
         home.resume(turn)
+    elif kind == "later":  # "Not now" to an offer: the question pending, if any, again
+        turn.ask(reminder=True)
     elif kind == "help":
         commands.info_card(turn, commands.help_card(turn, args[0] if args else ""))
     elif kind == "rem" and args:

@@ -10,8 +10,10 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conversations import plan_stages
 from conversations import recovery as logic
 from conversations.events import Button, Reply, SaveLog
+from conversations.flows.plan import ask_hop_test
 from conversations.flows.recovery_common import (
     answer_in_flow,
     blocked,
@@ -19,6 +21,7 @@ from conversations.flows.recovery_common import (
     companion_text,
     end_flow,
     escape_text,
+    exercises_held,
     push_frame,
 )
 from conversations.options import option_for_text
@@ -31,8 +34,6 @@ if TYPE_CHECKING:
     from conversations.render.base import RendererBase
     from conversations.session import Frame
     from conversations.turn import Turn
-
-WARNING_CHECK_FROM = 8  # pain this high: offer the warning-sign check as well as the advice
 
 
 class Log:
@@ -147,8 +148,11 @@ class Log:
         self.confirm(turn, frame, entry, advice=said_pain or not frame.step)
         if frame.step:
             turn.ask()
-        else:
-            end_flow(turn)
+            return
+        end_flow(turn)
+        plan = turn.records.plan
+        if frame.values.get("hop") and plan is not None and not exercises_held(turn):  # no hop test while a warning says get seen first
+            ask_hop_test(turn, plan)
 
     def confirm(self, turn: Turn, frame: Frame, entry: LogEntry, advice: bool) -> None:
         """ "Logged: pain 8/10." and, once the pain is known, the advice it calls for (the pain's
@@ -163,13 +167,43 @@ class Log:
             lines += map(escape_text, logic.log_advice(c, turn.records, about, condition))
             if entry.pain is not None:
                 frame.values["advised"] = str(entry.pain)
-            if entry.pain is not None and entry.pain >= WARNING_CHECK_FROM and not pain_said:
-                lines.append(companion_text(turn, "log_offer_check"))
-                buttons = (Button(turn.render.say("menu_redflags"), info_data("cmd", "redflags")),)
+            if entry.pain is not None and entry.pain >= c.number("pain_severe") and not pain_said:
+                buttons = (  # log_pain_severe asks; these answer it
+                    Button(c.message("log_option_check_signs"), info_data("cmd", "redflags")),
+                    Button(c.message("log_option_not_now"), info_data("later")),
+                )
+            if entry.pain is not None and not pain_said:
+                lines += morning_check(turn, frame)
         turn.replies.append(Reply("\n\n".join(lines), buttons, kind="info", topic="log"))
 
     def finish(self, turn: Turn, frame: Frame) -> None:
         end_flow(turn)
+
+
+def morning_check(turn: Turn, frame: Frame) -> list[str]:
+    """The morning after a session: the plan's stage moves on, back, or waits for the hop test
+    (asked once the log is done). The lines to add to the confirmation."""
+    from conversations.flows import plan as plan_flow
+
+    plan = turn.records.plan
+    if plan is None:
+        return []
+    c = companion_of(turn.knowledge)
+    check = plan_stages.morning_check(plan, turn.records.logs, turn.today(), c.number("pain_safe"), c.number("pain_acceptable"))
+    if check.plan == plan:
+        return []
+    plan_flow.save_plan(turn, check.plan)
+    if check.move == "hop":
+        frame.values["hop"] = "1"
+        return []
+    before = len(turn.replies)
+    if check.move == "on":
+        plan_flow.say_unlocked(turn, plan, check.plan)
+    elif check.move == "back":
+        plan_flow.say_moved_back(turn, check.plan)
+    said = [r.text for r in turn.replies[before:]]
+    del turn.replies[before:]
+    return said
 
 
 def entry_of(frame: Frame) -> LogEntry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from conversations import plan_stages
 from conversations import recovery as logic
 from conversations.events import Reply
 from conversations.flows.recovery_common import (
@@ -16,6 +17,7 @@ from conversations.flows.recovery_common import (
     end_flow,
     push_frame,
 )
+from knowledge.plans import Stage, default_plans, mileage_target
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -78,40 +80,68 @@ def mileage_command(turn: Turn, argument: str) -> None:
 
 
 def propose(turn: Turn, weeks: list[float]) -> None:
+    """The next weeks from the 4-week average: a step back after a spike, a hold or a cut while
+    sore (mileage_target), never over the plan's stage, and no running before walk-run."""
     c = companion_of(turn.knowledge)
-    records = turn.records
-    today = turn.today()
-    longest = logic.longest_run(records, today + dt.timedelta(days=1))
-    scores = [e.pain for e in records.logs if e.pain is not None]
-    last_pain = scores[-1] if scores else 0
+    records, today = turn.records, turn.today()
     plan = records.plan
-    injured = last_pain > c.number("pain_safe") or logic.worsening(scores) or (plan is not None and not plan.run_ready)
-    lines = [
-        companion_text(
-            turn,
-            "mileage_intro",
-            weeks=" → ".join(logic.km(w) for w in weeks),
-            longest=f"{logic.km(longest)} km" if longest else c.message("mileage_unknown_longest"),
-        )
-    ]
-    for n, week in enumerate(logic.plan_mileage(c, weeks, longest, injured), start=1):
+    stage = plan_stages.stage_of(plan) if plan is not None else None
+    intro = companion_text(
+        turn,
+        "mileage_intro",
+        weeks=" → ".join(logic.km(w) for w in weeks),
+        longest=f"{logic.km(longest)} km" if (longest := logic.longest_run(records, today + dt.timedelta(days=1))) else c.message("mileage_unknown_longest"),
+    )
+    if stage is not None and stage.max_share == 0:
+        turn.replies.append(Reply(companion_text(turn, "mileage_not_yet", stage=stage.title), kind="info", topic="load"))
+        return
+    scores = [e.pain for e in records.logs if e.pain is not None]
+    pain = scores[-1] if scores else None
+    if pain is not None and logic.worsening(scores):
+        pain = max(pain, int(c.number("pain_safe")) + 1)  # a climbing trend is held like pain above the range
+    weeks_ahead, why, note = plan_weeks(turn, weeks, pain, stage)
+    lines = [intro]
+    for n, km in enumerate(weeks_ahead, start=1):
+        week = logic.week_shape(c, km, longest, easy_only=why in ("hold", "cut"))
         days = companion_text(
-            turn,
-            "mileage_days",
-            long=logic.km(week.long_km),
-            tempo=c.message("mileage_tempo") if week.tempo else "",
-            easy=week.easy_runs,
-            rest=week.rest_days,
+            turn, "mileage_days", long=logic.km(week.long_km), tempo=c.message("mileage_tempo") + ", " if week.tempo else "",
+            easy=week.easy_runs, easy_km=logic.km(week.easy_km), rest=week.rest_days,
         )
-        if week.cross_training:
+        if why == "cut":
             days += ", 1 cross-training day"
         lines.append(companion_text(turn, "mileage_week", n=n, km=logic.km(week.km), days=days))
-    notes = []
-    if injured:
-        sore = last_pain > c.number("pain_safe") or logic.worsening(scores)
-        key = "mileage_injured" if sore else "mileage_in_rehab"  # a plan under way, not yet run-ready
-        notes.append(companion_text(turn, key, pain=last_pain, cross=c.fact("cross_training")))
-    if len(weeks) >= 2 and weeks[-2] > 0 and weeks[-1] / weeks[-2] - 1 > c.number("big_increase"):
-        notes.append(companion_text(turn, "mileage_jump", percent=round(100 * (weeks[-1] / weeks[-2] - 1)), big=c.fact("big_increase")))
+    notes = [note] if note else []
     notes.append(companion_text(turn, "mileage_notes", ten=c.fact("ten_percent"), spike=c.fact("long_run_spike")))
     turn.replies.append(Reply("\n".join(lines) + "\n\n" + "\n\n".join(notes), kind="info", topic="load"))
+
+
+def plan_weeks(turn: Turn, weeks: list[float], pain: int | None, stage: Stage | None) -> tuple[list[float], str, str]:
+    """The weeks ahead, why ("build", "spike", "hold", "cut", "stage_cap") and the note to say.
+
+    After a week more than `big_increase` over the average of the weeks before it, the next week
+    steps back to that average before building again; holding or cutting gives one week only —
+    what follows depends on how the pain settles."""
+    c = companion_of(turn.knowledge)
+    numbers = default_plans().mileage
+    before = weeks[-1 - numbers.base_weeks : -1]
+    average_before = sum(before) / len(before) if before else 0.0
+    spike = bool(before) and average_before > 0 and weeks[-1] > average_before * (1 + c.number("big_increase"))
+    km, why = mileage_target(numbers, weeks, pain, stage)
+    if spike:  # a step back to the weeks before the spike, whatever else holds the week down
+        km = min(km, average_before)
+        why = "spike" if why == "build" else why
+    km = round(km * 2) / 2
+    if why in ("hold", "cut"):
+        key = "mileage_hold" if why == "hold" else "mileage_cut"
+        return [km], why, companion_text(turn, key, pain=pain, km=logic.km(km)) + " " + c.fact("cross_training")
+    ahead = [km]
+    for _ in range(2):
+        following, _why = mileage_target(numbers, [*weeks, *ahead], None, stage)
+        ahead.append(min(following, ahead[-1] * (1 + numbers.increase)))  # never more than 10% over the week before
+    ahead = [round(km * 2) / 2 for km in ahead]
+    if why == "spike":
+        percent = round(100 * (weeks[-1] / average_before - 1))
+        return ahead, why, companion_text(turn, "mileage_spike", percent=percent, average=logic.km(average_before), km=logic.km(km), big=c.fact("big_increase"))
+    if why == "stage_cap":
+        return ahead, why, companion_text(turn, "mileage_stage_cap", km=logic.km(km))
+    return ahead, why, ""

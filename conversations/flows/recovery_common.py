@@ -97,14 +97,21 @@ def blocked(turn: Turn) -> bool:
     return False
 
 
-def needs_clinician_first(turn: Turn) -> bool:
-    """No exercise plan while a warning needs seeing to today, or a sign withholds exercises."""
-    session, knowledge = turn.session, turn.knowledge
-    withheld = any(knowledge.red_flags[f].withhold_exercises for f in session.flags if f in knowledge.red_flags) or any(
-        knowledge.concerns[c].withhold_exercises for c in session.concerns if c in knowledge.concerns
-    )
+def exercises_held(turn: Turn) -> bool:
+    """Whether a warning said holds back exercises: every urgent or emergency flag (bone stress
+    among them), cancer history with back pain, the young athlete's concerns, a sign that
+    withholds exercises (safety.yaml hold_back) — or an urgency of "today" already stated."""
+    from knowledge.safety import advice_for_flags
+
+    session = turn.session
+    held = advice_for_flags(turn.knowledge, [*session.flags, *session.concerns]).held
     said = turn.said()
-    if not withheld and (said is None or said < Urgency.URGENT):
+    return "exercises" in held or (said is not None and said >= Urgency.URGENT)
+
+
+def needs_clinician_first(turn: Turn) -> bool:
+    """No exercise plan while a warning needs seeing to first (`exercises_held`): says so."""
+    if not exercises_held(turn):
         return False
     turn.say("plan_not_now")
     if turn.session.top is not None:
