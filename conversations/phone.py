@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Callable
 
 PHONE_WIDTH = 35  # characters a line on a phone, about
 PHONE_LINES = 20  # lines a screen
@@ -36,13 +37,27 @@ def fit(text: str) -> str:
     if phone_lines(text) <= PHONE_LINES:
         return text
     text = _ADJACENT.sub("\n\n", text)
-    while phone_lines(text) > PHONE_LINES and (folded := _fold_list(text)) is not None:
-        text = folded
-    while phone_lines(text) > PHONE_LINES and (folded := _fold_paragraphs(text)) is not None:
-        text = _ADJACENT.sub("\n\n", folded)  # two folds side by side are one
+    text = _fold_while_shorter(text, _fold_list)
+    text = _fold_while_shorter(text, lambda t: _adjacent_joined(_fold_paragraphs(t)))
     if phone_lines(text) > PHONE_LINES and (folded := _fold_sentences(text)) is not None:
         text = folded
     return text
+
+
+def _fold_while_shorter(text: str, fold: Callable[[str], str | None]) -> str:
+    """Fold again and again while the text is too long and each fold makes it shorter — a fold
+    that gains nothing (a quote split across paragraphs, folded again) ends the loop."""
+    while phone_lines(text) > PHONE_LINES:
+        folded = fold(text)
+        if folded is None or phone_lines(folded) >= phone_lines(text):
+            break
+        text = folded
+    return text
+
+
+def _adjacent_joined(text: str | None) -> str | None:
+    """Two folds side by side are one."""
+    return None if text is None else _ADJACENT.sub("\n\n", text)
 
 
 def _fold_list(text: str) -> str | None:
