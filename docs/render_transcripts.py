@@ -30,7 +30,8 @@ OUT = Path(__file__).resolve().parent / "transcripts"
 class Step:
     """One thing the runner does, and how many new messages the bot should send for it."""
 
-    do: str  # "say", "tap", "photo" (with a caption), "keep" (remember the newest keyboard), "tap_kept"
+    do: str  # "say", "say_de" (the app set to German), "tap", "photo" (with a caption), "keep" (remember
+    # the newest keyboard), "tap_kept"
     arg: str = ""
     messages: int = 1
     kept: str = ""  # for "keep" / "tap_kept": the name of the remembered keyboard
@@ -48,6 +49,10 @@ def say(text: str, messages: int = 1) -> Step:
     return Step("say", text, messages)
 
 
+def say_de(text: str, messages: int = 1) -> Step:
+    return Step("say_de", text, messages)
+
+
 def tap(label: str, messages: int = 1) -> Step:
     return Step("tap", label, messages)
 
@@ -61,9 +66,10 @@ def tap_kept(name: str, label: str, messages: int = 0) -> Step:
 
 
 FLOWS = (
-    Flow("triage_buttons", "Triage by buttons", "From `/start` to a result card, every answer a tap; then a section.", (
+    Flow("triage_buttons", "Triage by buttons", "From `/start` to a result card, every answer a tap; then its sections, read as tabs of the one card, and a question, with a hint in the input field.", (
         say("/start"), tap("Hip pain"), tap("Side of the hip (aching)"), tap("Lying on that side"), tap("No"),
-        tap("None of these"), tap("Under a week"), tap("💪 Exercises"), tap("🩺 When to see someone"),
+        tap("None of these"), tap("Under a week"), tap("💪 Exercises", 0), tap("📈 How to progress", 0),
+        tap("🩺 When to see someone", 0), tap("❓ Ask a question"),
     )),
     Flow("triage_text", "Triage in words", "Every answer typed; each answered keyboard closes.", (
         say("sharp pain at the front of my hip when I lift my knee"), say("no"), say("none of these"),
@@ -72,8 +78,8 @@ FLOWS = (
     Flow("question_mid_triage", "A question in the middle of a triage", "The answer, then the triage carries on where it was.", (
         say("my lower back hurts"), say("what is sciatica?", 2), tap("Middle of the lower back"),
     )),
-    Flow("prevent", "The prevention routine", "`/prevent`: strength first, the other parts behind buttons.", (
-        say("/prevent"), tap("Running form"), tap("☰ Menu"),
+    Flow("prevent", "The prevention routine", "`/prevent`: strength first, the other parts as tabs of the same card.", (
+        say("/prevent"), tap("Running form", 0), tap("Strength and stability", 0), tap("☰ Menu"),
     )),
     Flow("redflags", "The warning-sign check", "`/redflags`: the checklist's boxes tick in place.", (
         say("/redflags"), tap("No"), tap("☐ Limping", 0), tap("☐ Wakes me at night", 0), tap("☑ Limping", 0),
@@ -88,6 +94,12 @@ FLOWS = (
     )),
     Flow("forget", "Forgetting a chat", "`/forget` asks first; once confirmed it deletes what is kept, and the triage does not carry on.", (
         say("my hip hurts"), say("/forget"), tap("Delete everything"), say("front"),
+    )),
+    Flow("companion", "Logging, mileage, the chart and the export", "A log question keeps its buttons; a question that waits for words opens the keyboard with a hint; a status shows while the chart and the files are made.", (
+        say("/log"), tap("3"), tap("Save without run"), say("/mileage"), say("20 22 25 24"), say("/progress"), say("/export"),
+    )),
+    Flow("german", "A runner whose app is in German", "The bot answers in English for now, and says so in German.", (
+        say_de("Meine Hüfte tut weh, vor allem beim Laufen"),
     )),
     Flow("links_privacy_captions", "Deep links, /privacy and captions", "`/start hip` opens the hip triage; a photo's caption is read as text.", (
         say("/start hip"), Step("photo", "side of my hip, worse lying on it"), say("/privacy", 2), say("/start prevent", 2),
@@ -104,6 +116,9 @@ def run_flows(api: FakeBotApi, bot: BotProcess, first_chat: int = 7000) -> dict[
         for step in flow.steps:
             if step.do == "say":
                 chat.say(step.arg)
+            elif step.do == "say_de":
+                german = {"id": chat.chat_id, "is_bot": False, "first_name": "Läuferin", "language_code": "de"}
+                chat.send(message(chat.chat_id, step.arg, **{"from": german}), step.arg)
             elif step.do == "tap":
                 chat.tap(step.arg)
             elif step.do == "photo":
@@ -151,6 +166,8 @@ def as_text(html: str) -> str:
 
 
 def keyboard_lines(markup: dict[str, Any] | None) -> list[str]:
+    if (markup or {}).get("force_reply"):  # the keyboard opens, a hint in the input field
+        return [f"⌨ reply field: “{markup.get('input_field_placeholder', '')}”"]  # type: ignore[union-attr]
     return ["  ".join(f"[ {b['text']} ]" for b in row) for row in (markup or {}).get("inline_keyboard", [])]
 
 
@@ -174,6 +191,13 @@ def render(flow: Flow, chat: Chat) -> str:
             if method == "answerCallbackQuery":
                 if call["toast"]:
                     block += ["", f"      (toast: {call['toast']})"]
+                continue
+            if method == "sendChatAction":
+                block += ["", f"bot › (status: {call['action'].replace('_', ' ')}…)"]
+                continue
+            if method in ("sendPhoto", "sendDocument"):
+                kind = "photo" if method == "sendPhoto" else "file"
+                block += ["", *bubble(call["html"] or "", call["reply_markup"], f"bot › [{kind}: {call['file']}] ")]
                 continue
             first = as_text(call["html"]).split("\n")[0] if call["html"] else ""
             if method == "sendMessage":

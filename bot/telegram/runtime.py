@@ -34,6 +34,7 @@ from telegram.error import (
 
 from bot.storage.sessions import Outgoing, SessionStore, fits
 from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
+from bot.telegram.cards import force_reply
 from bot.telegram.updates import raw_chat_id, seconds
 from conversations.recovery_records import Reminder
 
@@ -177,7 +178,7 @@ class Runtime:
 
     async def send(self, row: Outgoing) -> str:
         """'sent', 'refused' (for good: blocked, chat gone, a bad request) or 'gave up' after retries."""
-        markup = keyboard(row.buttons)
+        markup: Any = keyboard(row.buttons) or force_reply(row)  # a hint only without buttons (cards.py)
         attachment: Any = None
         if row.kind != "text":
             try:
