@@ -33,6 +33,7 @@ from conversations.events import (
     Toast,
 )
 from conversations.machine import step_token
+from conversations.phone import PHONE_LINES, phone_lines
 from conversations.recovery_records import Reminder
 from conversations.session import Session
 
@@ -266,8 +267,8 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
 
     A reply without buttons runs on into the next one ("That menu has expired" + the question),
     so a turn is usually one message with its keyboard; the emergency warning always stands
-    alone, and nothing is joined past a phone screen (`JOIN_LIMIT`: the welcome and the routine
-    of `/start prevent` are two cards, not one of 1,264 characters).
+    alone, and nothing is joined past a phone screen (`JOIN_LIMIT`, and 20 phone lines: the
+    welcome and the routine of `/start prevent` are two cards, not one of 1,264 characters).
     """
     joined: list[Reply] = []
     for reply in replies:
@@ -278,6 +279,7 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
             and not previous.emergency
             and not reply.emergency
             and len(previous.text) + len(reply.text) + 2 <= JOIN_LIMIT
+            and phone_lines(f"{previous.text}\n\n{reply.text}") <= PHONE_LINES  # never folded by joining
         ):
             joined[-1] = replace(reply, text=f"{previous.text}\n\n{reply.text}")
         else:
