@@ -150,3 +150,51 @@ def test_a_runners_week_on_telegram(week: Week) -> None:
     too_long = {parse_html(c["html"])[0][:60]: phone_lines(c["html"]) for c in shown
                 if phone_lines(c["html"]) > PHONE_LINES}  # fmt: skip
     assert not too_long, f"messages over {PHONE_LINES} phone lines: {too_long}"
+
+
+def test_reminder_buttons_snoozes_and_a_marked_day(week: Week) -> None:
+    """Four runners on one bot. A snoozes and turns reminders off, B snoozes and forgets the chat:
+    neither snoozed reminder comes. C (no plan) snoozes: it comes after the hour, with its Done
+    button opening the log. D marks the day before the reminder is due: nothing is sent, and the
+    reminder still moves on to the next day."""
+    api = week.api
+    chats = {name: Chat(api, None, 9200 + n) for n, name in enumerate("ABCD")}  # type: ignore[arg-type]
+
+    def on(chat: Chat) -> Chat:
+        chat.bot = week.bot  # type: ignore[assignment]
+        return chat
+
+    def reminders(chat: Chat) -> int:
+        return sum(REMINDER in c.get("html", "") for c in api.record(chat.chat_id) if c["method"] == "sendMessage")
+
+    def said(calls: list[dict[str, Any]]) -> str:
+        return week.said(calls)
+
+    week.start(MONDAY.replace(hour=8))
+    for name, chat in chats.items():
+        if name != "C":
+            on(chat).say("/plan gluteal_tendinopathy")
+        on(chat).say("/remind 07:30")
+        assert "every day at 07:30" in said(chat.tap("UTC"))
+    week.start((MONDAY + dt.timedelta(days=1)).replace(hour=6, minute=30))  # D marks the day before 07:30
+    a, b, c, d = (on(chat) for chat in chats.values())
+    d.say("/plan")
+    assert "Well done" in said(d.tap("Done ✓"))
+    assert week.clock.now().time() < dt.time(7, 30), "the set-up took too long for the fast clock"
+    api.wait_for(lambda: all(reminders(chat) == 1 for chat in (a, b, c)), timeout=30)
+    assert "again in 60 minutes" in said(a.tap("Snooze 1 h"))
+    assert "reminder" in said(a.tap("Off")).lower()
+    assert "again in 60 minutes" in said(b.tap("Snooze 1 h"))
+    b.say("/forget")
+    assert "deleted everything" in said(b.tap("Delete everything"))
+    snoozed_at = week.clock.now()
+    assert "again in 60 minutes" in said(c.tap("Snooze 1 h"))
+    api.wait_for(lambda: reminders(c) == 2, timeout=30)
+    assert week.clock.now() >= snoozed_at + dt.timedelta(minutes=60)
+    time.sleep(0.5)  # six minutes of the bot's clock: a snooze of A or B would be here by now
+    assert [reminders(chat) for chat in (a, b, c, d)] == [1, 1, 2, 0], "A off, B forgotten, D marked the day"
+    assert "How much does it hurt" in said(c.tap("Done ✓")), "the reminder's Done opens the log"
+    week.stop()
+    [(due,)] = rows(week.database, f"SELECT next_due FROM record_reminders WHERE chat_id = {d.chat_id}")
+    assert due.startswith("2025-03-05T07:30"), "the marked day's reminder was claimed and moved on"
+    assert rows(week.database, f"SELECT COUNT(*) FROM record_reminders WHERE chat_id = {b.chat_id}") == [(0,)]
