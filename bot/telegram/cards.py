@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.storage.sessions import Outgoing
-    from bot.telegram.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +108,17 @@ def force_reply(row: Outgoing) -> ForceReply | None:
 
 
 # ----- effects ------------------------------------------------------------------------------------
-async def carry_out(runtime: Runtime, chat_id: int, effects: Iterable[Any]) -> None:
-    """The companion's effects that concern Telegram: chat actions now, snoozes as a job."""
+async def carry_out(bot: Bot, reminders: object, chat_id: int, effects: Iterable[Any]) -> None:
+    """The companion's effects that concern Telegram: chat actions now, snoozes as a job of
+    `reminders` (bot/telegram/reminders.py; None when the bot runs without a JobQueue)."""
     for effect in effects:
         if isinstance(effect, ChatAction):
             try:
-                await runtime.bot.send_chat_action(chat_id, effect.action)
+                await bot.send_chat_action(chat_id, effect.action)
             except TelegramError as error:  # only a status line: nothing is lost without it
                 log.info("chat %s: could not show %s (%s)", chat_id, effect.action, type(error).__name__)
         elif isinstance(effect, SnoozeReminder):
-            snooze = getattr(runtime.reminders, "snooze", None)
+            snooze = getattr(reminders, "snooze", None)
             if snooze is not None:
                 snooze(chat_id, effect.minutes)
 

@@ -73,7 +73,7 @@ async def run_turn(
         if isinstance(effect, CloseKeyboard):
             await runtime.close_keyboard(chat_id, effect.label)
         elif isinstance(effect, ChatAction | SnoozeReminder):
-            await carry_out(runtime, chat_id, [effect])
+            await carry_out(runtime.bot, runtime.reminders, chat_id, [effect])
         elif not isinstance(effect, Toast | SendChart | SendFiles):  # charts and files went to the outbox  # unknown to this adapter: a newer engine, say
             log.debug("update %s: effect %s is not carried out on Telegram", update.update_id, type(effect).__name__)
     return turn
