@@ -14,8 +14,10 @@ files are what this script writes, so they stay true.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,15 @@ class Flow:
     title: str
     about: str
     steps: tuple[Step, ...]
+    clock: str = ""  # a flow that needs time to pass: its own bot, on a fast clock reading this at start
+
+
+SPEED = 720.0  # a clocked flow's bot seconds a real second: an hour in five seconds
+
+
+def wait(what: str) -> Step:
+    """Let the bot's clock run until the chat gets a message of the bot's own (a reminder)."""
+    return Step("wait", what)
 
 
 def say(text: str, messages: int = 1) -> Step:
@@ -101,6 +112,10 @@ FLOWS = (
     Flow("german", "A runner whose app is in German", "The bot answers in English for now, and says so in German.", (
         say_de("Meine Hüfte tut weh, vor allem beim Laufen"),
     )),
+    Flow("reminders", "A daily reminder, snoozed", "The reminder brings the day's card with its buttons; Snooze 1 h sends it again an hour later, once; Off stops it.", (
+        say("/plan gluteal_tendinopathy", 2), say("/remind 07:30"), tap("UTC"), wait("07:30, Monday"), tap("Snooze 1 h"),
+        wait("an hour later"), tap("Off"),
+    ), clock="2025-03-03T06:00:00+00:00"),
     Flow("links_privacy_captions", "Deep links, /privacy and captions", "`/start hip` opens the hip triage; a photo's caption is read as text.", (
         say("/start hip"), Step("photo", "side of my hip, worse lying on it"), say("/privacy", 2), say("/start prevent", 2),
     )),
@@ -108,28 +123,61 @@ FLOWS = (
 
 
 def run_flows(api: FakeBotApi, bot: BotProcess, first_chat: int = 7000) -> dict[str, Chat]:
-    """Drive every flow, each in its own chat; the chats, by flow name."""
+    """Drive every flow on the real clock, each in its own chat; the chats, by flow name."""
+    return {flow.name: run_flow(api, bot, flow, first_chat + number)
+            for number, flow in enumerate(FLOWS) if not flow.clock}  # fmt: skip
+
+
+def run_clocked_flows(api: FakeBotApi, server: FakeBotApiServer, folder: Path, first_chat: int = 7100) -> dict[str, Chat]:
+    """Drive the flows that need time to pass, each on a bot of its own whose fast clock reads the
+    flow's start time (bot/clock.py); run before the real-clock bot starts, as bots sharing the
+    fake API would take each other's updates."""
     chats = {}
-    for number, flow in enumerate(FLOWS):
-        chat = Chat(api, bot, first_chat + number)
-        kept: dict[str, dict[str, Any]] = {}
-        for step in flow.steps:
-            if step.do == "say":
-                chat.say(step.arg)
-            elif step.do == "say_de":
-                german = {"id": chat.chat_id, "is_bot": False, "first_name": "Läuferin", "language_code": "de"}
-                chat.send(message(chat.chat_id, step.arg, **{"from": german}), step.arg)
-            elif step.do == "tap":
-                chat.tap(step.arg)
-            elif step.do == "photo":
-                chat.send(message(chat.chat_id, None, caption=step.arg, **PHOTO), f"(a photo) {step.arg}")
-            elif step.do == "keep":
-                kept[step.kept] = api.live_buttons(chat.chat_id)[-1]
-                chat.turns.append(("keep", []))
-            elif step.do == "tap_kept":
-                chat.tap_on(kept[step.kept], step.arg)
-        chats[flow.name] = chat
+    for number, flow in enumerate(f for f in FLOWS if f.clock):
+        start = dt.datetime.fromisoformat(flow.clock).timestamp()
+        real = time.time()
+        clock = f"{(start - real * SPEED) / (1 - SPEED)}:{SPEED}"
+        started = api.tally.get("deleteWebhook", 0)
+        env = bot_env(server, folder / f"{flow.name}.sqlite3", RUNNER_BOT_TEST_CLOCK=clock)
+        bot = BotProcess(env, folder / f"{flow.name}.log")
+        try:
+            api.wait_for(lambda s=started: api.tally.get("deleteWebhook", 0) > s, timeout=30)
+            chats[flow.name] = run_flow(api, bot, flow, first_chat + number)
+        finally:
+            bot.stop()
     return chats
+
+
+def in_order(chats: dict[str, Chat]) -> dict[str, Chat]:
+    """The chats in the order of FLOWS."""
+    return {flow.name: chats[flow.name] for flow in FLOWS if flow.name in chats}
+
+
+def run_flow(api: FakeBotApi, bot: BotProcess, flow: Flow, chat_id: int) -> Chat:
+    """One flow in a chat of its own."""
+    chat = Chat(api, bot, chat_id)
+    kept: dict[str, dict[str, Any]] = {}
+    for step in flow.steps:
+        if step.do == "say":
+            chat.say(step.arg)
+        elif step.do == "say_de":
+            german = {"id": chat.chat_id, "is_bot": False, "first_name": "Läuferin", "language_code": "de"}
+            chat.send(message(chat.chat_id, step.arg, **{"from": german}), step.arg)
+        elif step.do == "tap":
+            chat.tap(step.arg)
+        elif step.do == "photo":
+            chat.send(message(chat.chat_id, None, caption=step.arg, **PHOTO), f"(a photo) {step.arg}")
+        elif step.do == "keep":
+            kept[step.kept] = api.live_buttons(chat.chat_id)[-1]
+            chat.turns.append(("keep", []))
+        elif step.do == "tap_kept":
+            chat.tap_on(kept[step.kept], step.arg)
+        elif step.do == "wait":
+            seen = len(api.record(chat.chat_id))
+            api.wait_for(lambda s=seen: any(c["method"] == "sendMessage" for c in api.record(chat.chat_id)[s:]), 30)
+            time.sleep(0.3)  # what else the same moment brings (a keyboard closed)
+            chat.turns.append((f"⏰ {step.arg}", api.record(chat.chat_id)[seen:]))
+    return chat
 
 
 # ----- rendering ------------------------------------------------------------------------------
@@ -185,7 +233,7 @@ def render(flow: Flow, chat: Chat) -> str:
     for did, calls in chat.turns:
         if did == "keep":
             continue
-        block = [f"you › {did}"]
+        block = [did if did.startswith("⏰") else f"you › {did}"]  # time passing, or the runner
         for call in calls:
             method = call["method"]
             if method == "answerCallbackQuery":
@@ -241,10 +289,11 @@ def generate() -> dict[str, str]:
     api = FakeBotApi(TOKEN)
     api.strict_html = api.strict_edits = True
     with tempfile.TemporaryDirectory() as folder, FakeBotApiServer(api) as server:
+        clocked = run_clocked_flows(api, server, Path(folder))
         bot = BotProcess(bot_env(server, Path(folder) / "bot.sqlite3"), Path(folder) / "bot.log")
         try:
             wait_started(api, bot)
-            chats = run_flows(api, bot)
+            chats = in_order({**run_flows(api, bot), **clocked})
         finally:
             bot.stop()
     return files(chats)

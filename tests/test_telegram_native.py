@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from docs.render_transcripts import FLOWS, OUT, Flow, files, run_flows
+from docs.render_transcripts import FLOWS, OUT, Flow, files, in_order, run_clocked_flows, run_flows
 from tests.fake_bot_api import FakeBotApi, FakeBotApiServer, parse_html
 from tests.telegram_harness import TOKEN, BotProcess, Chat, bot_env, button_data, labels, wait_started
 
@@ -39,10 +39,11 @@ def api() -> FakeBotApi:
 def run(api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Chat]]:
     folder = tmp_path_factory.mktemp("native")
     with FakeBotApiServer(api) as server:
+        clocked = run_clocked_flows(api, server, folder)  # their own bots, on a fast clock, first
         bot = BotProcess(bot_env(server, folder / "bot.sqlite3"), folder / "bot.log")
         try:
             wait_started(api, bot)
-            yield run_flows(api, bot)
+            yield in_order({**run_flows(api, bot), **clocked})
         finally:
             bot.stop()
 
@@ -290,3 +291,15 @@ def test_command_menus_per_scope(run: dict[str, Chat], api: FakeBotApi) -> None:
     private = by_scope["all_private_chats"]
     assert {"menu", "plan", "log", "progress", "remind", "forget"} <= set(private)
     assert by_scope["default"] == private
+
+
+def test_a_snoozed_reminder_comes_again_with_the_first_ones_buttons_closed(run: dict[str, Chat]) -> None:
+    chat = run["reminders"]
+    first = sent(chat.turns[3][1])
+    assert len(first) == 1 and first[0]["html"].startswith("⏰ Time for today's session")
+    assert {"Snooze 1 h", "Change time", "Off"} <= {label for row in labels(first[0]["reply_markup"]) for label in row}
+    again = chat.turns[5][1]
+    assert [c["method"] for c in again] == ["editMessageReplyMarkup", "sendMessage"]
+    assert again[0]["message_id"] == first[0]["message_id"] and not again[0]["reply_markup"]
+    assert again[1]["html"] == first[0]["html"], "the same reminder, once more"
+    assert "Reminders are off" in sent(chat.turns[6][1])[0]["html"]

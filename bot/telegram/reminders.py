@@ -144,6 +144,8 @@ class Reminders:
         try:
             async with runtime.chat_turn(chat_id):  # never beside a turn of the same chat
                 queued = await runtime.db(runtime.bridge.snoozed, chat_id)
+                if queued:  # the card comes again: the one snoozed keeps no live buttons
+                    await runtime.close_keyboard(chat_id, "")
         except Exception as error:  # by chat id and kind only; the daily reminder still comes
             log.warning("chat %s: a snoozed reminder could not be sent (%s)", chat_id, type(error).__name__)
             return
