@@ -41,6 +41,8 @@ def fit(text: str) -> str:
     text = _fold_while_shorter(text, lambda t: _adjacent_joined(_fold_paragraphs(t)))
     if phone_lines(text) > PHONE_LINES and (folded := _fold_sentences(text)) is not None:
         text = folded
+    if phone_lines(text) > PHONE_LINES and (folded := _fold_clauses(text)) is not None:
+        text = folded
     return text
 
 
@@ -139,6 +141,27 @@ def _fold_sentences(text: str) -> str | None:
         return None
     paragraphs[i] = f"{head}\n{OPEN}{tail}{CLOSE}"
     return "\n\n".join(paragraphs)
+
+
+def _fold_clauses(text: str) -> str | None:
+    """Last resort for one long line that runs a list together ("none reported; ruled out: a,
+    b, c, …", as in the summary): keep the first clauses that fit and fold the rest. Never an
+    urgency's line."""
+    lines = text.split("\n")
+    i = max(range(len(lines)), key=lambda n: phone_lines(lines[n]))
+    line = lines[i]
+    if "<blockquote" in line or line.startswith(_KEPT):
+        return None
+    clauses = re.split(r"(?<=[,;]) ", line)
+    budget = PHONE_LINES - COLLAPSED_QUOTE_LINES - (phone_lines(text) - phone_lines(line))
+    keep = 1
+    while keep < len(clauses) and phone_lines(" ".join(clauses[: keep + 1])) <= budget:
+        keep += 1
+    head, tail = " ".join(clauses[:keep]), " ".join(clauses[keep:])
+    if not tail or not (_balanced(head) and _balanced(tail)):
+        return None
+    lines[i] = f"{head}\n{OPEN}{tail}{CLOSE}"
+    return "\n".join(lines)
 
 
 def _folded(paragraph: str) -> bool:

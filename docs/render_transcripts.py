@@ -14,8 +14,10 @@ files are what this script writes, so they stay true.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,8 @@ OUT = Path(__file__).resolve().parent / "transcripts"
 class Step:
     """One thing the runner does, and how many new messages the bot should send for it."""
 
-    do: str  # "say", "tap", "photo" (with a caption), "keep" (remember the newest keyboard), "tap_kept"
+    do: str  # "say", "say_de" (the app set to German), "tap", "photo" (with a caption), "keep" (remember
+    # the newest keyboard), "tap_kept"
     arg: str = ""
     messages: int = 1
     kept: str = ""  # for "keep" / "tap_kept": the name of the remembered keyboard
@@ -42,10 +45,23 @@ class Flow:
     title: str
     about: str
     steps: tuple[Step, ...]
+    clock: str = ""  # a flow that needs time to pass: its own bot, on a fast clock reading this at start
+
+
+SPEED = 720.0  # a clocked flow's bot seconds a real second: an hour in five seconds
+
+
+def wait(what: str, messages: int = 1) -> Step:
+    """Let the bot's clock run until the chat gets a message of the bot's own (a reminder)."""
+    return Step("wait", what, messages)
 
 
 def say(text: str, messages: int = 1) -> Step:
     return Step("say", text, messages)
+
+
+def say_de(text: str, messages: int = 1) -> Step:
+    return Step("say_de", text, messages)
 
 
 def tap(label: str, messages: int = 1) -> Step:
@@ -61,9 +77,10 @@ def tap_kept(name: str, label: str, messages: int = 0) -> Step:
 
 
 FLOWS = (
-    Flow("triage_buttons", "Triage by buttons", "From `/start` to a result card, every answer a tap; then a section.", (
+    Flow("triage_buttons", "Triage by buttons", "From `/start` to a result card, every answer a tap; then its sections, read as tabs of the one card, and a question, with a hint in the input field.", (
         say("/start"), tap("Hip pain"), tap("Side of the hip (aching)"), tap("Lying on that side"), tap("No"),
-        tap("None of these"), tap("20–49"), tap("Under a week"), tap("💪 Exercises"), tap("🩺 When to see someone"),
+        tap("None of these"), tap("20–49"), tap("Under a week"), tap("💪 Exercises", 0), tap("📈 How to progress", 0),
+        tap("🩺 When to see someone", 0), tap("❓ Ask a question"),
     )),
     Flow("triage_text", "Triage in words", "Every answer typed; each answered keyboard closes.", (
         say("sharp pain at the front of my hip when I lift my knee"), say("no"), say("none of these"),
@@ -72,8 +89,8 @@ FLOWS = (
     Flow("question_mid_triage", "A question in the middle of a triage", "The answer, then the triage carries on where it was.", (
         say("my lower back hurts"), say("what is sciatica?", 2), tap("Middle of the lower back"),
     )),
-    Flow("prevent", "The prevention routine", "`/prevent`: strength first, the other parts behind buttons.", (
-        say("/prevent"), tap("Running form"), tap("☰ Menu"),
+    Flow("prevent", "The prevention routine", "`/prevent`: strength first, the other parts as tabs of the same card.", (
+        say("/prevent"), tap("Running form", 0), tap("Strength and stability", 0), tap("☰ Menu"),
     )),
     Flow("redflags", "The warning-sign check", "`/redflags`: the checklist's boxes tick in place.", (
         say("/redflags"), tap("No"), tap("☐ Limping", 0), tap("☐ Wakes me at night", 0), tap("☑ Limping", 0),
@@ -89,6 +106,16 @@ FLOWS = (
     Flow("forget", "Forgetting a chat", "`/forget` asks first; once confirmed it deletes what is kept, and the triage does not carry on.", (
         say("my hip hurts"), say("/forget"), tap("Delete everything"), say("front"),
     )),
+    Flow("companion", "Logging, mileage, the chart and the export", "A log question keeps its buttons; a question that waits for words opens the keyboard with a hint; a status shows while the chart and the files are made.", (
+        say("/log"), tap("3"), tap("Save without run"), say("/mileage"), say("20 22 25 24"), say("/progress"), say("/export"),
+    )),
+    Flow("german", "A runner whose app is in German", "The bot answers in English for now, and says so in German.", (
+        say_de("Meine Hüfte tut weh, vor allem beim Laufen"),
+    )),
+    Flow("reminders", "A daily reminder, snoozed", "The reminder brings the day's card and its buttons (two messages when the card and its question would not fit one phone screen); Snooze 1 h sends it again an hour later, once; Off stops it.", (
+        say("/plan gluteal_tendinopathy", 2), say("/remind 07:30"), tap("UTC"), wait("07:30, Monday", 2), tap("Snooze 1 h"),
+        wait("an hour later", 2), tap("Off"),
+    ), clock="2025-03-03T06:00:00+00:00"),
     Flow("links_privacy_captions", "Deep links, /privacy and captions", "`/start hip` opens the hip triage; a photo's caption is read as text.", (
         say("/start hip"), Step("photo", "side of my hip, worse lying on it"), say("/privacy", 2), say("/start prevent", 2),
     )),
@@ -96,25 +123,61 @@ FLOWS = (
 
 
 def run_flows(api: FakeBotApi, bot: BotProcess, first_chat: int = 7000) -> dict[str, Chat]:
-    """Drive every flow, each in its own chat; the chats, by flow name."""
+    """Drive every flow on the real clock, each in its own chat; the chats, by flow name."""
+    return {flow.name: run_flow(api, bot, flow, first_chat + number)
+            for number, flow in enumerate(FLOWS) if not flow.clock}  # fmt: skip
+
+
+def run_clocked_flows(api: FakeBotApi, server: FakeBotApiServer, folder: Path, first_chat: int = 7100) -> dict[str, Chat]:
+    """Drive the flows that need time to pass, each on a bot of its own whose fast clock reads the
+    flow's start time (bot/clock.py); run before the real-clock bot starts, as bots sharing the
+    fake API would take each other's updates."""
     chats = {}
-    for number, flow in enumerate(FLOWS):
-        chat = Chat(api, bot, first_chat + number)
-        kept: dict[str, dict[str, Any]] = {}
-        for step in flow.steps:
-            if step.do == "say":
-                chat.say(step.arg)
-            elif step.do == "tap":
-                chat.tap(step.arg)
-            elif step.do == "photo":
-                chat.send(message(chat.chat_id, None, caption=step.arg, **PHOTO), f"(a photo) {step.arg}")
-            elif step.do == "keep":
-                kept[step.kept] = api.live_buttons(chat.chat_id)[-1]
-                chat.turns.append(("keep", []))
-            elif step.do == "tap_kept":
-                chat.tap_on(kept[step.kept], step.arg)
-        chats[flow.name] = chat
+    for number, flow in enumerate(f for f in FLOWS if f.clock):
+        start = dt.datetime.fromisoformat(flow.clock).timestamp()
+        real = time.time()
+        clock = f"{(start - real * SPEED) / (1 - SPEED)}:{SPEED}"
+        started = api.tally.get("deleteWebhook", 0)
+        env = bot_env(server, folder / f"{flow.name}.sqlite3", RUNNER_BOT_TEST_CLOCK=clock)
+        bot = BotProcess(env, folder / f"{flow.name}.log")
+        try:
+            api.wait_for(lambda s=started: api.tally.get("deleteWebhook", 0) > s, timeout=30)
+            chats[flow.name] = run_flow(api, bot, flow, first_chat + number)
+        finally:
+            bot.stop()
     return chats
+
+
+def in_order(chats: dict[str, Chat]) -> dict[str, Chat]:
+    """The chats in the order of FLOWS."""
+    return {flow.name: chats[flow.name] for flow in FLOWS if flow.name in chats}
+
+
+def run_flow(api: FakeBotApi, bot: BotProcess, flow: Flow, chat_id: int) -> Chat:
+    """One flow in a chat of its own."""
+    chat = Chat(api, bot, chat_id)
+    kept: dict[str, dict[str, Any]] = {}
+    for step in flow.steps:
+        if step.do == "say":
+            chat.say(step.arg)
+        elif step.do == "say_de":
+            german = {"id": chat.chat_id, "is_bot": False, "first_name": "Läuferin", "language_code": "de"}
+            chat.send(message(chat.chat_id, step.arg, **{"from": german}), step.arg)
+        elif step.do == "tap":
+            chat.tap(step.arg)
+        elif step.do == "photo":
+            chat.send(message(chat.chat_id, None, caption=step.arg, **PHOTO), f"(a photo) {step.arg}")
+        elif step.do == "keep":
+            kept[step.kept] = api.live_buttons(chat.chat_id)[-1]
+            chat.turns.append(("keep", []))
+        elif step.do == "tap_kept":
+            chat.tap_on(kept[step.kept], step.arg)
+        elif step.do == "wait":
+            seen = len(api.record(chat.chat_id))
+            api.wait_for(lambda s=seen: any(c["method"] == "sendMessage" for c in api.record(chat.chat_id)[s:]), 30)
+            time.sleep(0.3)  # what else the same moment brings (a keyboard closed)
+            chat.turns.append((f"⏰ {step.arg}", api.record(chat.chat_id)[seen:]))
+    return chat
 
 
 # ----- rendering ------------------------------------------------------------------------------
@@ -151,6 +214,8 @@ def as_text(html: str) -> str:
 
 
 def keyboard_lines(markup: dict[str, Any] | None) -> list[str]:
+    if (markup or {}).get("force_reply"):  # the keyboard opens, a hint in the input field
+        return [f"⌨ reply field: “{markup.get('input_field_placeholder', '')}”"]  # type: ignore[union-attr]
     return ["  ".join(f"[ {b['text']} ]" for b in row) for row in (markup or {}).get("inline_keyboard", [])]
 
 
@@ -168,12 +233,19 @@ def render(flow: Flow, chat: Chat) -> str:
     for did, calls in chat.turns:
         if did == "keep":
             continue
-        block = [f"you › {did}"]
+        block = [did if did.startswith("⏰") else f"you › {did}"]  # time passing, or the runner
         for call in calls:
             method = call["method"]
             if method == "answerCallbackQuery":
                 if call["toast"]:
                     block += ["", f"      (toast: {call['toast']})"]
+                continue
+            if method == "sendChatAction":
+                block += ["", f"bot › (status: {call['action'].replace('_', ' ')}…)"]
+                continue
+            if method in ("sendPhoto", "sendDocument"):
+                kind = "photo" if method == "sendPhoto" else "file"
+                block += ["", *bubble(call["html"] or "", call["reply_markup"], f"bot › [{kind}: {call['file']}] ")]
                 continue
             first = as_text(call["html"]).split("\n")[0] if call["html"] else ""
             if method == "sendMessage":
@@ -217,10 +289,11 @@ def generate() -> dict[str, str]:
     api = FakeBotApi(TOKEN)
     api.strict_html = api.strict_edits = True
     with tempfile.TemporaryDirectory() as folder, FakeBotApiServer(api) as server:
+        clocked = run_clocked_flows(api, server, Path(folder))
         bot = BotProcess(bot_env(server, Path(folder) / "bot.sqlite3"), Path(folder) / "bot.log")
         try:
             wait_started(api, bot)
-            chats = run_flows(api, bot)
+            chats = in_order({**run_flows(api, bot), **clocked})
         finally:
             bot.stop()
     return files(chats)

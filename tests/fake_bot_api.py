@@ -258,13 +258,32 @@ class FakeBotApi:
     def _sendPhoto(self, params: dict[str, Any]) -> Any:
         sent = self._message({**params, "text": None}, next(self._message_ids))
         size = len(params["photo"].data) if isinstance(params.get("photo"), Upload) else 0
+        self._attached("sendPhoto", params, sent, "photo")
         return {**sent, "photo": [{"file_id": f"photo{size}", "file_unique_id": "pu", "width": 800, "height": 500}]}
 
     def _sendDocument(self, params: dict[str, Any]) -> Any:
         sent = self._message({**params, "text": None}, next(self._message_ids))
         upload = params.get("document")
         name = upload.filename if isinstance(upload, Upload) else "file"
+        self._attached("sendDocument", params, sent, "document")
         return {**sent, "document": {"file_id": name, "file_unique_id": "du", "file_name": name}}
+
+    def _attached(self, method: str, params: dict[str, Any], sent: dict[str, Any], field: str) -> None:
+        """A photo or a document in the chat's record: its file name and caption."""
+        upload = params.get(field)
+        with self._changed:
+            self.records.setdefault(int(params["chat_id"]), []).append({
+                "method": method, "message_id": sent["message_id"], "html": params.get("caption") or "",
+                "parse_mode": params.get("parse_mode"), "reply_markup": params.get("reply_markup") or None,
+                "file": upload.filename if isinstance(upload, Upload) else "",
+            })  # fmt: skip
+
+    def _sendChatAction(self, params: dict[str, Any]) -> Any:
+        with self._changed:
+            self.records.setdefault(int(params["chat_id"]), []).append(
+                {"method": "sendChatAction", "action": params.get("action", "")}
+            )
+        return True
 
     def uploads(self, method: str, field: str, chat_id: int) -> list[Upload]:
         """The files uploaded to a chat with `method` (sendPhoto: "photo", sendDocument: "document")."""
@@ -282,7 +301,7 @@ class FakeBotApi:
                    "from": BOT_USER, "text": params.get("text", "")}  # fmt: skip
         if message["text"] is None:  # a photo or a document
             del message["text"]
-        if params.get("reply_markup"):
+        if (params.get("reply_markup") or {}).get("inline_keyboard"):  # a ForceReply is not part of the message
             message["reply_markup"] = params["reply_markup"]
         return message
 
@@ -304,7 +323,7 @@ class FakeBotApi:
                      "text": text, "html": html}  # fmt: skip
             if entities:
                 shown["entities"] = entities
-            if params.get("reply_markup"):
+            if (params.get("reply_markup") or {}).get("inline_keyboard"):
                 shown["reply_markup"] = params["reply_markup"]
             screen[message_id] = shown
             self.records.setdefault(chat_id, []).append({

@@ -152,3 +152,18 @@ def test_a_question_in_a_companion_flow_fits_a_phone(knowledge: Knowledge) -> No
         frame = Frame(flow, step=step, values={"id": "x", "day": "2025-03-03", "at": "2025-03-03T00:00:00+00:00"})
         text = render.question(Session(stack=[frame])).text
         assert phone_lines(text) <= PHONE_LINES, (flow, step)
+
+
+def test_a_long_line_that_runs_a_list_together_is_folded_after_a_clause() -> None:
+    """The summary's "ruled out: a, b, c, …" is one line: folded after its first clauses."""
+    from conversations.phone import fit
+
+    signs = ", ".join(f"warning sign number {n} with a long name" for n in range(12))
+    text = "<b>Summary</b>\n" + "\n".join(f"<b>Line {n}</b>: some words here" for n in range(8))
+    text += f"\n<b>Warning signs</b>: none reported; ruled out: {signs}\n<i>Not a diagnosis.</i>"
+    folded = fit(text)
+    assert phone_lines(text) > PHONE_LINES >= phone_lines(folded)
+    head, _, tail = folded.partition("\n<blockquote expandable>")
+    assert head.splitlines()[-1].startswith("<b>Warning signs</b>: none reported;") and head[-1] in ",;"
+    assert tail.startswith(("ruled out", "warning sign number")), "folded at a clause, not mid-word"
+    assert html.unescape(_TAG.sub("", folded)).replace("\n", " ") == html.unescape(_TAG.sub("", text)).replace("\n", " ")

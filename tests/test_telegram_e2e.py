@@ -78,7 +78,7 @@ def test_triage_by_buttons(bot: BotProcess, api: FakeBotApi) -> None:
     assert "How long has it been bothering you" in said(chat.tap("20–49"))
     result = said(chat.tap("Under a week"))
     assert "Most likely: Gluteal tendinopathy" in result and "general information, not a diagnosis" in result
-    assert "Clamshell" in said(chat.tap("💪 Exercises"))  # a section opens as a message of its own
+    assert "Clamshell" in "\n".join(texts(chat.tap("💪 Exercises"), "editMessageText"))  # a tab of the card
     assert len(api.sent("answerCallbackQuery")) >= 6
     assert any(e["text"].endswith("✓ No") for e in api.sent("editMessageText", 1001))
 
@@ -95,7 +95,7 @@ def test_prevent_and_redflags(bot: BotProcess, api: FakeBotApi) -> None:
     chat = Chat(api, bot, 1003)
     routine = said(chat.say("/prevent"))
     assert "Glute bridge</b> — 3 × 12" in routine
-    assert said(chat.tap("Running form")), "a part of the routine opens as its own message"
+    assert texts(chat.tap("Running form"), "editMessageText"), "a part of the routine is a tab of its card"
     assert "Safety first." in said(chat.say("/redflags"))
     assert "Do you have any of these?" in said(chat.tap("No"))
     assert "How long" in said(chat.tap("None of these"))

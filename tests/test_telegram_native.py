@@ -5,7 +5,9 @@ words, a question mid-triage, /prevent, the /redflags checklist, an emergency, s
 /forget, deep links, /privacy and captions), each in a chat of its own, once for the module.
 Each turn is then checked from the fake's record: how many messages, how long, parse mode and
 valid HTML, compact keyboards, no live keyboard left behind, a toast for every stale tap, the
-emergency bubble last. The committed transcripts must be what this same run renders.
+emergency bubble last; and issue 19's Telegram side: section tabs edited into the one card, an
+input hint on a question that waits for words, a chat action before a chart or a file, the
+German line, and the command menus per scope. The committed transcripts must be what this same run renders.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from docs.render_transcripts import FLOWS, OUT, Flow, files, run_flows
+from docs.render_transcripts import FLOWS, OUT, Flow, files, in_order, run_clocked_flows, run_flows
 from tests.fake_bot_api import FakeBotApi, FakeBotApiServer, parse_html
 from tests.telegram_harness import TOKEN, BotProcess, Chat, bot_env, button_data, labels, wait_started
 
@@ -37,10 +39,11 @@ def api() -> FakeBotApi:
 def run(api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Chat]]:
     folder = tmp_path_factory.mktemp("native")
     with FakeBotApiServer(api) as server:
+        clocked = run_clocked_flows(api, server, folder)  # their own bots, on a fast clock, first
         bot = BotProcess(bot_env(server, folder / "bot.sqlite3"), folder / "bot.log")
         try:
             wait_started(api, bot)
-            yield run_flows(api, bot)
+            yield in_order({**run_flows(api, bot), **clocked})
         finally:
             bot.stop()
 
@@ -106,7 +109,7 @@ def test_no_live_keyboard_is_left_behind(run: dict[str, Chat], api: FakeBotApi, 
     screen: dict[int, dict[str, Any] | None] = {}
     for step, calls in turns(flow, chat):
         for call in calls:
-            if call["method"] != "answerCallbackQuery":
+            if "message_id" in call:  # not a press's answer or a chat action
                 screen[call["message_id"]] = call["reply_markup"]
         expiring = [message_id for message_id, markup in screen.items() if markup and not is_lasting(markup)]
         assert len(expiring) <= 1, f"after {step}: live keyboards on messages {expiring}"
@@ -203,3 +206,102 @@ def test_the_committed_transcripts_are_current(run: dict[str, Chat]) -> None:
     stale = sorted(name for name in fresh if committed.get(name) != fresh[name])
     assert not stale, f"run `python -m docs.render_transcripts`: {stale} are out of date"
     assert set(committed) == set(fresh)
+
+
+# ----- issue 19: tabs, input hints, chat actions, language, command menus ------------------------
+def edits(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c for c in calls if c["method"] == "editMessageText"]
+
+
+def marked(markup: dict[str, Any] | None) -> list[str]:
+    return [label for row in labels(markup) for label in row if label.startswith("• ")]
+
+
+def test_result_sections_are_tabs_of_one_card(run: dict[str, Chat]) -> None:
+    chat = run["triage_buttons"]
+    card = sent(chat.turns[7][1])[-1]
+    assert "Most likely: Gluteal tendinopathy" in card["html"]
+    for (did, calls), tab in zip(chat.turns[8:11], ("💪 Exercises", "📈 How to progress", "🩺 When to see someone"),
+                                 strict=True):  # fmt: skip
+        assert sent(calls) == [], f"{did}: a section is not a new message"
+        [edit] = edits(calls)
+        assert edit["message_id"] == card["message_id"], "the result card itself is edited"
+        assert marked(edit["reply_markup"]) == [f"• {tab}"], "the tab shown is marked"
+        flat = [label for row in labels(edit["reply_markup"]) for label in row]
+        assert "❓ Ask a question" in flat and "📅 Start a plan" in flat, "the card keeps its keyboard"
+    assert "See a doctor or physiotherapist" in edits(chat.turns[10][1])[0]["html"]
+
+
+def test_prevention_groups_are_tabs_of_one_card(run: dict[str, Chat]) -> None:
+    chat = run["prevent"]
+    card = sent(chat.turns[0][1])[-1]
+    for (_, calls), tab in zip(chat.turns[1:3], ("Running form", "Strength and stability"), strict=True):
+        assert sent(calls) == []
+        [edit] = edits(calls)
+        assert edit["message_id"] == card["message_id"] and marked(edit["reply_markup"]) == [f"• {tab}"]
+    flat = [label for row in labels(edits(chat.turns[2][1])[0]["reply_markup"]) for label in row]
+    assert flat[0] == "• Strength and stability", "a tab the first card lacked goes where it belongs"
+
+
+def test_a_stale_cards_tab_still_works(run: dict[str, Chat], api: FakeBotApi) -> None:
+    """A card Telegram will not edit any more (too old): the section comes as a new message."""
+    chat = Chat(api, run["triage_buttons"].bot, 7900)
+    chat.say("/start hip")
+    for label in ("Side of the hip (aching)", "Lying on that side", "No", "None of these", "20–49", "Under a week"):
+        chat.tap(label)
+    api.fail_next("editMessageText", 400, description="Bad Request: message can't be edited")
+    calls = chat.tap("🩹 What helps")
+    assert [c["toast"] for c in calls if c["method"] == "answerCallbackQuery"] == [""]
+    [section] = sent(calls)
+    assert "Gluteal tendinopathy" in section["html"] and "💪 Exercises" in str(section["reply_markup"])
+
+
+def test_a_question_waiting_for_words_gets_an_input_hint(run: dict[str, Chat]) -> None:
+    _, calls = run["triage_buttons"].turns[11]
+    [ask] = sent(calls)
+    assert ask["reply_markup"] == {"force_reply": True, "input_field_placeholder": "can I still run?"}
+    # a log question has buttons: it keeps them (one markup a message), and so no hint
+    _, logged = run["companion"].turns[0]
+    [question] = sent(logged)
+    assert "How much does it hurt" in question["html"] and labels(question["reply_markup"])
+    assert "force_reply" not in question["reply_markup"]
+
+
+def test_a_status_shows_before_the_chart_and_the_files(run: dict[str, Chat]) -> None:
+    chat = run["companion"]
+    for (did, calls), action, method in ((chat.turns[5], "upload_photo", "sendPhoto"),
+                                         (chat.turns[6], "upload_document", "sendDocument")):  # fmt: skip
+        methods = [c["method"] for c in calls]
+        assert methods.count("sendChatAction") == 1 and method in methods, did
+        assert methods.index("sendChatAction") < methods.index(method), f"{did}: the status comes first"
+        assert next(c["action"] for c in calls if c["method"] == "sendChatAction") == action
+    assert [c["file"] for c in chat.turns[6][1] if c["method"] == "sendDocument"] == [
+        "runner-bot-log.csv", "runner-bot-data.json"]
+
+
+def test_a_runner_whose_app_is_in_german_gets_the_german_line(run: dict[str, Chat]) -> None:
+    [reply] = sent(run["german"].turns[0][1])
+    assert reply["html"].startswith("Ich spreche vorerst nur Englisch")
+
+
+def test_command_menus_per_scope(run: dict[str, Chat], api: FakeBotApi) -> None:
+    by_scope = {(c.get("scope") or {}).get("type", "default"): [x["command"] for x in c["commands"]]
+                for c in api.sent("setMyCommands")}  # fmt: skip
+    assert by_scope["all_group_chats"] == ["start", "help"], "groups are pointed to a private chat"
+    private = by_scope["all_private_chats"]
+    assert {"menu", "plan", "log", "progress", "remind", "forget"} <= set(private)
+    assert by_scope["default"] == private
+
+
+def test_a_snoozed_reminder_comes_again_with_the_first_ones_buttons_closed(run: dict[str, Chat]) -> None:
+    chat = run["reminders"]
+    # the day's card and its question: one message, or two when together they would not fit a phone
+    first = sent(chat.turns[3][1])
+    assert len(first) <= 2 and first[0]["html"].startswith("⏰ Time for today's session")
+    buttons = first[-1]["reply_markup"]
+    assert {"Snooze 1 h", "Change time", "Off"} <= {label for row in labels(buttons) for label in row}
+    again = chat.turns[5][1]
+    assert [c["method"] for c in again] == ["editMessageReplyMarkup", *["sendMessage"] * len(first)]
+    assert again[0]["message_id"] == first[-1]["message_id"] and not again[0]["reply_markup"]
+    assert [c["html"] for c in again[1:]] == [m["html"] for m in first], "the same reminder, once more"
+    assert "Reminders are off" in sent(chat.turns[6][1])[0]["html"]

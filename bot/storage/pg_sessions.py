@@ -175,7 +175,7 @@ class PgStore(PooledDatabase):
                     cursor.executemany(
                         "INSERT INTO outbox (chat_id, body, created) VALUES (%s, %s, %s)",
                         [
-                            (chat_id, Outgoing(0, chat_id, m.text, m.buttons, False, m.question, m.edit).body(), now)
+                            (chat_id, m.queued(0, chat_id).body(), now)  # every field: charts, files, hints
                             for m in messages
                         ],
                     )

@@ -65,6 +65,7 @@ class Outgoing:
     edit: int = 0  # the id of a message to edit in place (a ticked checklist), or 0 to send anew
     kind: str = "text"  # or "chart" / "document": `text` is then the caption (see Message)
     attachment: str = ""  # for those kinds, what to send, as JSON
+    placeholder: str = ""  # a question that waits for words: the input field's hint (ForceReply)
 
     def body(self) -> str:
         data: dict[str, object] = {"text": self.text, "buttons": [list(b) for b in self.buttons]}
@@ -74,6 +75,8 @@ class Outgoing:
             data["edit"] = self.edit
         if self.kind != "text":
             data["kind"], data["attachment"] = self.kind, self.attachment
+        if self.placeholder:
+            data["placeholder"] = self.placeholder
         return json.dumps(data)
 
     @classmethod
@@ -82,7 +85,7 @@ class Outgoing:
         buttons = tuple((b[0], b[1]) for b in data["buttons"])
         return cls(
             row_id, chat_id, data["text"], buttons, failed, data.get("question", False), data.get("edit", 0),
-            data.get("kind", "text"), data.get("attachment", ""),
+            data.get("kind", "text"), data.get("attachment", ""), data.get("placeholder", ""),
         )  # fmt: skip
 
 
@@ -98,9 +101,13 @@ class Message:
     # ChartSpec as JSON, drawn when sent) or "document" (name, media type, base64 data as JSON)
     kind: str = "text"
     attachment: str = ""
+    placeholder: str = ""
 
     def queued(self, row_id: int, chat_id: int) -> Outgoing:
-        return Outgoing(row_id, chat_id, self.text, self.buttons, False, self.question, self.edit, self.kind, self.attachment)
+        return Outgoing(
+            row_id, chat_id, self.text, self.buttons, False, self.question, self.edit, self.kind, self.attachment,
+            self.placeholder,
+        )  # fmt: skip
 
 
 KEEP = object()  # commit(): leave the chat's session as it is

@@ -40,6 +40,7 @@ from bot.startup import fail
 from bot.storage.backends import open_store, record_store_for, shared
 from bot.storage.sessions import SessionStore, StorageError
 from bot.telegram.bridge import Bridge
+from bot.telegram.cards import register_commands
 from bot.telegram.chat_order import ChatOrderProcessor
 from bot.telegram.handlers import (
     PRIVATE,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MENU_COMMANDS = (
-    "start", "plan", "log", "progress", "mileage", "summary", "export", "remind",
+    "start", "menu", "plan", "log", "progress", "mileage", "summary", "export", "remind",
     "prevent", "redflags", "help", "about", "privacy", "cancel", "forget",
 )  # fmt: skip
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
@@ -147,11 +148,11 @@ async def post_init(application: Application) -> None:
 
 
 async def describe_bot(application: Application, engine: Engine) -> None:
-    """The command menu and the bot's profile texts (with "not for emergencies"), from the data."""
+    """The command menus per scope and the bot's profile texts (with "not for emergencies"), from the data."""
     message = engine.knowledge.message
     commands = [BotCommand(name, message(f"command_{name}")) for name in MENU_COMMANDS]
     try:
-        await application.bot.set_my_commands(commands)
+        await register_commands(application.bot, commands)
         await application.bot.set_my_description(message("bot_description"))
         await application.bot.set_my_short_description(message("bot_short_description"))
     except TelegramError as error:  # the bot works without them; try again next start

@@ -9,7 +9,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from telegram.constants import MessageLimit
@@ -19,6 +19,7 @@ from bot.storage.records import RECORD_EFFECTS, NotClaimed, RecordStore
 from bot.storage.sessions import KEEP, Outgoing, SessionStore
 from bot.storage.sessions import Message as Queued
 from bot.telegram.attachments import messages_for
+from bot.telegram.cards import Pressed, tab_buttons
 from conversations.engine import Engine
 from conversations.events import (
     CancelReminders,
@@ -32,6 +33,7 @@ from conversations.events import (
     Toast,
 )
 from conversations.machine import step_token
+from conversations.phone import PHONE_LINES, phone_lines
 from conversations.recovery_records import Reminder
 from conversations.session import Session
 
@@ -103,13 +105,15 @@ class Bridge:
         return session
 
     def turn(
-        self, chat_id: int, event: Event, update_id: int | None = None, pressed_message: int = 0
+        self, chat_id: int, event: Event, update_id: int | None = None, pressed: Pressed | int = 0
     ) -> Turn:
         """Run one engine turn for a chat; its session, replies and the update's done mark in one transaction.
 
-        `pressed_message`: the message whose button was pressed, which a re-drawn question
-        (a ticked checklist) replaces in place.
+        `pressed`: the card whose button was pressed (or just its message id), which a re-drawn
+        question (a ticked checklist) or a section tab (bot/telegram/cards.py) replaces in place.
         """
+        if isinstance(pressed, int):
+            pressed = Pressed(pressed, (), event.data if isinstance(event, Choice) else "")
         before = self.load(chat_id)
         records = self.records.records(chat_id)
         accepted = isinstance(event, Choice) and self.engine.accepts(before, event.data)
@@ -129,7 +133,7 @@ class Bridge:
             # that ended the flow (its menu number stays), or a late "yes" taken as a report
             telegram_effects.append(CloseKeyboard())
         revive = self.engine.knowledge.message("late_note") if self.store.has_failed(chat_id) else ""
-        messages = render(result.replies, pressed_message if accepted else 0)
+        messages = render(result.replies, pressed if accepted else Pressed())
         edited = any(m.edit for m in messages)
         messages += messages_for(telegram_effects)  # charts and files: after the replies, durably
         # ONE transaction: the session, the outbox, the update's done mark and the records
@@ -174,7 +178,7 @@ class Bridge:
                 outcomes.append((chat_id, False, current if current and current.active else None))
                 continue
             result = self.engine.handle(self.load(chat_id), ReminderDue(), records)
-            session, replies = result.session, result.replies
+            session, replies = result.session, result.replies  # none on a day already marked: claimed, not sent
             effects = [e for e in result.effects if isinstance(e, RECORD_EFFECTS)]
             claimed: list[Reminder] = []
             claim = self.records.claiming(current, now, claimed)
@@ -191,8 +195,23 @@ class Bridge:
                 latest = self.records.records(chat_id).reminder
                 outcomes.append((chat_id, False, latest if latest and latest.active else None))
                 continue
-            outcomes.append((chat_id, True, claimed[0]))
+            outcomes.append((chat_id, bool(replies), claimed[0]))
         return outcomes
+
+    def snoozed(self, chat_id: int) -> bool:
+        """A snoozed reminder is due again: queue today's reminder once more, without a claim (the
+        daily time stays as it is). Nothing when the reminder is off or gone (turned off, /forget)
+        or the day is already marked. Whether a message was queued."""
+        records = self.records.records(chat_id)
+        if records.reminder is None or not records.reminder.active:
+            return False
+        result = self.engine.handle(self.load(chat_id), ReminderDue(), records)
+        if not result.replies:
+            return False
+        effects = [e for e in result.effects if isinstance(e, RECORD_EFFECTS)]
+        writes = self.records.writes(chat_id, effects, self.engine.now()) if effects else None
+        self.store.commit(chat_id, None, result.session, render(result.replies), also=writes)
+        return True
 
     def group_pointer(self, chat_id: int, update_id: int | None) -> list[Outgoing] | None:
         """A group command: point to a private chat, at most once per group every ten minutes."""
@@ -219,22 +238,31 @@ def question_ended(before: Session, after: Session, effects: list[Any]) -> bool:
     return (before.menu, step_token(before.top)) != (after.menu, step_token(after.top))
 
 
-def render(replies: list[Reply], pressed_message: int = 0) -> list[Queued]:
+def render(replies: list[Reply], pressed: Pressed | None = None) -> list[Queued]:
     """The engine's replies as Telegram messages: joined, split to fit, buttons on the last piece.
 
-    A question re-drawn in place (a ticked checklist) edits `pressed_message` instead of
-    arriving as a new message.
+    A question re-drawn in place (a ticked checklist) or a section tab edits the pressed card
+    instead of arriving as a new message; a tab keeps the card's keyboard, its tab marked.
     """
+    pressed = pressed or Pressed()
     messages = []
     for reply in coalesce(replies):
         pieces = split_text(reply.text)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             buttons = tuple((b.label, b.data) for b in reply.buttons) if last else ()
-            edit = pressed_message if reply.in_place and last and len(pieces) == 1 else 0
-            messages.append(Queued(piece, buttons, question=reply.kind == "question" and last, edit=edit))
+            in_place = (reply.in_place or reply.replaces) and last and len(pieces) == 1
+            edit = pressed.message_id if in_place else 0
+            if edit and reply.replaces:
+                buttons = tab_buttons(pressed.keyboard, buttons, pressed.data)
+            asks = reply.kind == "question" and last and bool(buttons)  # a keyboard to close once answered
+            hint = reply.placeholder if last else ""
+            messages.append(Queued(piece, buttons, question=asks, edit=edit, placeholder=hint))
     return messages
 
+
+
+CHOICE_LINES = 2  # the blank line and "✓ label" added under an answered question
 
 
 def coalesce(replies: list[Reply]) -> list[Reply]:
@@ -242,8 +270,8 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
 
     A reply without buttons runs on into the next one ("That menu has expired" + the question),
     so a turn is usually one message with its keyboard; the emergency warning always stands
-    alone, and nothing is joined past a phone screen (`JOIN_LIMIT`: the welcome and the routine
-    of `/start prevent` are two cards, not one of 1,264 characters).
+    alone, and nothing is joined past a phone screen (`JOIN_LIMIT`, and 20 phone lines: the
+    welcome and the routine of `/start prevent` are two cards, not one of 1,264 characters).
     """
     joined: list[Reply] = []
     for reply in replies:
@@ -254,10 +282,11 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
             and not previous.emergency
             and not reply.emergency
             and len(previous.text) + len(reply.text) + 2 <= JOIN_LIMIT
+            # never past a phone screen by joining, with room for the "✓ choice" line a question's
+            # message gains when it is answered (Runtime.close_keyboard)
+            and phone_lines(f"{previous.text}\n\n{reply.text}") + (CHOICE_LINES if reply.buttons else 0) <= PHONE_LINES
         ):
-            joined[-1] = Reply(
-                f"{previous.text}\n\n{reply.text}", reply.buttons, kind=reply.kind, in_place=reply.in_place
-            )
+            joined[-1] = replace(reply, text=f"{previous.text}\n\n{reply.text}")
         else:
             joined.append(reply)
     return joined

@@ -17,15 +17,18 @@ from telegram.ext import ContextTypes, filters
 
 from bot.storage.sessions import StorageBusy, StorageGone
 from bot.telegram.bridge import Bridge, Turn
+from bot.telegram.cards import Pressed, carry_out, pressed_on
 from bot.telegram.outage import health_of, storage_failure
 from bot.telegram.runtime import FORMAT, Runtime
 from conversations.events import (
+    ChatAction,
     Choice,
     CloseKeyboard,
     Edited,
     Event,
     SendChart,
     SendFiles,
+    SnoozeReminder,
     Text,
     Toast,
     Unsupported,
@@ -52,15 +55,16 @@ def runtime_of(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
 
 
 async def run_turn(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message: int = 0
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed: Pressed | None = None
 ) -> Turn:
     """One turn on the database thread; the update is then done, whatever happens to the sends.
 
-    Effects for Telegram are carried out here: a keyboard answered by typing is closed before
-    the replies go out. (A toast belongs to the button press: `on_button` shows it.)
+    Effects for Telegram are carried out here: a keyboard answered by typing is closed and a chat
+    action shown before the replies go out, a snooze scheduled (bot/telegram/cards.py). (A toast
+    belongs to the button press: `on_button` shows it.)
     """
     runtime = runtime_of(context)
-    turn = await runtime.db(runtime.bridge.turn, chat_id, event, update.update_id, pressed_message)
+    turn = await runtime.db(runtime.bridge.turn, chat_id, event, update.update_id, pressed or Pressed())
     runtime.done_in_turn.add(update.update_id)
     log.debug("update %s handled", update.update_id)  # ids only: the fault suite counts these
     if turn.reminder_changed and runtime.reminders is not None:
@@ -68,6 +72,8 @@ async def run_turn(
     for effect in turn.effects:
         if isinstance(effect, CloseKeyboard):
             await runtime.close_keyboard(chat_id, effect.label)
+        elif isinstance(effect, ChatAction | SnoozeReminder):
+            await carry_out(runtime.bot, runtime.reminders, chat_id, [effect])
         elif not isinstance(effect, Toast | SendChart | SendFiles):  # charts and files went to the outbox  # unknown to this adapter: a newer engine, say
             log.debug("update %s: effect %s is not carried out on Telegram", update.update_id, type(effect).__name__)
     return turn
@@ -80,7 +86,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or update.effective_chat is None:
         return
     text = message.text or ""
-    event: Event = parse_command(text) or Text(text)
+    event: Event = parse_command(text) or Text(text, language_of(update))
     turn = await run_turn(update, context, update.effective_chat.id, event)
     await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 
@@ -97,7 +103,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = query.data or ""
     pressed = query.message.message_id if isinstance(query.message, Message) else 0
     try:
-        turn = await run_turn(update, context, chat_id, Choice(data), pressed)
+        turn = await run_turn(update, context, chat_id, Choice(data), pressed_on(query.message, data))
     except Exception:
         await acknowledge(update, query, None)  # the press is retried later (a locked database)
         raise
@@ -109,6 +115,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if live.get(chat_id, (0, ""))[0] == pressed:  # a stale tap on an older message leaves it open
             live.pop(chat_id, None)
     await runtime_of(context).flush(chat_id, turn.queued)
+
+
+def language_of(update: Update) -> str:
+    """The language the runner's app is set to ("de"), for the engine to answer in; "" when unknown."""
+    user = update.effective_user
+    return (user.language_code or "") if user is not None else ""
 
 
 async def acknowledge(update: Update, query: CallbackQuery, toast: str | None) -> None:
@@ -147,7 +159,7 @@ async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     kind = next((k for k in NON_TEXT_KINDS if getattr(message, k, None)), "other")
     # a photo's caption is read like a message ("here's where it hurts: outside of my hip")
-    event: Event = Text(message.caption) if message.caption else Unsupported(kind)
+    event: Event = Text(message.caption, language_of(update)) if message.caption else Unsupported(kind)
     turn = await run_turn(update, context, update.effective_chat.id, event)
     await runtime_of(context).flush(update.effective_chat.id, turn.queued)
 

@@ -56,6 +56,7 @@ class Reminders:
         self.clock = clock
         self.rate = rate  # sends a second; 0: no pacing
         self.jobs: dict[int, Job[Any]] = {}
+        self.snoozes: dict[int, Job[Any]] = {}  # one-off "again in an hour" jobs, in memory only
         self.due: deque[Reminder] = deque()
         self.to_send: asyncio.Queue[int] = asyncio.Queue()
         self.claimed = 0
@@ -108,8 +109,48 @@ class Reminders:
         """A turn set, changed or turned off the chat's reminder (or forgot the chat)."""
         if reminder is None or not reminder.active:
             self.unschedule(chat_id)
+            self.unsnooze(chat_id)  # off, or forgotten: no snoozed reminder either
         else:
             self.schedule(reminder)
+
+    # ----- snoozed: today's reminder once more, the daily time unchanged -----------------------------
+    def snooze(self, chat_id: int, minutes: int) -> None:
+        """Send today's reminder again in `minutes` (of the bot's clock), once.
+
+        A job of this process only: a restart before it falls due loses the snooze (the next
+        daily reminder still comes). Turning reminders off or /forget drops it (`reschedule`),
+        and a snooze that fires for a reminder since turned off or a day since marked sends nothing.
+        """
+        self.unsnooze(chat_id)
+        self.snoozes[chat_id] = self.job_queue.run_once(
+            self._fire_snooze,
+            when=minutes * 60 / self.clock.speed,
+            data=chat_id,
+            name=f"snoozed reminder {chat_id}",
+            chat_id=chat_id,
+            job_kwargs={"misfire_grace_time": None},
+        )
+
+    def unsnooze(self, chat_id: int) -> None:
+        job = self.snoozes.pop(chat_id, None)
+        if job is not None:
+            job.schedule_removal()
+
+    async def _fire_snooze(self, context: Any) -> None:
+        chat_id: int = context.job.data
+        if self.snoozes.get(chat_id) is context.job:
+            del self.snoozes[chat_id]
+        runtime = self.runtime
+        try:
+            async with runtime.chat_turn(chat_id):  # never beside a turn of the same chat
+                queued = await runtime.db(runtime.bridge.snoozed, chat_id)
+                if queued:  # the card comes again: the one snoozed keeps no live buttons
+                    await runtime.close_keyboard(chat_id, "")
+        except Exception as error:  # by chat id and kind only; the daily reminder still comes
+            log.warning("chat %s: a snoozed reminder could not be sent (%s)", chat_id, type(error).__name__)
+            return
+        if queued:
+            self.to_send.put_nowait(chat_id)
 
     # ----- due: claim and queue on the database thread, then send at a steady pace ---------------
     async def _fire(self, context: Any) -> None:

@@ -42,6 +42,7 @@ from telegram.error import (
 
 from bot.storage.sessions import Outgoing, SessionStore, StorageError, fits
 from bot.telegram.attachments import CHART, DOCUMENT, chart_of, file_of
+from bot.telegram.cards import force_reply
 from bot.telegram.updates import ChatBusy, raw_chat_id, seconds
 from conversations.recovery_records import Reminder
 
@@ -149,6 +150,13 @@ def keyboard(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in layout(buttons)]
     )
+
+
+def hint_of(row: Outgoing) -> dict[str, Any]:
+    """The input-field hint (ForceReply with a placeholder) as the Bot API's JSON, for a question
+    that waits for words and has no buttons (bot/telegram/cards.py)."""
+    hint = force_reply(row)
+    return {"reply_markup": hint.to_dict()} if hint is not None else {}
 
 
 def markup_of(buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -316,7 +324,7 @@ class Runtime:
                                              reply_markup=keyboard(row.buttons))  # fmt: skip
             elif late_note or not (row.edit and await self.edit_in_place(row)):
                 text = row.text if not late_note or row.text.startswith(late_note) else f"{late_note}\n\n{row.text}"
-                sent = await self.post("sendMessage", chat_id=row.chat_id, text=text, **FORMAT, **markup_of(row.buttons))
+                sent = await self.post("sendMessage", chat_id=row.chat_id, text=text, **FORMAT, **(markup_of(row.buttons) or hint_of(row)))
                 if row.question:
                     self.live_keyboards[row.chat_id] = (int(sent["message_id"]), text)
             return "sent", 0.0

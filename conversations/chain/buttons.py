@@ -51,7 +51,7 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     elif kind == "section" and len(args) == 2 and (reply := turn.render.section(args[0], args[1], turn.flag_advice(), turn.said())):
         turn.replies.append(replace(reply, replaces=True))  # a tab of the card it came from
     elif kind == "prevent" and args:
-        turn.replies.append(turn.render.prevention(args[0]))
+        turn.replies.append(replace(turn.render.prevention(args[0]), replaces=True))  # a tab of the routine
     elif kind == "menu":
         home.show(turn)  # the home, never the pending question again: that waits behind "Carry on"
     elif kind == "resume":
