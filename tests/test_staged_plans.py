@@ -170,6 +170,29 @@ def test_mileage(weeks: str, pain: int | None, must: list[str], must_not: list[s
         assert line not in text
 
 
+@pytest.mark.parametrize(
+    "warning",
+    [
+        "my hip hurts even at rest and the pain is in one spot on the bone, it hurts when I hop",  # bone stress
+        "sciatica down my left leg, and the foot has gone weak",  # weakness: today
+    ],
+)
+def test_no_mileage_plan_while_a_warning_says_get_it_checked(warning: str) -> None:
+    """A physio's review: /mileage planned 35 -> 42.5 km with tempo runs after 'stop running today'."""
+    chat = Chat()
+    chat.send(warning)
+    chat.send("/mileage 35 38 40")
+    text = chat.text()
+    assert "before you build your running back up" in text
+    assert "Week 1" not in text and "tempo" not in text
+
+
+def test_without_a_warning_mileage_plans_the_weeks() -> None:
+    chat = Chat()
+    chat.send("/mileage 20 22 24")
+    assert "Week 1: 24 km" in chat.text()
+
+
 def test_no_running_distance_before_walk_run() -> None:
     chat = Chat()
     plan_at(chat, "gluteal_tendinopathy")

@@ -16,6 +16,7 @@ from conversations.flows.recovery_common import (
     companion_text,
     end_flow,
     push_frame,
+    running_held,
 )
 from knowledge.plans import Stage, default_plans, mileage_target
 
@@ -64,7 +65,13 @@ class Mileage:
 
 
 def mileage_command(turn: Turn, argument: str) -> None:
+    """/mileage [weeks]: the weeks ahead — not while a warning says to get it checked first."""
     if blocked(turn):
+        return
+    if running_held(turn):
+        turn.say("mileage_not_now")
+        if turn.session.top is not None:
+            turn.ask(reminder=True)
         return
     weeks = logic.parse_weeks(argument) if argument else []
     if not weeks:

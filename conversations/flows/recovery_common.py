@@ -109,6 +109,16 @@ def exercises_held(turn: Turn) -> bool:
     return "exercises" in held or (said is not None and said >= Urgency.URGENT)
 
 
+def running_held(turn: Turn) -> bool:
+    """Whether a warning said holds back building the running up: one that rules out keeping
+    running or adding load (advice_for_flags), or an urgency of "today" or higher already stated."""
+    from knowledge.safety import advice_for_flags
+
+    held = advice_for_flags(turn.knowledge, [*turn.session.flags, *turn.session.concerns]).held
+    said = turn.said()
+    return bool({"keep_running", "load"} & set(held)) or (said is not None and said >= Urgency.URGENT)
+
+
 def needs_clinician_first(turn: Turn) -> bool:
     """No exercise plan while a warning needs seeing to first (`exercises_held`): says so."""
     if not exercises_held(turn):
