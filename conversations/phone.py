@@ -92,7 +92,7 @@ def _fold_list(text: str) -> str | None:
 def _fold_paragraphs(text: str) -> str | None:
     """Fold the longest run of middle paragraphs that may fold (not the first, not the last,
     not an urgency, nothing folded already) into one blockquote."""
-    paragraphs = text.split("\n\n")
+    paragraphs = _paragraphs(text)
     foldable = [
         0 < i < len(paragraphs) - 1 and not _folded(p) and not p.startswith(_KEPT) and _balanced(p)
         for i, p in enumerate(paragraphs)
@@ -126,7 +126,7 @@ def _fold_paragraphs(text: str) -> str | None:
 
 def _fold_sentences(text: str) -> str | None:
     """Last resort: in the longest paragraph, keep the first sentences that fit and fold the rest."""
-    paragraphs = text.split("\n\n")
+    paragraphs = _paragraphs(text)
     i = max(range(len(paragraphs)), key=lambda n: phone_lines(paragraphs[n]))
     paragraph = paragraphs[i]
     if "<blockquote" in paragraph or "\n" in paragraph:
@@ -162,6 +162,17 @@ def _fold_clauses(text: str) -> str | None:
         return None
     lines[i] = f"{head}\n{OPEN}{tail}{CLOSE}"
     return "\n".join(lines)
+
+
+def _paragraphs(text: str) -> list[str]:
+    """The text's paragraphs, a folded quote that spans several kept as one."""
+    paragraphs: list[str] = []
+    for piece in text.split("\n\n"):
+        if paragraphs and paragraphs[-1].count(OPEN) > paragraphs[-1].count(CLOSE):
+            paragraphs[-1] += "\n\n" + piece
+        else:
+            paragraphs.append(piece)
+    return paragraphs
 
 
 def _folded(paragraph: str) -> bool:

@@ -30,13 +30,18 @@ def conversation_lines() -> str:
     return "\n".join(lines) + "\n"
 
 
-def chat_trace(stdin: str, seed: str) -> str:
+def cli_output(command: str, stdin: str, seed: str) -> str:
+    """What `runner-bot COMMAND --jsonl` writes for `stdin`, in a fresh process under `seed`."""
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    code = "import sys; from bot.cli import main; sys.exit(main(['chat', '--jsonl']))"
+    code = f"import sys; from bot.cli import main; sys.exit(main([{command!r}, '--jsonl']))"
     proc = subprocess.run(
         [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, check=True
     )
     return proc.stdout
+
+
+def chat_trace(stdin: str, seed: str) -> str:
+    return cli_output("chat", stdin, seed)
 
 
 def test_conversations_do_not_depend_on_the_hash_seed() -> None:
@@ -46,3 +51,26 @@ def test_conversations_do_not_depend_on_the_hash_seed() -> None:
     assert first.count("\n") > stdin.count("\n")  # a reply line per line in, plus the welcome
     for seed, trace in traces.items():
         assert trace == first, f"PYTHONHASHSEED={seed} changed the conversation"
+
+
+MATCH_SEEDS = ("0", "1", "2")
+
+
+def match_lines() -> str:
+    """The text of every message in tests/data/*.jsonl, one a line."""
+    lines = []
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                lines.append(json.loads(line)["text"].replace("\n", " "))
+    return "\n".join(lines) + "\n"
+
+
+def test_matching_does_not_depend_on_the_hash_seed() -> None:
+    """Candidates, flags and their order in `runner-bot match --jsonl` are the same under every seed."""
+    stdin = match_lines()
+    outputs = {seed: cli_output("match", stdin, seed) for seed in MATCH_SEEDS}
+    first = outputs[MATCH_SEEDS[0]]
+    assert first.count("\n") == stdin.count("\n")  # one JSON line per message
+    for seed, output in outputs.items():
+        assert output == first, f"PYTHONHASHSEED={seed} changed the match output"

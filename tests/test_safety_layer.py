@@ -195,7 +195,9 @@ def test_safety_layer(engine: Engine, steps: list[str], must: list[str], must_no
         assert phrase not in said, f"{phrase!r} in:\n{said}"
 
 
-TEEN_BACK = ["I'm 16 and my lower back hurts when I arch backwards", "no", "none of these", "under a week"]
+# Until a problem outside the six counts as named in triage (branch engine17a), the spondylolysis picture
+# is still asked where and what sets it off.
+TEEN_BACK = ["I'm 16 and my lower back hurts when I arch backwards", "in the middle", "bending backwards", "no", "none of these", "under a week"]
 
 
 def test_held_exercises_hide_their_buttons_and_say_why(engine: Engine) -> None:

@@ -144,12 +144,7 @@ def _long_files(package: str) -> dict[str, int]:
     [
         "bot",
         "conversations",
-        pytest.param(
-            "knowledge",
-            marks=pytest.mark.xfail(
-                strict=True, reason="knowledge/loader.py and matcher.py are being edited by other helpers"
-            ),
-        ),
+        "knowledge",
     ],
 )
 def test_no_file_over_the_limit(package: str) -> None:

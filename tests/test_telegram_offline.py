@@ -228,7 +228,7 @@ async def test_a_stored_session_that_no_longer_fits_the_data_starts_afresh(
 
 
 def test_the_live_keyboards_kept_in_memory_are_capped() -> None:
-    from bot.telegram.runtime import LiveKeyboards
+    from bot.telegram.keyboards import LiveKeyboards
 
     live = LiveKeyboards()
     for chat_id in range(LiveKeyboards.CAP + 50):
