@@ -97,8 +97,10 @@ def needs_duration(session: Session, frame: Frame, context: Context) -> bool:
 
 
 def _names_a_condition(frame: Frame, context: Context) -> bool:
+    """One of the six, or a problem outside them, is clear: where and what-sets-it-off are not asked."""
     reading = Reading(frozenset(frame.concepts), frozenset(frame.negated))
-    return context.matcher.assess(reading).condition is not None
+    result = context.matcher.assess(reading)
+    return result.condition is not None or result.other is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from conversations.flows import screen
 from conversations.machine import AGE_STEP, DURATION_STEP
 from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
-from knowledge import Reading, Urgency
+from knowledge import MatchResult, Reading, Urgency
 from knowledge.intents import Answer
 from knowledge.safety import (
     age_band_in,
@@ -185,13 +185,13 @@ class Triage:
         """
         session = turn.session
         knowledge = turn.knowledge
-        if frame.referred:
+        result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
+        if frame.referred and result.other is None and not self.both_kept(result):
             turn.replies = [r for r in turn.replies if r.kind != "warning"]
             names = [knowledge.other_conditions[o].name for o in frame.referred]
             turn.replies.append(turn.render.referral(names, turn.said()))
             turn.pop()
             return
-        result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
         told = {*frame.concepts, *(c for f in flags for c in knowledge.red_flags[f].detect)}  # a ticked limp too
         age_rules = age_concerns(age_band(session), frame.region or None, told)
@@ -207,6 +207,7 @@ class Triage:
             *(s.urgency for s in signs),
             turn.said() or Urgency.SELF_CARE,
             self.doubt_urgency(turn),
+            self.other_urgency(turn, result),
         )
         floor_reason = ""
         if result.condition and knowledge.conditions[result.condition].urgency_floor == urgency:
@@ -227,10 +228,25 @@ class Triage:
         context = ResultContext(
             urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, age_rules=age_rules
         )
-        turn.replies.append(turn.render.result(result, context))
+        if result.other is not None:  # another problem fits better: its own card, none of the six
+            turn.replies.append(turn.render.other_result(result, context, frame.region))
+        elif self.both_kept(result):
+            turn.replies.append(turn.render.both_result(result, context, frame.region))
+        else:
+            turn.replies.append(turn.render.result(result, context))
         turn.note_said(urgency)
         session.last_condition = result.condition or session.last_condition
         turn.pop()
+
+    @staticmethod
+    def both_kept(result: MatchResult) -> bool:
+        """One of the six and another problem both fit, and the clues cannot tell them apart."""
+        return result.condition is None and result.other is None and bool(result.other_candidates and result.candidates)
+
+    def other_urgency(self, turn: Turn, result: MatchResult) -> Urgency:
+        """How soon the problem outside the six (named, or kept beside one of the six) needs seeing."""
+        other = result.other or (result.other_candidates[0].id if self.both_kept(result) else None)
+        return turn.knowledge.other_conditions[other].see if other else Urgency.SELF_CARE
 
     def doubt_urgency(self, turn: Turn) -> Urgency:
         """The urgency the runner's doubts call for (they could not rule a sign out)."""

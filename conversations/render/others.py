@@ -1,0 +1,103 @@
+"""The card for a problem outside the six (knowledge/data/other_conditions.yaml): what it likely
+is, why, what to do now safely and what not to do, who to see and how soon, the region's safety
+net — and no exercise plan, because the bot does not treat these problems."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conversations.events import Button, Reply
+from conversations.render.base import bullets, escape_value, info_data
+from conversations.render.results import ResultCards
+from knowledge import MatchResult, Urgency
+from knowledge.safety import safety_net
+
+if TYPE_CHECKING:
+    from conversations.render.results import ResultContext
+    from knowledge.model import OtherCondition
+
+class OtherCards(ResultCards):
+    """Cards about problems outside the six."""
+
+    def other_result(self, result: MatchResult, context: ResultContext, region: str = "") -> Reply:
+        """The end of a triage whose picture fits a problem outside the six better.
+
+        `context.urgency` is already at least the problem's own `see` urgency (the caller takes
+        the highest of it, the warning signs and what was said before), so it is never lowered.
+        """
+        other = self.knowledge.other_conditions[result.other or ""]
+        parts = [self.say("other_likely", name=other.name, about=other.about)]
+        reasons = [self.knowledge.concepts[c].label for c in result.other_evidence if c in self.knowledge.concepts]
+        if reasons:
+            parts.append(self.say("result_why", reasons="; ".join(reasons)))
+        parts += self._other_advice(other)
+        parts.append(self.urgency_line(context, other))
+        if region:
+            parts.append(self.say("result_safety_net", text=safety_net(self.knowledge, region).text))
+        parts.append(self.say("other_not_six"))
+        parts.append(self.say("disclaimer_short"))
+        return Reply(
+            "\n\n".join(p for p in parts if p),
+            self.other_buttons(),
+            kind="result",
+            urgency=context.urgency.key,
+            flags=tuple(context.flags),
+            condition=None,
+            other=other.id,
+        )
+
+    def both_result(self, result: MatchResult, context: ResultContext, region: str = "") -> Reply:
+        """One of the six and another problem fit and could not be told apart: both, the safer
+        advice (the other's), and that a clinician tells them apart."""
+        other = self.knowledge.other_conditions[result.other_candidates[0].id]
+        condition = self.knowledge.conditions[result.candidates[0].id]
+        options = bullets(
+            [
+                f"<b>{escape_value(other.name)}</b> — {escape_value(other.about)}",
+                f"<b>{escape_value(condition.name)}</b> — {escape_value(condition.symptoms.text)}",
+            ]
+        )
+        parts = [self.say("other_both") + "\n" + options, *self._other_advice(other)]
+        parts.append(self.urgency_line(context, other))
+        if region:
+            parts.append(self.say("result_safety_net", text=safety_net(self.knowledge, region).text))
+        parts.append(self.say("other_both_tell"))
+        parts.append(self.say("disclaimer_short"))
+        return Reply(
+            "\n\n".join(p for p in parts if p),
+            (
+                Button(self.say("button_tell_apart", name=condition.name), info_data("section", "more", condition.id)),
+                *self.other_buttons(),
+            ),
+            kind="result",
+            urgency=context.urgency.key,
+            flags=tuple(context.flags),
+            condition=None,
+            other=other.id,
+        )
+
+    def _other_advice(self, other: OtherCondition) -> list[str]:
+        parts = []
+        if other.do_now:
+            parts.append(self.say("other_do_now", text=other.do_now))
+        if other.avoid:
+            parts.append(self.say("other_avoid", text=other.avoid))
+        return parts
+
+    def urgency_line(self, context: ResultContext, other: OtherCondition) -> str:
+        """Who to see and how soon: the card's urgency, the problem's name as the reason when
+        its own `see` set it."""
+        if context.urgency is Urgency.SELF_CARE:
+            return ""
+        if not context.floor_reason and other.see == context.urgency:
+            context.floor_reason = other.name
+        return self.urgency_text(context)
+
+    def other_buttons(self) -> tuple[Button, ...]:
+        """Under an other card: when to see someone, a question, the menu — no exercise plan."""
+        return (
+            Button(self.say("button_section_seek"), info_data("topic", "see_clinician")),
+            Button(self.say("button_ask"), info_data("ask", "")),
+            *self.menu_button(),
+        )
+
