@@ -57,7 +57,7 @@ def answer(turn: Turn, message: MessageReading) -> bool:
         return True
     if turn.in_aftermath():
         return False  # after an emergency, only help to act on it
-    if topic == "out_of_scope":
+    if topic == "out_of_scope" and not names_another_problem(turn, message):
         return out_of_scope(turn, message, certain=True)
     if frame is not None and frame.step and not asks_something(message.text):
         return False  # mid-flow, a statement ("bending forward to tie my shoes") is an answer
@@ -133,6 +133,12 @@ def out_of_scope(turn: Turn, message: MessageReading, certain: bool = False) -> 
         turn.say("out_of_scope_mid_flow", kind="out_of_scope")
         turn.ask(reminder=True)
     return True
+
+
+def names_another_problem(turn: Turn, message: MessageReading) -> bool:
+    """A description that fits a running problem outside the six (an adductor strain): triaged
+    to its own card, not turned away as another body part."""
+    return not asks_something(message.text) and turn.engine.matcher.assess(message.reading).other is not None
 
 
 def describes_pain(turn: Turn, message: MessageReading) -> bool:
