@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conversations.events import Button, Reply
+from conversations.phone import CLOSE, OPEN, PHONE_LINES, phone_lines
 from conversations.render.base import bullets, escape_value, info_data
 from conversations.render.results import ResultCards
 from knowledge import MatchResult, Urgency
@@ -26,18 +27,19 @@ class OtherCards(ResultCards):
         the highest of it, the warning signs and what was said before), so it is never lowered.
         """
         other = self.knowledge.other_conditions[result.other or ""]
-        parts = [self.say("other_likely", name=other.name, about=other.about)]
-        reasons = [self.knowledge.concepts[c].label for c in result.other_evidence if c in self.knowledge.concepts]
-        if reasons:
-            parts.append(self.say("result_why", reasons="; ".join(reasons)))
-        parts += self._other_advice(other)
-        parts.append(self.urgency_line(context, other))
-        if region:
-            parts.append(self.say("result_safety_net", text=safety_net(self.knowledge, region).text))
-        parts.append(self.say("other_not_six"))
-        parts.append(self.say("disclaimer_short"))
+        reasons = [self.knowledge.concepts[c].label for c in result.other_evidence if c in self.knowledge.concepts][:3]
+        why = self.say("result_why", reasons="; ".join(reasons)) if reasons else ""
+        net = self.say("result_safety_net", text=safety_net(self.knowledge, region).text) if region else ""
+        text = self._fitted(
+            self.say("other_likely", name=other.name),
+            why,
+            self._other_advice(other),
+            self.say("other_about", about=other.about),
+            self.urgency_line(context, other),
+            net,
+        )
         return Reply(
-            "\n\n".join(p for p in parts if p),
+            text,
             self.other_buttons(),
             kind="result",
             urgency=context.urgency.key,
@@ -76,13 +78,41 @@ class OtherCards(ResultCards):
             other=other.id,
         )
 
+    def _fitted(self, head: str, why: str, advice: list[str], about: str, urgency: str, net: str) -> str:
+        """The card on one phone screen, folded here in whole paragraphs (not by phone.fit).
+
+        The urgency line always stays in view; a long card folds what it is into a quote, then
+        the safety net (its first lines still show) and the "why", then what to do now — what
+        not to do stays in view longest (no stretching into a stress fracture).
+        """
+        end = self.say("other_not_six")
+        named = f"{head}\n{why}" if why else head
+        avoid, do_now = (advice[-1], advice[:-1]) if advice else ("", [])
+
+        def quote(*parts: str) -> str:
+            inner = "\n\n".join(p for p in parts if p)
+            return f"{OPEN}{inner}{CLOSE}" if inner else ""
+
+        cards = (
+            (named, *advice, about, urgency, net, end),
+            (named, *advice, urgency, quote(net, about), end),
+            (head, *advice, urgency, quote(net, why, about), end),
+            (head, avoid, urgency, quote(*do_now, net, why, about), end),
+            (head, urgency, quote(avoid, *do_now, net, why, about), end),
+        )
+        for parts in cards:
+            text = "\n\n".join(p for p in parts if p)
+            if phone_lines(text) <= PHONE_LINES:
+                break
+        return text
+
     def _other_advice(self, other: OtherCondition) -> list[str]:
-        parts = []
+        lines = []
         if other.do_now:
-            parts.append(self.say("other_do_now", text=other.do_now))
+            lines.append(self.say("other_do_now", text=other.do_now))
         if other.avoid:
-            parts.append(self.say("other_avoid", text=other.avoid))
-        return parts
+            lines.append(self.say("other_avoid", text=other.avoid))
+        return lines
 
     def urgency_line(self, context: ResultContext, other: OtherCondition) -> str:
         """Who to see and how soon: the card's urgency, the problem's name as the reason when
