@@ -80,3 +80,47 @@ def test_a_condition_result_traces_other_as_null(engine: Engine) -> None:
     _, said = triage(engine, "pain on the outside of my hip when I lie on that side at night and climb stairs")
     results = [r for r in said if r.kind == "result"]
     assert results and results[-1].trace()["other"] is None
+
+
+def answer_through(engine: Engine, text: str, last: str) -> tuple[list[str], list[Reply]]:
+    """As `triage`, answering "tell_apart" (the other problem's own question) with `last`."""
+    answers = {**ANSWERS, "tell_apart": last, "trigger": "none of these"}
+    session = engine.new_session()
+    asked: list[str] = []
+    said: list[Reply] = []
+    message = text
+    for _ in range(10):
+        result = engine.handle(session, Text(message))
+        session, said = result.session, said + result.replies
+        questions = [r for r in result.replies if r.kind == "question"]
+        if not questions or questions[-1].asks not in answers:
+            break
+        asked.append(questions[-1].asks)
+        message = answers[questions[-1].asks]
+    return asked, said
+
+
+def test_both_kept_asks_the_others_question_once_and_a_yes_names_it(engine: Engine) -> None:
+    asked, said = answer_through(engine, "pain at the front of my hip and in my inner thigh", "yes")
+    assert asked.count("tell_apart") == 1
+    assert asked.index("tell_apart") > asked.index("duration")  # after every safety question
+    question = next(r for r in said if r.kind == "question" and r.asks == "tell_apart")
+    assert "squeeze" in question.plain
+    card = [r for r in said if r.kind == "result"][-1]
+    assert (card.other, card.condition) == ("adductor_strain", None)
+
+
+@pytest.mark.parametrize("doubt", ["no", "not sure"])
+def test_still_unclear_says_both_and_how_they_are_told_apart(engine: Engine, doubt: str) -> None:
+    asked, said = answer_through(engine, "pain at the front of my hip and in my inner thigh", doubt)
+    assert asked.count("tell_apart") == 1
+    card = [r for r in said if r.kind == "result"][-1]
+    assert card.condition is None and card.other == "adductor_strain"
+    assert "Hip flexor strain" in card.plain and "tells them apart" in card.plain
+    assert phone_lines(card.text) <= PHONE_LINES
+    assert any("How to tell" in b.label for b in card.buttons)
+
+
+def test_a_condition_with_nothing_else_close_is_not_asked_about(engine: Engine) -> None:
+    asked, _ = triage(engine, "pain on the outside of my hip when I lie on that side at night and climb stairs")
+    assert "tell_apart" not in asked

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.flows import screen
-from conversations.machine import AGE_STEP, DURATION_STEP
+from conversations.machine import AGE_STEP, DURATION_STEP, TELL_APART_STEP
 from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import MatchResult, Reading, Urgency
@@ -50,6 +50,9 @@ class Triage:
             self.option_answer(turn, frame, message)
         elif frame.step == AGE_STEP:
             self.age_answer(turn, frame, message)
+        elif frame.step == TELL_APART_STEP:
+            clues.merge(turn, frame, message.reading)
+            self.tell_apart_answer(turn, frame, message.answer.value)
         elif not screen.on_text(turn, frame, message):
             clues.merge(turn, frame, message.reading)
             turn.advance()
@@ -68,6 +71,8 @@ class Triage:
         elif frame.step == AGE_STEP:
             turn.session.age = value if value in default_safety().age_bands else "skipped"
             turn.advance()
+        elif frame.step == TELL_APART_STEP:
+            self.tell_apart_answer(turn, frame, value)
         elif frame.step == "trigger":
             option = triage.triggers.get(value)
             if option is not None:
@@ -133,6 +138,17 @@ class Triage:
             message = turn.engine.reader.read(message.text, turn.today(), asked_how_long=True)
         self.on_text(turn, frame, message)
         turn.typed_label = safety.age_skip
+
+    def tell_apart_answer(self, turn: Turn, frame: Frame, answer: str) -> None:
+        """The answer to the other problem's own question: a yes adds the clue it confirms, a no
+        denies it; anything else leaves both problems as they were (the card then shows both)."""
+        other = turn.knowledge.other_conditions.get(frame.values.get("tell_apart_other", ""))
+        frame.values["tell_apart"] = answer or "unsure"  # asked once
+        if other is not None and answer == "yes":
+            clues.merge(turn, frame, Reading(frozenset({other.confirms})))
+        elif other is not None and answer == "no":
+            clues.merge(turn, frame, Reading(frozenset(), frozenset({other.confirms})))
+        turn.advance()
 
     def choose_several(self, turn: Turn, frame: Frame, options: list[str]) -> None:
         """More than one option in one answer: keep the clues of each, then move on."""

@@ -53,20 +53,19 @@ class OtherCards(ResultCards):
         advice (the other's), and that a clinician tells them apart."""
         other = self.knowledge.other_conditions[result.other_candidates[0].id]
         condition = self.knowledge.conditions[result.candidates[0].id]
-        options = bullets(
-            [
-                f"<b>{escape_value(other.name)}</b> — {escape_value(other.about)}",
-                f"<b>{escape_value(condition.name)}</b> — {escape_value(condition.symptoms.text)}",
-            ]
+        options = bullets([f"<b>{escape_value(other.name)}</b>", f"<b>{escape_value(condition.name)}</b>"])
+        net = self.say("result_safety_net", text=safety_net(self.knowledge, region).text) if region else ""
+        text = self._fitted(
+            self.say("other_both") + "\n" + options,
+            "",
+            self._other_advice(other),
+            self.say("other_both_tell"),
+            self.urgency_line(context, other),
+            net,
+            end=self.say("disclaimer_short"),
         )
-        parts = [self.say("other_both") + "\n" + options, *self._other_advice(other)]
-        parts.append(self.urgency_line(context, other))
-        if region:
-            parts.append(self.say("result_safety_net", text=safety_net(self.knowledge, region).text))
-        parts.append(self.say("other_both_tell"))
-        parts.append(self.say("disclaimer_short"))
         return Reply(
-            "\n\n".join(p for p in parts if p),
+            text,
             (
                 Button(self.say("button_tell_apart", name=condition.name), info_data("section", "more", condition.id)),
                 *self.other_buttons(),
@@ -78,14 +77,14 @@ class OtherCards(ResultCards):
             other=other.id,
         )
 
-    def _fitted(self, head: str, why: str, advice: list[str], about: str, urgency: str, net: str) -> str:
+    def _fitted(self, head: str, why: str, advice: list[str], about: str, urgency: str, net: str, end: str = "") -> str:
         """The card on one phone screen, folded here in whole paragraphs (not by phone.fit).
 
         The urgency line always stays in view; a long card folds what it is into a quote, then
         the safety net (its first lines still show) and the "why", then what to do now — what
         not to do stays in view longest (no stretching into a stress fracture).
         """
-        end = self.say("other_not_six")
+        end = end or self.say("other_not_six")
         named = f"{head}\n{why}" if why else head
         avoid, do_now = (advice[-1], advice[:-1]) if advice else ("", [])
 
