@@ -31,6 +31,17 @@ def asks_something(text: str) -> bool:
     return "?" in text or bool(first and first[0].strip(",.!'’") in QUESTION_OPENERS)
 
 
+def note_suspected(turn: Turn, message: MessageReading) -> None:
+    """A warning sign the learned reader suspects where the rules raised none ("been going to
+    the toilet a lot"): asked about explicitly at the end of the turn, in place of the pending
+    question (the confirm question: yes raises it as the screen does, doubt is never a no)."""
+    flag = message.suspected_flag
+    if flag is None or message.flags or turn.in_aftermath() or turn.context.known(turn.session, flag):
+        return
+    if flag in turn.knowledge.red_flags and flag not in turn.to_confirm:
+        turn.to_confirm.append(flag)
+
+
 def answer(turn: Turn, message: MessageReading) -> bool:
     """Questions, small talk and other subjects, answered in any state. True when handled.
 

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.flows import screen
-from conversations.machine import AGE_STEP, DURATION_STEP, TELL_APART_STEP
+from conversations.machine import (
+    AGE_STEP,
+    CONFIRM_STEP,
+    DURATION_STEP,
+    EMERGENCY_STEP,
+    TELL_APART_STEP,
+    WARNING_STEP,
+)
 from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
 from knowledge import MatchResult, Reading, Urgency
@@ -53,6 +60,8 @@ class Triage:
         elif frame.step == TELL_APART_STEP:
             clues.merge(turn, frame, message.reading)
             self.tell_apart_answer(turn, frame, message.answer.value)
+        elif frame.step == CONFIRM_STEP and message.answer is Answer.UNSURE:
+            self.confirm_doubt(turn, frame)
         elif not screen.on_text(turn, frame, message):
             clues.merge(turn, frame, message.reading)
             turn.advance()
@@ -73,6 +82,8 @@ class Triage:
             turn.advance()
         elif frame.step == TELL_APART_STEP:
             self.tell_apart_answer(turn, frame, value)
+        elif frame.step == CONFIRM_STEP and value == "unsure":
+            self.confirm_doubt(turn, frame)
         elif frame.step == "trigger":
             option = triage.triggers.get(value)
             if option is not None:
@@ -138,6 +149,23 @@ class Triage:
             message = turn.engine.reader.read(message.text, turn.today(), asked_how_long=True)
         self.on_text(turn, frame, message)
         turn.typed_label = safety.age_skip
+
+    def confirm_doubt(self, turn: Turn, frame: Frame) -> None:
+        """ "Not sure" to "just to check: <a warning sign>?": doubt is never a no — the sign is
+        explained and asked again; a second doubt gets the careful advice (urgent for the
+        emergency signs), and the conversation carries on where it was."""
+        flag = frame.confirm
+        asked = f"{CONFIRM_STEP}.{flag}"
+        if asked not in frame.unsure:
+            frame.unsure.append(asked)
+            turn.ask(explain=True)
+            return
+        emergency = flag == turn.knowledge.triage.screen.emergency
+        screen.leave_confirm(frame)
+        if flag not in turn.session.doubtful:
+            turn.session.doubtful.append(flag)
+        screen.give_doubt_advice(turn, EMERGENCY_STEP if emergency else WARNING_STEP, Urgency.URGENT if emergency else Urgency.SOON)
+        turn.advance()
 
     def tell_apart_answer(self, turn: Turn, frame: Frame, answer: str) -> None:
         """The answer to the other problem's own question: a yes adds the clue it confirms, a no
