@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conversations import clues
-from conversations.events import Reply
-from conversations.machine import SAFETY_STEPS
-from conversations.render import CONDITION_TOPICS
+from conversations.events import Button, Reply
+from conversations.machine import AGE_STEP, SAFETY_STEPS
+from conversations.render import CONDITION_TOPICS, info_data
 from knowledge.safety import situation
 
 if TYPE_CHECKING:
@@ -75,6 +75,9 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     if frame is not None and frame.step and message.clarify and hasattr(turn.flow(frame), "read_first"):
         return False  # unsure mid-way through a companion flow: the flow answers what it knows ("what should my pain be?")
     answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
+    if message.clarify and not answers_too and (frame is None or frame.step not in (*SAFETY_STEPS, AGE_STEP)):
+        ask_clarify(turn, message)  # two close readings: ask, rather than answer the wrong one
+        return True
     if answers_too and frame is not None:
         turn.flow(frame).on_text(turn, frame, message)
         if turn.in_aftermath():
@@ -97,6 +100,18 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     elif message.concepts & turn.engine.in_scope_concepts:
         clues.start_triage(turn, message=message)  # a question that also describes pain
     return True
+
+
+def ask_clarify(turn: Turn, message: MessageReading) -> None:
+    """ "Do you mean: A / B?" with a button for each; the button answers its topic, then any
+    paused flow asks its question again (buttons.py, "clarified")."""
+    labels = turn.knowledge.questions.clarify_buttons
+    condition = message.topic_condition or subject(turn) or ""
+    topics = message.clarify or ()
+    buttons = tuple(Button(labels.get(t, t), info_data("clarified", t, condition)) for t in topics)
+    text = turn.say_text("clarify_ask", options=" / ".join(labels.get(t, t) for t in topics))
+    turn.replies = [r for r in turn.replies if r.kind != "question"]
+    turn.replies.append(Reply(text, buttons, kind="question", asks="clarify"))
 
 
 def special_situation(turn: Turn, message: MessageReading) -> bool:
