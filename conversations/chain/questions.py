@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.events import Button, Reply
-from conversations.machine import AGE_STEP, SAFETY_STEPS
+from conversations.machine import SAFETY_STEPS
 from conversations.render import CONDITION_TOPICS, info_data
 from knowledge.safety import situation
 
@@ -75,8 +75,11 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     if frame is not None and frame.step and message.clarify and hasattr(turn.flow(frame), "read_first"):
         return False  # unsure mid-way through a companion flow: the flow answers what it knows ("what should my pain be?")
     answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
-    if message.clarify and not answers_too and (frame is None or frame.step not in (*SAFETY_STEPS, AGE_STEP)):
-        ask_clarify(turn, message)  # two close readings: ask, rather than answer the wrong one
+    if message.clarify and frame is None:
+        # two close readings: ask, rather than answer the wrong one — only with nothing pending:
+        # mid-triage the reading's first topic is answered and the question asked again (the
+        # reading carries no margin to demand a larger one there, and a detour costs a turn)
+        ask_clarify(turn, message)
         return True
     if answers_too and frame is not None:
         turn.flow(frame).on_text(turn, frame, message)
