@@ -65,7 +65,10 @@ class Engine:
             "hip": self._anchors("hip") | {"hip_general"},
             "lower_back": self._anchors("lower_back") | {"back_general"},
         }
-        self.in_scope_concepts = self.context.location_concepts | {"hip_general", "back_general"}
+        # ... and the running problems outside the six (an adductor strain, mid-back pain): each
+        # is triaged like the six and ends in its own card, not in "I don't cover that"
+        others = {c for o in self.knowledge.other_conditions.values() for c in (*o.recognise.names, *o.recognise.hallmarks, *o.recognise.where)}
+        self.in_scope_concepts = self.context.location_concepts | {"hip_general", "back_general"} | others
         # where it hurts, and nothing else (not signs such as tingling): what a correction names
         self.where_concepts = frozenset(
             {"hip_general", "back_general", *(c for cond in self.knowledge.conditions.values() for c in (*cond.recognise.where, *cond.recognise.names))}

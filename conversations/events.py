@@ -94,6 +94,7 @@ class Reply:
     urgency:   for an emergency, warning or result, the urgency it states
     flags:     the red-flag ids it is about
     condition: the condition a result or answer is about
+    other:     the problem outside the six a result is about
     topic:     the question topic an answer (or an info card) is about
     in_place:  the same question, updated (a checklist box ticked): adapters edit the message
     """
@@ -109,6 +110,7 @@ class Reply:
     in_place: bool = False  # a question re-shown with its boxes ticked: edit the tapped message
     replaces: bool = False  # a section tab of the card it was opened from: edit that card in place
     placeholder: str = ""  # the question waits for words: a hint for the input field (ForceReply)
+    other: str | None = None  # a result about a problem outside the six (other_conditions.yaml)
 
     def __post_init__(self) -> None:
         # no message is longer than a phone screen: what does not fit is folded (phone.py)
@@ -134,6 +136,8 @@ class Reply:
             entry["flags"] = list(self.flags)
         if self.kind in ("result", "answer", "info") and (self.condition or self.kind == "result"):
             entry["condition"] = self.condition
+        if self.kind == "result":
+            entry["other"] = self.other
         if self.topic:
             entry["topic"] = self.topic
         return entry

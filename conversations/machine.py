@@ -25,6 +25,7 @@ CHECKLIST_STEP = "warning_item"
 DURATION_STEP = "duration"
 AGE_STEP = "age"  # asked once per conversation, skippable by any answer that is not an age
 CONFIRM_STEP = "confirm"
+TELL_APART_STEP = "tell_apart"  # one of the six and another problem fit alike: the other's yes/no question
 SAFETY_STEPS = frozenset({EMERGENCY_STEP, WARNING_STEP, CHECKLIST_STEP, DURATION_STEP, CONFIRM_STEP})
 
 
@@ -96,9 +97,32 @@ def needs_duration(session: Session, frame: Frame, context: Context) -> bool:
     return not frame.duration and not context.known(session, context.knowledge.triage.screen.duration)
 
 
+def needs_tell_apart(session: Session, frame: Frame, context: Context) -> bool:
+    """One of the six and a problem outside them both fit and the clues cannot tell them apart,
+    and the other's own question (whose yes adds the clue that names it) has not been asked.
+    Records in `frame.values` which problem the question is about, for the question and its answer."""
+    other = tell_apart_candidate(frame, context)
+    if other is None or "tell_apart" in frame.values:
+        return False
+    frame.values["tell_apart_other"] = other
+    return True
+
+
+def tell_apart_candidate(frame: Frame, context: Context) -> str | None:
+    """The problem outside the six kept beside one of the six, when its question may decide."""
+    result = context.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
+    if result.condition or result.other or not (result.candidates and result.other_candidates):
+        return None
+    other = context.knowledge.other_conditions[result.other_candidates[0].id]
+    known = other.confirms in frame.concepts or other.confirms in frame.negated
+    return other.id if other.question and other.confirms and not known else None
+
+
 def _names_a_condition(frame: Frame, context: Context) -> bool:
+    """One of the six, or a problem outside them, is clear: where and what-sets-it-off are not asked."""
     reading = Reading(frozenset(frame.concepts), frozenset(frame.negated))
-    return context.matcher.assess(reading).condition is not None
+    result = context.matcher.assess(reading)
+    return result.condition is not None or result.other is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +144,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("triage", None, "next", WARNING_STEP, needs_warning_screen),
     Transition("triage", None, "next", AGE_STEP, needs_age),
     Transition("triage", None, "next", DURATION_STEP, needs_duration),
+    Transition("triage", None, "next", TELL_APART_STEP, needs_tell_apart),
     Transition("triage", None, "next", DONE),  # the result
     # the /redflags check: the same safety questions, then a verdict
     Transition("check", None, "next", EMERGENCY_STEP, needs_emergency_screen),

@@ -28,6 +28,7 @@ class MessageReading:
     topic_condition: str | None = None  # the condition the question names, if any
     small_talk: str | None = None  # greeting, thanks, bye, ack, who, capabilities
     clarify: tuple[str, str] | None = None  # two topics read as close: the first is `topic`
+    suspected_flag: str | None = None  # a warning sign the learned reader suspects, the rules did not read
 
     @property
     def answer(self) -> Answer:
@@ -69,4 +70,5 @@ class MessageReader:
             topic_condition=asked.condition if asked.topic else None,
             small_talk=asked.small_talk,
             clarify=asked.clarify,
+            suspected_flag=asked.suspected_flag,
         )

@@ -29,6 +29,7 @@ from conversations.machine import (
     DONE,
     DURATION_STEP,
     EMERGENCY_STEP,
+    TELL_APART_STEP,
     TRANSITIONS,
     WARNING_STEP,
     mermaid,
@@ -73,6 +74,7 @@ def test_every_question_is_a_target_in_the_table() -> None:
         AGE_STEP,
         DURATION_STEP,
         CONFIRM_STEP,
+        TELL_APART_STEP,
         DONE,
     }
     assert {t.target for t in TRANSITIONS} == steps

@@ -114,6 +114,7 @@ def on_text(turn: Turn, text: str) -> None:
     )
     if safety.warn_first(turn, message):
         return
+    questions.note_suspected(turn, message)
     if turn.language and not message.flags and written_in(text, turn.language):
         turn.say(f"language_{language_of(turn.language)}", kind="not_understood")
         turn.ask(reminder=frame is not None)  # the menu, or the question pending, in English

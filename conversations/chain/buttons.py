@@ -69,9 +69,11 @@ def on_info_button(turn: Turn, parts: list[str]) -> None:
     elif kind == "ask":
         turn.session.last_condition = args[0] if args and args[0] in turn.knowledge.conditions else ""
         turn.replies.append(Reply(turn.say_text("ask_prompt"), placeholder=turn.say_text("placeholder_ask")))
-    elif kind == "topic" and args:
+    elif kind in ("topic", "clarified") and args:
         condition = args[1] if len(args) > 1 and args[1] in turn.knowledge.conditions else None
         turn.replies.append(turn.render.answer(args[0], condition, turn.said(), turn.flag_advice()))
+        if kind == "clarified" and turn.session.top is not None:
+            turn.ask(reminder=True)  # the answer to "Do you mean ...?", then the paused flow
     else:
         turn.effects.append(Toast(turn.say_text("menu_expired")))
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conversations import clues
-from conversations.events import Reply
+from conversations.events import Button, Reply
 from conversations.machine import SAFETY_STEPS
-from conversations.render import CONDITION_TOPICS
+from conversations.render import CONDITION_TOPICS, info_data
 from knowledge.safety import situation
 
 if TYPE_CHECKING:
@@ -29,6 +29,17 @@ def asks_something(text: str) -> bool:
     """Whether a message is put as a question: a question mark, or a question word first."""
     first = text.strip().lower().split(maxsplit=1)[:1]
     return "?" in text or bool(first and first[0].strip(",.!'’") in QUESTION_OPENERS)
+
+
+def note_suspected(turn: Turn, message: MessageReading) -> None:
+    """A warning sign the learned reader suspects where the rules raised none ("been going to
+    the toilet a lot"): asked about explicitly at the end of the turn, in place of the pending
+    question (the confirm question: yes raises it as the screen does, doubt is never a no)."""
+    flag = message.suspected_flag
+    if flag is None or message.flags or turn.in_aftermath() or turn.context.known(turn.session, flag):
+        return
+    if flag in turn.knowledge.red_flags and flag not in turn.to_confirm:
+        turn.to_confirm.append(flag)
 
 
 def answer(turn: Turn, message: MessageReading) -> bool:
@@ -57,13 +68,19 @@ def answer(turn: Turn, message: MessageReading) -> bool:
         return True
     if turn.in_aftermath():
         return False  # after an emergency, only help to act on it
-    if topic == "out_of_scope":
+    if topic == "out_of_scope" and not names_another_problem(turn, message):
         return out_of_scope(turn, message, certain=True)
     if frame is not None and frame.step and not asks_something(message.text):
         return False  # mid-flow, a statement ("bending forward to tie my shoes") is an answer
     if frame is not None and frame.step and message.clarify and hasattr(turn.flow(frame), "read_first"):
         return False  # unsure mid-way through a companion flow: the flow answers what it knows ("what should my pain be?")
     answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
+    if message.clarify and frame is None:
+        # two close readings: ask, rather than answer the wrong one — only with nothing pending:
+        # mid-triage the reading's first topic is answered and the question asked again (the
+        # reading carries no margin to demand a larger one there, and a detour costs a turn)
+        ask_clarify(turn, message)
+        return True
     if answers_too and frame is not None:
         turn.flow(frame).on_text(turn, frame, message)
         if turn.in_aftermath():
@@ -86,6 +103,18 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     elif message.concepts & turn.engine.in_scope_concepts:
         clues.start_triage(turn, message=message)  # a question that also describes pain
     return True
+
+
+def ask_clarify(turn: Turn, message: MessageReading) -> None:
+    """ "Do you mean: A / B?" with a button for each; the button answers its topic, then any
+    paused flow asks its question again (buttons.py, "clarified")."""
+    labels = turn.knowledge.questions.clarify_buttons
+    condition = message.topic_condition or subject(turn) or ""
+    topics = message.clarify or ()
+    buttons = tuple(Button(labels.get(t, t), info_data("clarified", t, condition)) for t in topics)
+    text = turn.say_text("clarify_ask", options=" / ".join(labels.get(t, t) for t in topics))
+    turn.replies = [r for r in turn.replies if r.kind != "question"]
+    turn.replies.append(Reply(text, buttons, kind="question", asks="clarify"))
 
 
 def special_situation(turn: Turn, message: MessageReading) -> bool:
@@ -133,6 +162,12 @@ def out_of_scope(turn: Turn, message: MessageReading, certain: bool = False) -> 
         turn.say("out_of_scope_mid_flow", kind="out_of_scope")
         turn.ask(reminder=True)
     return True
+
+
+def names_another_problem(turn: Turn, message: MessageReading) -> bool:
+    """A description that fits a running problem outside the six (an adductor strain): triaged
+    to its own card, not turned away as another body part."""
+    return not asks_something(message.text) and turn.engine.matcher.assess(message.reading).other is not None
 
 
 def describes_pain(turn: Turn, message: MessageReading) -> bool:

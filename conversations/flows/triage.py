@@ -11,10 +11,17 @@ from typing import TYPE_CHECKING
 
 from conversations import clues
 from conversations.flows import screen
-from conversations.machine import AGE_STEP, DURATION_STEP
+from conversations.machine import (
+    AGE_STEP,
+    CONFIRM_STEP,
+    DURATION_STEP,
+    EMERGENCY_STEP,
+    TELL_APART_STEP,
+    WARNING_STEP,
+)
 from conversations.options import option_for_text, options_by_keyword
 from conversations.render import ResultContext
-from knowledge import Reading, Urgency
+from knowledge import MatchResult, Reading, Urgency
 from knowledge.intents import Answer
 from knowledge.safety import (
     age_band_in,
@@ -50,6 +57,11 @@ class Triage:
             self.option_answer(turn, frame, message)
         elif frame.step == AGE_STEP:
             self.age_answer(turn, frame, message)
+        elif frame.step == TELL_APART_STEP:
+            clues.merge(turn, frame, message.reading)
+            self.tell_apart_answer(turn, frame, message.answer.value)
+        elif frame.step == CONFIRM_STEP and message.answer is Answer.UNSURE:
+            self.confirm_doubt(turn, frame)
         elif not screen.on_text(turn, frame, message):
             clues.merge(turn, frame, message.reading)
             turn.advance()
@@ -68,6 +80,10 @@ class Triage:
         elif frame.step == AGE_STEP:
             turn.session.age = value if value in default_safety().age_bands else "skipped"
             turn.advance()
+        elif frame.step == TELL_APART_STEP:
+            self.tell_apart_answer(turn, frame, value)
+        elif frame.step == CONFIRM_STEP and value == "unsure":
+            self.confirm_doubt(turn, frame)
         elif frame.step == "trigger":
             option = triage.triggers.get(value)
             if option is not None:
@@ -134,6 +150,34 @@ class Triage:
         self.on_text(turn, frame, message)
         turn.typed_label = safety.age_skip
 
+    def confirm_doubt(self, turn: Turn, frame: Frame) -> None:
+        """ "Not sure" to "just to check: <a warning sign>?": doubt is never a no — the sign is
+        explained and asked again; a second doubt gets the careful advice (urgent for the
+        emergency signs), and the conversation carries on where it was."""
+        flag = frame.confirm
+        asked = f"{CONFIRM_STEP}.{flag}"
+        if asked not in frame.unsure:
+            frame.unsure.append(asked)
+            turn.ask(explain=True)
+            return
+        emergency = flag == turn.knowledge.triage.screen.emergency
+        screen.leave_confirm(frame)
+        if flag not in turn.session.doubtful:
+            turn.session.doubtful.append(flag)
+        screen.give_doubt_advice(turn, EMERGENCY_STEP if emergency else WARNING_STEP, Urgency.URGENT if emergency else Urgency.SOON)
+        turn.advance()
+
+    def tell_apart_answer(self, turn: Turn, frame: Frame, answer: str) -> None:
+        """The answer to the other problem's own question: a yes adds the clue it confirms, a no
+        denies it; anything else leaves both problems as they were (the card then shows both)."""
+        other = turn.knowledge.other_conditions.get(frame.values.get("tell_apart_other", ""))
+        frame.values["tell_apart"] = answer or "unsure"  # asked once
+        if other is not None and answer == "yes":
+            clues.merge(turn, frame, Reading(frozenset({other.confirms})))
+        elif other is not None and answer == "no":
+            clues.merge(turn, frame, Reading(frozenset(), frozenset({other.confirms})))
+        turn.advance()
+
     def choose_several(self, turn: Turn, frame: Frame, options: list[str]) -> None:
         """More than one option in one answer: keep the clues of each, then move on."""
         triage = turn.knowledge.triage
@@ -185,13 +229,13 @@ class Triage:
         """
         session = turn.session
         knowledge = turn.knowledge
-        if frame.referred:
+        result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
+        if frame.referred and result.other is None and not self.both_kept(result):
             turn.replies = [r for r in turn.replies if r.kind != "warning"]
             names = [knowledge.other_conditions[o].name for o in frame.referred]
             turn.replies.append(turn.render.referral(names, turn.said()))
             turn.pop()
             return
-        result = turn.engine.matcher.assess(Reading(frozenset(frame.concepts), frozenset(frame.negated)))
         flags = list(dict.fromkeys([*session.flags, *result.red_flags]))
         told = {*frame.concepts, *(c for f in flags for c in knowledge.red_flags[f].detect)}  # a ticked limp too
         age_rules = age_concerns(age_band(session), frame.region or None, told)
@@ -207,6 +251,7 @@ class Triage:
             *(s.urgency for s in signs),
             turn.said() or Urgency.SELF_CARE,
             self.doubt_urgency(turn),
+            self.other_urgency(turn, result),
         )
         floor_reason = ""
         if result.condition and knowledge.conditions[result.condition].urgency_floor == urgency:
@@ -227,10 +272,25 @@ class Triage:
         context = ResultContext(
             urgency, flags, said, floor_reason, frame.duration == "unknown", concerns, age_rules=age_rules
         )
-        turn.replies.append(turn.render.result(result, context))
+        if result.other is not None:  # another problem fits better: its own card, none of the six
+            turn.replies.append(turn.render.other_result(result, context, frame.region))
+        elif self.both_kept(result):
+            turn.replies.append(turn.render.both_result(result, context, frame.region))
+        else:
+            turn.replies.append(turn.render.result(result, context))
         turn.note_said(urgency)
         session.last_condition = result.condition or session.last_condition
         turn.pop()
+
+    @staticmethod
+    def both_kept(result: MatchResult) -> bool:
+        """One of the six and another problem both fit, and the clues cannot tell them apart."""
+        return result.condition is None and result.other is None and bool(result.other_candidates and result.candidates)
+
+    def other_urgency(self, turn: Turn, result: MatchResult) -> Urgency:
+        """How soon the problem outside the six (named, or kept beside one of the six) needs seeing."""
+        other = result.other or (result.other_candidates[0].id if self.both_kept(result) else None)
+        return turn.knowledge.other_conditions[other].see if other else Urgency.SELF_CARE
 
     def doubt_urgency(self, turn: Turn) -> Urgency:
         """The urgency the runner's doubts call for (they could not rule a sign out)."""

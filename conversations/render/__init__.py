@@ -5,7 +5,7 @@ what to do now; its sections (exercises, getting back to running, when to see so
 about it) are behind buttons and open as messages of their own. Text is a small HTML subset
 (<b>, <i>, <blockquote expandable>) with every piece of data escaped.
 
-One module per kind of card: questions.py, warnings.py, results.py, answers.py, over base.py
+One module per kind of card: questions.py, warnings.py, results.py, others.py, answers.py, over base.py
 (the messages, constants and HTML helpers). `Renderer` is all of them.
 """
 
@@ -19,12 +19,13 @@ from conversations.render.base import (
     SECTIONS,
     info_data,
 )
+from conversations.render.others import OtherCards
 from conversations.render.questions import QuestionCards, best_location
 from conversations.render.results import ResultCards, ResultContext
 from conversations.render.warnings import WarningCards
 
 
-class Renderer(QuestionCards, WarningCards, ResultCards, AnswerCards):
+class Renderer(QuestionCards, WarningCards, OtherCards, ResultCards, AnswerCards):
     """Builds every reply from the knowledge base's messages and content."""
 
 

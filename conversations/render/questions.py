@@ -12,6 +12,7 @@ from conversations.machine import (
     CONFIRM_STEP,
     DURATION_STEP,
     EMERGENCY_STEP,
+    TELL_APART_STEP,
     WARNING_STEP,
     step_token,
 )
@@ -81,7 +82,7 @@ class QuestionCards(RendererBase):
                 "long": self.say("option_over_a_week"),
                 "unsure": self.say("option_not_sure"),
             }
-        if frame.step in (EMERGENCY_STEP, CONFIRM_STEP):
+        if frame.step in (EMERGENCY_STEP, CONFIRM_STEP, TELL_APART_STEP):
             return {
                 "yes": self.say("option_yes"),
                 "no": self.say("option_no"),
@@ -136,6 +137,9 @@ class QuestionCards(RendererBase):
             return self.say("explain_duration" if explain else "ask_duration")
         if step == AGE_STEP:
             return escape_value(default_safety().age_question)
+        other = self.knowledge.other_conditions.get(frame.values.get("tell_apart_other", ""))
+        if step == TELL_APART_STEP and other is not None:
+            return self.say("ask_tell_apart", question=other.question)
         if step == CONFIRM_STEP and frame.confirm in flags:
             key = "explain_confirm" if explain else "ask_confirm"
             return self.say(key, question=flags[frame.confirm].question)
