@@ -72,6 +72,7 @@ def merge(turn: Turn, frame: Frame, reading: Reading) -> None:
     turn.clear(denied_signs(turn, reading))
     combined = Reading(frozenset(frame.concepts), frozenset(frame.negated)) | reading
     frame.concepts = sorted(combined.concepts)
+    turn.session.clues = sorted(set(turn.session.clues) | reading.concepts)
     frame.negated = sorted(combined.negated)
     # a sign made of clues from several messages ("sciatica down my left leg" ... "now my
     # right leg too") is a warning as soon as its last clue arrives

@@ -36,7 +36,7 @@ def warn_first(turn: Turn, message: MessageReading) -> bool:
         (f for f in turn.knowledge.red_flags.values() if f.id in message.explained), key=lambda f: -f.urgency
     )
     turn.to_confirm = [f.id for f in explained if not turn.context.known(turn.session, f.id)]
-    new = [f for f in message.flags if f not in turn.session.flags]
+    new = [f for f in [*message.flags, *told_before(turn, message)] if f not in turn.session.flags]
     if new and turn.raise_flags(new):
         return True
     frame = turn.session.top
@@ -46,6 +46,19 @@ def warn_first(turn: Turn, message: MessageReading) -> bool:
         return True
     raise_concerns(turn, [*message.concerns, *age_warnings(turn, message, told, region)])
     return False
+
+
+def told_before(turn: Turn, message: MessageReading) -> list[str]:
+    """Warning signs made of this message's clues with what was said earlier in the conversation
+    ("my other leg started going the same way" after a result about one leg's sciatica), in any
+    state: the session keeps the clues, so a late disclosure is read with the whole story."""
+    frame = turn.session.top
+    if frame is not None and frame.flow == "triage" or not message.concepts:
+        return []  # a triage merges the message into its own clues (clues.merge)
+    earlier = set(turn.session.clues)
+    before = turn.engine.matcher.red_flags(frozenset(earlier))
+    now = turn.engine.matcher.red_flags(frozenset(earlier | message.concepts))
+    return [f for f in now if f not in before]
 
 
 def region_of(turn: Turn, concepts: set[str]) -> str | None:
