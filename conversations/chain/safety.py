@@ -53,7 +53,7 @@ def told_before(turn: Turn, message: MessageReading) -> list[str]:
     ("my other leg started going the same way" after a result about one leg's sciatica), in any
     state: the session keeps the clues, so a late disclosure is read with the whole story."""
     frame = turn.session.top
-    if frame is not None and frame.flow == "triage" or not message.concepts:
+    if (frame is not None and frame.flow == "triage") or not message.concepts:
         return []  # a triage merges the message into its own clues (clues.merge)
     earlier = set(turn.session.clues)
     before = turn.engine.matcher.red_flags(frozenset(earlier))
