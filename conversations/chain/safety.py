@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conversations.machine import CONFIRM_STEP
+from conversations.session import Frame
 from knowledge import Urgency
 from knowledge.safety import (
     age_band_in,
@@ -23,6 +24,9 @@ from knowledge.safety import (
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
     from conversations.turn import Turn
+
+
+SCREENING_FLOWS = ("triage", "check")  # the flows whose safety screen can ask a confirm question
 
 
 def warn_first(turn: Turn, message: MessageReading) -> bool:
@@ -121,9 +125,15 @@ def confirm_explained(turn: Turn) -> None:
     """Ask about a sign the context may explain, in place of the turn's own question."""
     frame = turn.session.top
     flags = [f for f in turn.to_confirm if not turn.context.known(turn.session, f)]
-    if not flags or frame is None or frame.flow == "aftermath" or frame.step == CONFIRM_STEP:
+    if not flags or turn.in_aftermath() or (frame is not None and frame.step == CONFIRM_STEP):
         return
-    if not any(r.kind == "question" for r in turn.replies):
+    if frame is None or frame.flow not in SCREENING_FLOWS or not frame.step:
+        # after a result, in small talk or inside /log, /plan ...: the check asks it, on top of
+        # whatever was in progress (which then carries on)
+        turn.replies = [r for r in turn.replies if r.kind != "question"]
+        frame = Frame("check")
+        turn.push(frame)
+    elif not any(r.kind == "question" for r in turn.replies):
         return
     frame.resume, frame.step, frame.confirm = frame.step, CONFIRM_STEP, flags[0]
     turn.ask()
