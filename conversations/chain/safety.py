@@ -7,6 +7,7 @@ with a short confirm question at the end of the turn instead.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conversations.machine import CONFIRM_STEP
@@ -116,8 +117,11 @@ def raise_concerns(turn: Turn, concern_ids: list[str]) -> None:
     # this turn's softer warnings (a limp: "within a few days") would read as a second, weaker
     # instruction beside a same-day concern: it replaces them (the result card lists every sign)
     top = Urgency.from_key(reply.urgency)
-    turn.replies = [r for r in turn.replies if not (r.kind == "warning" and Urgency.from_key(r.urgency) < top)]
-    turn.replies.append(reply)
+    softer = [r for r in turn.replies if r.kind == "warning" and Urgency.from_key(r.urgency) < top]
+    turn.replies = [r for r in turn.replies if r not in softer]
+    # the signs of the warnings it replaces stay on record in the reply that replaces them
+    flags = tuple(dict.fromkeys([*reply.flags, *(f for r in softer for f in r.flags)]))
+    turn.replies.append(replace(reply, flags=flags))
     turn.note_said(Urgency.from_key(reply.urgency))
 
 
