@@ -16,6 +16,7 @@ from knowledge import Urgency
 from knowledge.safety import (
     age_band_in,
     age_concerns,
+    band_of,
     cancer_concern,
     cancer_history_flag,
     default_safety,
@@ -76,7 +77,10 @@ def age_warnings(turn: Turn, message: MessageReading, told: set[str], region: st
     """Note an age the message gives ("I'm 52", "my son is 9"), and the concerns the known age
     raises with what has been said (a child's limp, even with knee pain only: today)."""
     bands = default_safety().age_bands
-    band = age_band_in(message.text, message.concepts)
+    # one age reader: the knowledge layer's (Reading.age, knowledge/ages.py), in the safety
+    # rules' bands; the safety reader only for what it alone reads
+    age = message.reading.age
+    band = band_of(age) if age is not None else age_band_in(message.text, message.concepts)
     if band is not None:
         turn.session.age = band
     if turn.session.age not in bands:
