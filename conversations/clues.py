@@ -30,7 +30,7 @@ def start_triage(turn: Turn, region: str = "", message: MessageReading | None = 
         turn.advance()
         return
     regions = regions_in(turn, message.concepts)
-    if len(regions) == 2 and turn.engine.matcher.assess(message.reading).condition is None:
+    if len(regions) == 2 and two_problems(turn, message, regions):
         first, second = regions
         turn.push(frame_for(turn, message, second, drop=turn.engine.region_concepts[first]))
         turn.push(frame_for(turn, message, first, drop=turn.engine.region_concepts[second]))
@@ -38,6 +38,24 @@ def start_triage(turn: Turn, region: str = "", message: MessageReading | None = 
     else:
         turn.push(frame_for(turn, message, region_of(turn, message.concepts)))
     turn.advance()
+
+
+def two_problems(turn: Turn, message: MessageReading, regions: list[str]) -> bool:
+    """Whether a message that names the hip and the back describes two problems: no one
+    condition explains it, or it says the second is "too"/"also", or each part read alone
+    points to a condition of its own region ("front of my hip when I lift my knee and my lower
+    back aches too")."""
+    matcher = turn.engine.matcher
+    whole = matcher.assess(message.reading).condition
+    if whole is None or message.intent.also:
+        return True
+    for region in regions:
+        other = next(r for r in regions if r != region)
+        alone = Reading(message.reading.concepts - turn.engine.region_concepts[other], message.reading.negated)
+        condition = matcher.assess(alone).condition
+        if condition is None or turn.knowledge.conditions[condition].region != region:
+            return False
+    return True
 
 
 def frame_for(
@@ -72,6 +90,7 @@ def merge(turn: Turn, frame: Frame, reading: Reading) -> None:
     turn.clear(denied_signs(turn, reading))
     combined = Reading(frozenset(frame.concepts), frozenset(frame.negated)) | reading
     frame.concepts = sorted(combined.concepts)
+    turn.session.clues = sorted(set(turn.session.clues) | reading.concepts)
     frame.negated = sorted(combined.negated)
     # a sign made of clues from several messages ("sciatica down my left leg" ... "now my
     # right leg too") is a warning as soon as its last clue arrives

@@ -66,6 +66,7 @@ class Session:
     doubtful: list[str] = field(default_factory=list)  # could not say, asked twice: the safer answer
     concerns: list[str] = field(default_factory=list)  # pictures that need a clinician (knowledge.concerns)
     urgency: str = ""  # the highest urgency the bot has stated; never quietly lowered
+    clues: list[str] = field(default_factory=list)  # clues said in this conversation, for the safety rules
     age: str = ""  # an age band of safety.yaml, "skipped" (asked once, not answered), or "" (not known)
     last_condition: str = ""  # the subject of follow-up questions after a result
     menu: int = 0  # id of the newest question's buttons; older ones have expired
@@ -207,7 +208,7 @@ def _check_types(session: Session) -> None:
     for name in ("urgency", "age", "last_condition"):
         if not isinstance(getattr(session, name), str):
             raise SessionError(f"field {name} must be text")
-    for name in ("flags", "cleared", "doubtful", "concerns"):
+    for name in ("flags", "cleared", "doubtful", "concerns", "clues"):
         _text_list(getattr(session, name), name)
     if not isinstance(session.menu, int) or isinstance(session.menu, bool) or session.menu < 0:
         raise SessionError("field menu must be a whole number")

@@ -33,6 +33,8 @@ _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 FIRST_PERSON = frozenset("i my me mine myself im ive id".split())
 OWNING_VERBS = frozenset("have has had got get gets getting having".split())
 HYPOTHETICAL = frozenset("if whether".split())
+# "is it normal to lose weight and sweat at night?" asks about what is happening to the runner
+ASKS_IF_NORMAL = frozenset("normal usual".split())
 NOT_ANCHORS = frozenset({"out_of_scope_body", "small_talk", "long_duration", "pain_since"})
 SMALL_TALK_MAX_WORDS = 12
 ACK_MAX_WORDS = 6  # "ok", "hmm let me think about that"; longer messages say more than that
@@ -314,7 +316,7 @@ class QuestionReader:
             if asks:
                 words = self._removed(self._not_pain_time, words, lambda start, end: False)
             if clause.in_question_sentence and not owned:
-                if clause.opens_question and not FIRST_PERSON & set(words):
+                if clause.opens_question and not (FIRST_PERSON | ASKS_IF_NORMAL) & set(words):
                     changed = True
                     continue
                 words = self._removed(self._subject_names, words, self._owns_name)

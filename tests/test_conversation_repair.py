@@ -1,0 +1,89 @@
+"""Issue 17, engine side: late disclosures read with the whole story in any state, corrections
+after an emergency acknowledged without lowering it, and two problems triaged one after the other."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.engine import Engine
+from conversations.session import Session
+from tests.test_safety_layer import Chat
+
+ONE_LEG_RESULT = ["pain from my back down the back of my left leg", "No", "None of these", "35", "10 days"]
+HIP_RESULT = ["outside of my hip hurts when I lie on it", "No", "None of these", "35", "a month"]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+def kinds(chat: Chat) -> list[str]:
+    return [r.kind for r in chat.last]
+
+
+def test_the_other_leg_after_a_result_merges_into_the_emergency(engine: Engine) -> None:
+    chat = Chat(engine).play(*ONE_LEG_RESULT)
+    assert "result" in kinds(chat)
+    chat.send("forgot to say, my right leg started going the same way this afternoon")
+    assert kinds(chat) == ["emergency"]
+    assert "cauda_equina" in chat.last[0].flags
+
+
+def test_the_session_keeps_the_clues_through_json(engine: Engine) -> None:
+    chat = Chat(engine).play(*ONE_LEG_RESULT)
+    chat.session = Session.from_json(chat.session.to_json())
+    chat.send("my other leg has gone the same way")
+    assert kinds(chat) == ["emergency"]
+
+
+@pytest.mark.parametrize(
+    ("after", "late", "flag"),
+    [
+        ([], "thanks. btw is it normal to lose a stone without trying and have night sweats?", "fever_weight_loss"),
+        (["thanks"], "actually I can't feel it when I wipe after the loo", "cauda_equina"),
+        (["/plan"], "by the way there's no urge to poo any more, feels odd", "cauda_equina"),
+    ],
+)
+def test_late_disclosures_are_read_first_in_any_state(engine: Engine, after: list[str], late: str, flag: str) -> None:
+    chat = Chat(engine).play(*HIP_RESULT, *after)
+    chat.send(late)
+    assert any(flag in r.flags for r in chat.last)
+
+
+def test_going_for_a_run_is_not_a_bowel_sign(engine: Engine) -> None:
+    chat = Chat(engine).play(*HIP_RESULT)
+    chat.send("I don't feel it when I go running")
+    assert "emergency" not in kinds(chat)
+
+
+@pytest.mark.parametrize("correction", ["no, it's just the saddle, I was on the bike for hours", "sorry I meant no"])
+def test_a_correction_after_an_emergency_is_acknowledged_not_lowered(engine: Engine, correction: str) -> None:
+    chat = Chat(engine).play("pain in the lower back going down my leg to the foot", "yes")
+    assert kinds(chat) == ["emergency"]
+    reminder = Chat(engine).play("pain in the lower back going down my leg to the foot", "yes", "ok").last[0].plain
+    chat.send(correction)
+    reply = chat.last[0]
+    assert reply.plain != reminder and "can't take the emergency advice back" in reply.plain
+    assert "Start over" in [b.label for b in reply.buttons]
+    assert not any(r.kind in ("result", "warning") for r in chat.last)
+    chat.send("no really, it's only the saddle")  # said once: then the reminder
+    assert "can't take the emergency advice back" not in chat.last[0].plain
+
+
+def test_a_sign_the_context_explains_is_checked_inside_a_companion_flow(engine: Engine) -> None:
+    chat = Chat(engine).play("/log", "my bum went numb on the bike yesterday but it has gone now")
+    assert [r.asks for r in chat.last if r.kind == "question"] == ["confirm"]
+    chat.send("no, none of those")
+    assert "emergency" not in kinds(chat)
+
+
+def test_two_problems_get_a_triage_each(engine: Engine) -> None:
+    chat = Chat(engine).play(
+        "my hip hurts at the front when I lift my knee and my lower back aches too", "No", "None of these", "35", "2 weeks"
+    )
+    results = [r for r in chat.last if r.kind == "result"]
+    assert [r.condition for r in results] == ["hip_flexor_strain"]
+    assert [r.asks for r in chat.last if r.kind == "question"] == ["location"]  # the back's own question
+    chat.send("in the middle")
+    assert any(r.kind == "result" for r in chat.last)
