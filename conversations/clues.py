@@ -41,13 +41,18 @@ def start_triage(turn: Turn, region: str = "", message: MessageReading | None = 
 
 
 def two_problems(turn: Turn, message: MessageReading, regions: list[str]) -> bool:
-    """Whether a message that names the hip and the back describes two problems: no one
-    condition explains it, or it says the second is "too"/"also", or each part read alone
-    points to a condition of its own region ("front of my hip when I lift my knee and my lower
-    back aches too")."""
+    """Whether a message that names the hip and the back describes two problems: it says the
+    second is "too"/"also", or neither one of the six nor a problem outside them explains it
+    whole, or each part read alone points to a condition of its own region ("front of my hip
+    when I lift my knee and my lower back aches too")."""
     matcher = turn.engine.matcher
-    whole = matcher.assess(message.reading).condition
-    if whole is None or message.intent.also:
+    assessment = matcher.assess(message.reading)
+    if message.intent.also:
+        return True
+    if assessment.other is not None:  # one problem outside the six explains the whole picture
+        return False
+    whole = assessment.condition
+    if whole is None:
         return True
     for region in regions:
         other = next(r for r in regions if r != region)
