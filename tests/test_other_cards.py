@@ -10,7 +10,7 @@ from conversations.engine import Engine
 from conversations.events import Reply, Text
 from conversations.phone import PHONE_LINES, phone_lines
 
-ANSWERS = {"emergency_screen": "no", "warning_screen": "no", "age": "35", "duration": "3 weeks"}
+ANSWERS = {"confirm": "no", "emergency_screen": "no", "warning_screen": "no", "age": "35", "duration": "3 weeks"}
 
 
 @pytest.fixture(scope="module")

@@ -195,9 +195,8 @@ def test_safety_layer(engine: Engine, steps: list[str], must: list[str], must_no
         assert phrase not in said, f"{phrase!r} in:\n{said}"
 
 
-# Until a problem outside the six counts as named in triage (branch engine17a), the spondylolysis picture
-# is still asked where and what sets it off.
-TEEN_BACK = ["I'm 16 and my lower back hurts when I arch backwards", "in the middle", "bending backwards", "no", "none of these", "under a week"]
+# the spondylolysis picture: its own card (a problem outside the six), named without asking where
+TEEN_BACK = ["I'm 16 and my lower back hurts when I arch backwards", "no", "none of these", "under a week"]
 
 
 def test_held_exercises_hide_their_buttons_and_say_why(engine: Engine) -> None:
@@ -205,7 +204,10 @@ def test_held_exercises_hide_their_buttons_and_say_why(engine: Engine) -> None:
     result = next(r for r in chat.last if r.kind == "result")
     shown = [b.label for b in result.buttons]
     assert not any("xercise" in b or "plan" in b.lower() or "running" in b.lower() for b in shown), shown
-    assert "No exercise plan for now" in result.plain and "🛟" in result.plain
+    assert result.other == "spondylolysis"
+    assert "no exercise plan" in result.plain.lower() and "🛟" in result.plain
+    # the warning's advice is said once: its urgency line, not again as "what to do now"
+    assert result.plain.count("book an assessment") + result.plain.count("Book an assessment") == 1
     # an old Exercises button (they never expire) gives the warning's advice instead
     chat.send("data:" + info_data("section", "exercises", result.condition or "lumbar_strain"))
     assert "I'll hold back general advice" in text(chat.last)
@@ -236,7 +238,7 @@ URGENCY_CONVERSATIONS = {
     Urgency.SELF_CARE: ["my hip hurts at the front when I lift my knee", "no", "none of these", "tap:20–49", "under a week"],
     Urgency.SOON: ["my hip hurts on the side when I lie on it and it wakes me at night", "no", "none of these",
                    "20-49", "under a week"],
-    Urgency.URGENT: [HOP, "tap:None of these / not sure", "tap:No", "tap:None of these", "tap:20–49", "tap:Under a week"],
+    Urgency.URGENT: [HOP, "tap:No", "tap:None of these", "tap:20–49", "tap:Under a week"],
     Urgency.EMERGENCY: ["my lower back hurts and I can't feel when my bladder is full"],
 }
 

@@ -11,7 +11,7 @@ from conversations.phone import CLOSE, OPEN, PHONE_LINES, phone_lines
 from conversations.render.base import bullets, escape_value, info_data
 from conversations.render.results import ResultCards
 from knowledge import MatchResult, Urgency
-from knowledge.safety import safety_net
+from knowledge.safety import safety_net, sign
 
 if TYPE_CHECKING:
     from conversations.render.results import ResultContext
@@ -33,7 +33,7 @@ class OtherCards(ResultCards):
         text = self._fitted(
             self.say("other_likely", name=other.name),
             why,
-            self._other_advice(other),
+            self._other_advice(other, do_now=not self._warning_is_the_problem(context, other, result)),
             self.say("other_about", about=other.about),
             self.urgency_line(context, other),
             net,
@@ -105,9 +105,18 @@ class OtherCards(ResultCards):
                 break
         return text
 
-    def _other_advice(self, other: OtherCondition) -> list[str]:
+    def _warning_is_the_problem(self, context: ResultContext, other: OtherCondition, result: MatchResult) -> bool:
+        """Whether a warning sign that set the card's urgency was raised by the clues that name
+        this problem (a teenager's back pain arching backward is both the warning and
+        spondylolysis; pain on hopping both bone stress and a femoral neck stress fracture): its
+        urgency line then already says what to do now, and the problem's own would say it twice."""
+        names = set(other.detect) | set(other.recognise.names) | set(result.other_evidence)
+        signs = (sign(self.knowledge, i) for i in (*context.flags, *context.concerns))
+        return any(s is not None and s.urgency == context.urgency and names & set(s.detect) for s in signs)
+
+    def _other_advice(self, other: OtherCondition, do_now: bool = True) -> list[str]:
         lines = []
-        if other.do_now:
+        if other.do_now and do_now:
             lines.append(self.say("other_do_now", text=other.do_now))
         if other.avoid:
             lines.append(self.say("other_avoid", text=other.avoid))
