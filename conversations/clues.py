@@ -49,18 +49,20 @@ def two_problems(turn: Turn, message: MessageReading, regions: list[str]) -> boo
     assessment = matcher.assess(message.reading)
     if message.intent.also:
         return True
-    if assessment.other is not None:  # one problem outside the six explains the whole picture
-        return False
-    whole = assessment.condition
-    if whole is None:
+    if assessment.other is not None or "pain_spreads_between" in message.concepts:
+        return False  # one problem (outside the six, or one pain reaching from one to the other)
+    if assessment.condition is None:
         return True
-    for region in regions:
-        other = next(r for r in regions if r != region)
-        alone = Reading(message.reading.concepts - turn.engine.region_concepts[other], message.reading.negated)
-        condition = matcher.assess(alone).condition
-        if condition is None or turn.knowledge.conditions[condition].region != region:
-            return False
-    return True
+    return all(_leads_alone(turn, message, region, regions) for region in regions)
+
+
+def _leads_alone(turn: Turn, message: MessageReading, region: str, regions: list[str]) -> bool:
+    """Whether the clues about one region, read without the other's, point first to a condition
+    of that region ("my lower back aches when I bend" leads to a back condition)."""
+    other = next(r for r in regions if r != region)
+    alone = Reading(message.reading.concepts - turn.engine.region_concepts[other], message.reading.negated)
+    candidates = turn.engine.matcher.assess(alone).candidates
+    return bool(candidates) and turn.knowledge.conditions[candidates[0].id].region == region
 
 
 def frame_for(

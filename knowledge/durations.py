@@ -85,15 +85,27 @@ ACTIVITY_WORDS = frozenset(
 PAIN_WORDS = frozenset(
     "pain hurt hurts hurting hurted ache aches aching sore niggle niggling injured injury since started began".split()
 )
+# nor is how long ago something else happened ("had cancer 3 years ago", "surgery 2 years ago"),
+# unless the pain is dated from it ("it has hurt since I had my baby 6 months ago")
+HISTORY_WORDS = frozenset(
+    "cancer chemo chemotherapy radiotherapy tumour tumor diagnosed surgery operation op replacement baby birth "
+    "born pregnancy fracture fractured broke broken accident crash".split()
+)
+PAIN_STARTS = frozenset("since started began".split())
 LOOK_BACK = 8
 
 
 def _about_activity(text: str, start: int) -> bool:
-    for word in reversed(text[:start].split()[-LOOK_BACK:]):
+    """Whether the span at `start` dates something other than the pain: an activity ("running
+    for years") or another event ("had cancer 3 years ago")."""
+    before = text[:start].split()[-LOOK_BACK:]
+    for at, word in enumerate(reversed(before)):
         if word in PAIN_WORDS:
             return False
         if word in ACTIVITY_WORDS:
             return True
+        if word in HISTORY_WORDS:
+            return not PAIN_STARTS.intersection(before[: len(before) - at - 1])
     return False
 
 

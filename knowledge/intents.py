@@ -24,7 +24,7 @@ from knowledge.patterns import BREAK, Normaliser, Tokens, compile_pattern, make_
 
 INTENT_GROUPS = (
     "unsure", "answer_no", "answer_yes", "hedged_yes", "negative_any", "correction", "also", "done", "pause", "reported",
-    "pain_words", "someone_else", "emergency_help", "takes_back",
+    "pain_words", "someone_else", "emergency_help", "takes_back", "which_first",
 )  # fmt: skip
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
 LONG_DAYS = 8  # "more than 7–10 days": past a week counts as long, the safer side of the range
@@ -56,6 +56,7 @@ class Intent:
     someone_else: bool = False  # the runner writes about another person
     emergency_help: bool = False  # a question about acting on an emergency warning
     takes_back: bool = False  # "sorry, one thing I skipped when I said no": new information, not a no
+    which_first: bool = False  # "which should I work on first?": of two problems
 
 
 # Outside an answer to "how long?", a span counts only when the message says it is how long the
@@ -108,6 +109,7 @@ class IntentReader:
             someone_else=self._found("someone_else", tokens),
             emergency_help=self._found("emergency_help", tokens),
             takes_back=self._found("takes_back", tokens),
+            which_first=self._found("which_first", tokens),
         )
 
     def _answer(self, tokens: Tokens) -> tuple[Answer, bool, tuple[str, ...]]:

@@ -237,7 +237,8 @@ class QuestionReader:
         # a message with no question form ("core work - which bits matter") asks only when the
         # learned reader is sure of it (it knows statements: the `describes` examples)
         sure = guess is not None and guess.confidence >= LEARNED_UNASKED
-        topic, clarify = settle(topic, rival, guess, may_add=(asks or sure) and not triage)
+        asks_twice = sum(c.opens_question for c in clauses) > 1
+        topic, clarify = settle(topic, rival, guess, may_add=(asks or sure) and not triage, asks_twice=asks_twice)
         if (
             topic is None
             and asks
@@ -406,6 +407,8 @@ class QuestionReader:
             return None
         if kind in ("who", "capabilities"):
             return None if anchored else kind
+        if kind == "ack" and anchored:
+            return None  # "ok and the back?" turns to a problem: more than an acknowledgement
         if kind == "ack" and len(words) > ACK_MAX_WORDS and (asks or match.reading.concepts - {"small_talk"}):
             return None  # "lol sorry, one sec, my kid's shouting" says nothing more; "ok so my hip..." does
         if (asks or kind in ("greeting", "ack")) and any(p.search(text) for _, p, _, _ in self._topics):

@@ -17,7 +17,7 @@ RULES_CLOSE = 0.75  # the rules' runner-up scores at least this share of the bes
 LEARNED_ACCEPT = 0.2  # the learned reader's confidence to give a topic where the rules found none
 LEARNED_UNASKED = 0.6  # its confidence to give a topic to a message that has no question form
 LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reader finds them close
-LEARNED_OVERRIDE = 0.7  # its confidence to put its topic first over the rules' (still offering both)
+LEARNED_OVERRIDE = 0.7  # its confidence to answer its topic over the rules' (no "did you mean")
 LEARNED_DISAGREE = 0.6  # the learned reader's confidence to question a topic the rules are sure of
 FLAG_SUSPECT = 0.35  # the flag model's confidence to suspect a warning sign the rules did not read
 NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
@@ -25,7 +25,7 @@ SAFETY_TOPICS = frozenset({"red_flags", "stress_fracture"})  # "is that serious?
 
 
 def settle(
-    topic: str | None, rival: str | None, guess: TopicGuess | None, may_add: bool
+    topic: str | None, rival: str | None, guess: TopicGuess | None, may_add: bool, asks_twice: bool = False
 ) -> tuple[str | None, tuple[str, str] | None]:
     """The topic, and two close topics to clarify, from the rules' reading and the learned guess.
 
@@ -33,8 +33,9 @@ def settle(
     when `may_add`: the message asks and reports nothing for triage), or two topics the rules
     score close. Two readings are close, and the reading says so, when the learned reader's own
     best two are close, when it takes the rules' runner-up by a small margin, or when it
-    confidently disagrees with a topic the rules are sure of (its topic first when it is very
-    confident, LEARNED_OVERRIDE, else the rules')."""
+    disagrees with a topic the rules are sure of (the rules' first); when it is very confident
+    (LEARNED_OVERRIDE) its topic is answered without asking, unless the message asks two things
+    (`asks_twice`)."""
     if guess is None:
         return topic, None
     learned, second = guess.topic, guess.runner_up
@@ -46,7 +47,9 @@ def settle(
         return (rival, None) if guess.margin >= LEARNED_CLOSE else (rival, pair(rival, topic))
     if learned is not None and learned != topic and pair(topic, learned):
         if guess.confidence >= LEARNED_OVERRIDE:
-            return learned, pair(learned, topic)
+            # measured: this sure, its topic was right every time; when the message asks two
+            # things ("is it the disc, and how long will it take?") the other is offered too
+            return learned, pair(learned, topic) if asks_twice else None
         if guess.confidence >= LEARNED_DISAGREE:
             return topic, pair(topic, learned)
     return topic, None

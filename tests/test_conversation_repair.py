@@ -87,3 +87,49 @@ def test_two_problems_get_a_triage_each(engine: Engine) -> None:
     assert [r.asks for r in chat.last if r.kind == "question"] == ["location"]  # the back's own question
     chat.send("in the middle")
     assert any(r.kind == "result" for r in chat.last)
+
+
+TWO_PROBLEMS = "my hip hurts at the front when I lift my knee and my lower back aches when I bend forward"
+
+
+def test_two_regions_each_pointing_to_its_own_problem_get_a_triage_each(engine: Engine) -> None:
+    chat = Chat(engine).play(TWO_PROBLEMS)
+    assert chat.last[0].kind != "question" and "two problems" in chat.last[0].plain
+
+
+@pytest.mark.parametrize(
+    "one_pain",
+    [
+        "lower back pain that goes into my hip",
+        "my hip pain spreads up into my lower back",
+        "I'm 67, morning stiffness, deep groin ache and trouble putting on socks",  # hip osteoarthritis
+    ],
+)
+def test_one_pain_across_both_regions_is_one_problem(engine: Engine, one_pain: str) -> None:
+    chat = Chat(engine).play(one_pain)
+    assert not any("two problems" in r.plain for r in chat.last)
+
+
+def test_which_first_is_answered_and_the_back_question_comes_back(engine: Engine) -> None:
+    chat = Chat(engine).play(TWO_PROBLEMS, "No", "None of these", "35", "4 days")
+    pending = chat.session.top.step if chat.session.top else ""
+    assert pending, "the back's triage should be under way"
+    chat.send("which should I work on first?")
+    answer = chat.last[0]
+    assert answer.kind == "answer" and "first" in answer.plain
+    assert chat.last[-1].kind == "question" and chat.last[-1].asks == pending
+    assert not [r for r in chat.last if r.kind == "result"]  # the finished hip triage is not restarted
+
+
+def test_which_first_under_a_warning_puts_the_warning_first(engine: Engine) -> None:
+    chat = Chat(engine).play("my hip hurts at the front and it hurts to hop, my lower back aches too")
+    chat.send("which one should I deal with first?")
+    assert "get checked comes first" in " ".join(r.plain for r in chat.last)
+
+
+def test_naming_the_region_in_hand_goes_on_with_it(engine: Engine) -> None:
+    chat = Chat(engine).play(TWO_PROBLEMS, "No", "None of these", "35", "4 days")
+    pending = chat.session.top.step if chat.session.top else ""
+    chat.send("ok and the back?")
+    assert "didn't catch" not in " ".join(r.plain for r in chat.last)
+    assert chat.last[-1].asks == pending

@@ -56,6 +56,12 @@ def test_answers_to_how_long(intents: IntentReader, answer: str, days: int) -> N
         ("It's been sore since last weekend", 8),
         ("I run 3 days a week and my hip hurts", None),
         ("I've been running for years and my hip hurts", None),
+        # how long ago something else happened is not how long it has hurt ...
+        ("had cancer 3 years ago", None),
+        ("I had surgery on it 2 years ago, the back is fine", None),
+        # ... unless the pain is dated from it
+        ("it has hurt since I had my baby 6 months ago", 180),
+        ("broke my wrist 5 years ago, back pain for 4 days", 4),
     ],
 )
 def test_durations_inside_stories(intents: IntentReader, story: str, days: int | None) -> None:

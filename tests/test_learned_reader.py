@@ -135,7 +135,7 @@ def _guess(label: str, confidence: float, runner_up: str, second: float) -> Topi
          ("see_clinician", ("see_clinician", "cross_training"))),
         # the rules are sure: a confident disagreement is a close reading, the learned topic first
         # when it is very confident, else the rules' topic first
-        ("treatment", None, _guess("prevention", 0.9, "treatment", 0.05), True, ("prevention", ("prevention", "treatment"))),
+        ("treatment", None, _guess("prevention", 0.9, "treatment", 0.05), True, ("prevention", None)),
         ("treatment", None, _guess("prevention", 0.65, "treatment", 0.05), True, ("treatment", ("treatment", "prevention"))),
         ("treatment", None, _guess("prevention", 0.3, "treatment", 0.2), True, ("treatment", None)),
         # never "did you mean small talk / out of scope / something else"
@@ -144,6 +144,12 @@ def _guess(label: str, confidence: float, runner_up: str, second: float) -> Topi
 )  # fmt: skip
 def test_settle(topic: str | None, rival: str | None, guess: TopicGuess, may_add: bool, expected: tuple) -> None:
     assert settle(topic, rival, guess, may_add) == expected
+
+
+def test_a_sure_learned_reader_is_answered_unless_the_message_asks_two_things() -> None:
+    sure = _guess("recovery_time", 0.8, "symptoms", 0.05)
+    assert settle("symptoms", None, sure, True) == ("recovery_time", None)
+    assert settle("symptoms", None, sure, True, asks_twice=True) == ("recovery_time", ("recovery_time", "symptoms"))
 
 
 def test_near_neighbours_are_offered_as_a_choice_with_labels(reader: QuestionReader) -> None:

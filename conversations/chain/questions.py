@@ -52,6 +52,13 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     frame = turn.session.top
     if special_situation(turn, message):
         return True
+    if message.intent.which_first and asks_something(message.text) and not turn.in_aftermath():
+        which_first(turn)
+        return True
+    if names_the_region_in_hand(turn, message):
+        turn.say("region_in_hand", region=turn.region_name(frame.region) if frame else "")
+        turn.ask()
+        return True
     if message.intent.pause and not describes_pain(turn, message) and message.answer.value == "none":
         small_talk(turn, "pause")
         return True
@@ -103,6 +110,25 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     elif message.concepts & turn.engine.in_scope_concepts:
         clues.start_triage(turn, message=message)  # a question that also describes pain
     return True
+
+
+def names_the_region_in_hand(turn: Turn, message: MessageReading) -> bool:
+    """ "ok and the back?" while the back is being asked about: the runner asks to go on with it,
+    so the pending question is what comes next (not "I didn't catch that")."""
+    frame = turn.session.top
+    if frame is None or frame.flow != "triage" or not frame.region or not asks_something(message.text):
+        return False
+    said = turn.engine.matcher.read(message.text).concepts - {"small_talk"}
+    return bool(said) and said <= turn.engine.region_concepts[frame.region]
+
+
+def which_first(turn: Turn) -> None:
+    """ "Which should I work on first?": the one with a warning first, else the one that holds
+    the running back more — then any paused question again (a finished triage is not restarted)."""
+    warned = turn.session.urgency not in ("", "self_care")
+    turn.say("which_first_warned" if warned else "which_first", kind="answer")
+    if turn.session.top is not None:
+        turn.ask(reminder=True)
 
 
 def ask_clarify(turn: Turn, message: MessageReading) -> None:
