@@ -27,7 +27,14 @@ from knowledge.learned import NO_FLAG, TopicGuess, TopicGuesser, default_flag_re
 from knowledge.matcher import CLAUSE_WORDS, NEGATORS, Matcher, MatchResult
 from knowledge.model import CONDITION_IDS, Knowledge, QuestionPatterns, Urgency
 from knowledge.patterns import BREAK, Normaliser, compile_pattern, make_tokens, pattern_words
-from knowledge.reconcile import FLAG_SUSPECT, LEARNED_UNASKED, RULES_CLOSE, follow_up, settle
+from knowledge.reconcile import (
+    FLAG_SUSPECT,
+    FLAG_SUSPECT_NAMED,
+    LEARNED_UNASKED,
+    RULES_CLOSE,
+    follow_up,
+    settle,
+)
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 FIRST_PERSON = frozenset("i my me mine myself im ive id".split())
@@ -188,6 +195,8 @@ class QuestionReader:
         )
         if flag == NO_FLAG or confidence < FLAG_SUSPECT or flag in match.red_flags:
             return None
+        if match.condition is not None and confidence < FLAG_SUSPECT_NAMED:
+            return None  # the rules read a clear picture ("knee up to my chest when sprinting": a hip flexor)
         return None if match.urgency >= self.knowledge.red_flags[flag].urgency else flag
 
     def _read(self, message: str) -> MessageReading:

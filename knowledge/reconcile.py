@@ -20,6 +20,7 @@ LEARNED_CLOSE = 0.3  # under this margin between its best two, the learned reade
 LEARNED_OVERRIDE = 0.7  # its confidence to answer its topic over the rules' (no "did you mean")
 LEARNED_DISAGREE = 0.6  # the learned reader's confidence to question a topic the rules are sure of
 FLAG_SUSPECT = 0.35  # the flag model's confidence to suspect a warning sign the rules did not read
+FLAG_SUSPECT_NAMED = 0.6  # ... when the rules already name one of the six from the same words
 NOT_CLARIFIED = frozenset({"other", "small_talk", "out_of_scope"})  # no "did you mean" about these
 SAFETY_TOPICS = frozenset({"red_flags", "stress_fracture"})  # "is that serious?" is never re-read
 
