@@ -7,6 +7,7 @@ running problems they point to. Used by the chain and by the triage flows alike.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from conversations.session import Frame
@@ -137,3 +138,30 @@ def refer(turn: Turn, concepts: frozenset[str] | set[str]) -> None:
     """Name and explain, in a line, any other problem the runner described, and refer them on."""
     for other in other_conditions(turn, concepts):
         turn.say("other_condition", name=other.name, about=other.about)
+
+
+# a clause that takes back where it was said to be ("not the outside", "wasn't the side")
+_TAKEN_BACK = re.compile(r"^\W*(?:sorry\W*)?(?:no\W+)?(?:not|wasnt|wasn't|isnt|isn't)\b", re.IGNORECASE)
+_CLAUSES = re.compile(r"[.,;!?\n]+")
+
+
+def correct_location(turn: Turn, frame: Frame, text: str) -> bool:
+    """ "Sorry, not the outside, the front — the crease": a correction of where in the region it
+    hurts. Each clause not taken back is read as if it named the region ("the crease at the
+    front" of the hip), and the locations it names replace the ones held. True when corrected."""
+    if not frame.region:
+        return False
+    triage = turn.knowledge.triage
+    options = [triage.locations[o] for o in triage.regions[frame.region].locations if o in triage.locations]
+    held = {c for o in options for c in o.concepts}
+    region_words = turn.region_name(frame.region)
+    said: set[str] = set()
+    for clause in _CLAUSES.split(text):
+        if clause.strip() and not _TAKEN_BACK.match(clause):
+            said |= turn.engine.matcher.read(f"{clause} {region_words}").concepts & held
+    best = max(options, key=lambda o: len(said & set(o.concepts)) - len(set(o.concepts) - said))
+    if not said & set(best.concepts):
+        return False
+    frame.concepts = sorted((set(frame.concepts) - held) | set(best.concepts))
+    frame.location = best.id
+    return True

@@ -59,7 +59,13 @@ _SINCE_MONTH = re.compile(
     + ")(?![a-z])"
 )
 # days of the year runners date things by: "since Boxing Day", "since Christmas"
-HOLIDAYS = {"boxing day": (12, 26), "christmas": (12, 25), "xmas": (12, 25), "new year": (1, 1), "new years": (1, 1), "halloween": (10, 31)}
+HOLIDAYS = {
+    "boxing day": (12, 26), "christmas": (12, 25), "xmas": (12, 25), "new year": (1, 1), "new years": (1, 1),
+    "halloween": (10, 31), "easter": (3, 22),  # its earliest date: the longer reading
+    # the clocks change on the last Sundays of March and October (Europe), early November and
+    # March (North America): the earlier date, the safer (longer) reading
+    "clocks went back": (10, 25), "clocks changed": (10, 25), "clocks went forward": (3, 8),
+}  # fmt: skip
 _SINCE_HOLIDAY = re.compile(r"(?:since|from|after|over|at) (?:the )?(" + "|".join(HOLIDAYS) + r")(?![a-z])")
 _LAST_UNIT = re.compile(r"(?:for|over|in|during) the (?:last|past) (week|month|year|fortnight)(?![a-z])")
 _WEEKEND = re.compile(r"(?:since|from|over|at) (?:last|the last|this past) weekend(?![a-z])")

@@ -65,6 +65,12 @@ DURATION_CUES = re.compile(
     r"(?<![a-z])(since|for|started|starting|began|begun|ago|been|lasted|lasting|past|last|over|nearly|almost|about|"
     r"only|just|around|roughly|few|couple)(?![a-z])"
 )
+# "oh right.", "ah ok,", "got it." before an answer: an acknowledgement of an explanation, then the answer
+_LEAD_IN = re.compile(
+    r"^(?:(?:oh|ah|ahh|ohh|aha|ok|okay|right|i see|got it|gotcha|makes sense|fair enough|thanks|cheers) )+\. "
+)
+
+
 class IntentReader:
     """Reads intents with the patterns of data/intents.yaml; build once, call often."""
 
@@ -116,6 +122,9 @@ class IntentReader:
         reported = self._groups["reported"].match(tokens.text)
         if reported:  # "he says no": the answer is what follows
             tokens = make_tokens(tokens.words[tokens.index_at(reported.end()) :])
+        lead_in = _LEAD_IN.match(tokens.text)
+        if lead_in and lead_in.end() < len(tokens.text):  # "oh right. no, nothing like that": what follows
+            tokens = make_tokens(tokens.words[tokens.index_at(lead_in.end()) :])
         if self._found("unsure", tokens):
             return Answer.UNSURE, False, ()
         if self._found("takes_back", tokens):  # a late disclosure is never read as a no

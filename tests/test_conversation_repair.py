@@ -133,3 +133,34 @@ def test_naming_the_region_in_hand_goes_on_with_it(engine: Engine) -> None:
     chat.send("ok and the back?")
     assert "didn't catch" not in " ".join(r.plain for r in chat.last)
     assert chat.last[-1].asks == pending
+
+
+def test_a_corrected_location_replaces_the_one_held(engine: Engine) -> None:
+    chat = Chat(engine).play("outside of my hip hurts when I lift my knee")
+    pending = chat.session.top.step if chat.session.top else ""
+    chat.send("sorry, not the outside, the front. the crease at the front")
+    assert "changed where it hurts" in chat.last[0].plain and chat.last[-1].asks == pending
+    frame = chat.session.top
+    assert frame is not None and "hip_front" in frame.concepts and "hip_side" not in frame.concepts
+
+
+def test_a_no_said_on_its_own_answers_the_whole_safety_question(engine: Engine) -> None:
+    chat = Chat(engine).play("pain at the side of my hip on stairs and lying on it")
+    assert chat.last[-1].asks == "emergency_screen"
+    chat.send("No. No saddle anaesthesia, continence normal, symptoms one side only")
+    assert chat.last[-1].asks != "confirm"
+    assert chat.last[-1].asks != "emergency_screen"
+
+
+def test_a_partial_no_still_gets_the_rest_of_the_question(engine: Engine) -> None:
+    chat = Chat(engine).play("pain at the side of my hip on stairs and lying on it")
+    chat.send("no bladder problems")
+    assert chat.last[-1].asks == "confirm"
+
+
+def test_an_acknowledged_explanation_then_no_is_a_no(engine: Engine) -> None:
+    chat = Chat(engine).play("pain at the side of my hip on stairs and lying on it")
+    chat.send("what do you mean by saddle? like a bike saddle?")
+    chat.send("oh right. no, nothing like that")
+    assert chat.last[-1].asks not in ("emergency_screen", "confirm")
+    assert "cauda_equina" not in chat.session.flags

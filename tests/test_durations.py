@@ -42,6 +42,7 @@ def intents(knowledge: Knowledge, matcher: Matcher) -> IntentReader:
         ("since jan", 339),
         ("since summer", 188),
         ("just started", 0),
+        ("since the clocks went back", 42),
     ],
 )
 def test_answers_to_how_long(intents: IntentReader, answer: str, days: int) -> None:

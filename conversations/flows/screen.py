@@ -12,6 +12,7 @@ lasted. A safety question counts as answered only by an answer to it:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from conversations import clues
@@ -106,8 +107,15 @@ def goes_on_about_something_else(turn: Turn, message: MessageReading, flag: str)
     return bool(clues) or (message.intent.also and len(message.intent.rest) >= 3)
 
 
+# a no said on its own before anything else ("No. No saddle anaesthesia, continence normal"):
+# the whole question is answered, the rest is detail
+_STANDALONE_NO = re.compile(r"^\W*(?:no+|nope|nah|none|negative|not at all)\s*[.,!;:\n—–-]", re.IGNORECASE)
+
+
 def denies_only_part(turn: Turn, message: MessageReading, flag: str) -> bool:
     """ "No bladder problems" to a question about several signs: only one of them is answered."""
+    if _STANDALONE_NO.match(message.text):
+        return False
     signs = {c for c in turn.knowledge.red_flags[flag].detect if not c.endswith("_name")}
     denied = message.reading.negated & signs
     return bool(denied) and bool(signs - denied)

@@ -53,6 +53,10 @@ class Triage:
         """Read a typed message as an answer to the pending triage question."""
         if self.other_region(turn, frame, message) or self.other_side(turn, message):
             return
+        if message.intent.correction and clues.correct_location(turn, frame, message.text):
+            turn.say("corrected_location")
+            turn.ask(reminder=True)
+            return
         if frame.step in ("location", "trigger"):
             self.option_answer(turn, frame, message)
         elif frame.step == AGE_STEP:
