@@ -26,6 +26,9 @@ _YEARS_OLD = re.compile(r"(?<![0-9.])(\d{1,2}) (?:year|years|yr|yrs) old(?![a-z]
 _SEX_AGE = re.compile(r"(?<![0-9.])(\d{2}) (?:f|m|female|male)(?![a-z])")  # "22F", "31 male"
 _I_AM = re.compile(rf"(?<![a-z])(?:i am|aged|age|turned|turning) (\d{{1,2}})(?![0-9]){_NOT_AGE}")
 _LEADING = re.compile(r"^(\d{2}) (?:and|here)(?![a-z])")  # "67 and still doing parkrun"
+# an age given right after a birth is the child's ("since my second was born, she's 9")
+_SINCE_BIRTH = re.compile(r"(?<![a-z])(?:born|birth|gave birth|had her|had him|my baby|baby)(?![a-z])")
+BIRTH_LOOK_BACK = 40  # characters
 DECADES = {
     "teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
     "seventies": 70, "eighties": 80, "20 s": 20, "30 s": 30, "40 s": 40, "50 s": 50, "60 s": 60,
@@ -42,6 +45,10 @@ def age_in(text: str) -> int | None:
     """The age a normalised message gives, or None ("I'm 52" -> 52, "mid fifties" -> 55)."""
     for pattern in (_OTHER_PERSON, _PERSON_IS, _YEARS_OLD, _SEX_AGE, _I_AM, _LEADING):
         for match in pattern.finditer(text):
+            if match.group(0).startswith(("he ", "she ")) and _SINCE_BIRTH.search(
+                text[max(0, match.start() - BIRTH_LOOK_BACK) : match.start()]
+            ):
+                continue  # "since my second was born (she's 9)": the child's age, not the runner's
             value = int(next(g for g in match.groups() if g))
             if YOUNGEST <= value <= OLDEST:
                 return value

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from knowledge.ages import age_band, age_in
+from knowledge.history import past_names
 from knowledge.model import CONDITION_IDS, Knowledge, Urgency
 from knowledge.negation import (
     CLAUSE_WORDS,
@@ -183,7 +184,7 @@ class Matcher:
             return Reading()
         tokens = _resolve_of_it(tokens)
         spans, negated = self._scan(tokens)
-        affirmed = set(spans)
+        affirmed = set(spans) - past_names(tokens, spans, self._flag_concepts)
         explained = self._explained(tokens, spans)
         for sign, _ in explained:
             affirmed.discard(sign)

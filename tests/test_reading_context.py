@@ -129,3 +129,41 @@ def test_an_age_applies_the_age_rules_without_asking(matcher: Matcher) -> None:
 def test_a_later_message_keeps_an_earlier_age(matcher: Matcher) -> None:
     combined = matcher.read("I'm 52") | matcher.read("my hip hurts")
     assert combined.age == 52
+
+
+@pytest.mark.parametrize(
+    ("text", "not_read"),
+    [
+        # a clinical word a few letters from a warning sign
+        ("tender on palpation over the bony point of my hip", "chest_sign"),
+        # runners' words for a mild pain are not "corrected" into tingling
+        ("back's been twingy since sunday", "numb_tingle"),
+        # the back of the thigh, and the middle of a buttock, are not the lower back
+        ("it sends an ache down the back of my thigh", "back_general"),
+        ("deep pain in the middle of my right buttock cheek", "back_centre"),
+        # a problem that is over: history, not the pain now
+        ("Had ITB trouble at the knee two years ago, long gone. Now the bony point of my hip aches", "itb_name"),
+    ],
+)
+def test_words_that_only_look_like_a_clue(matcher: Matcher, text: str, not_read: str) -> None:
+    assert not_read not in matcher.read(text).concepts
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("I had sciatica years ago and it's back", "sciatica_name"),  # come back: the pain now
+        ("had a stress fracture 2 years ago, now my groin aches", "stress_fracture_history"),  # a risk, always read
+        ("after 20 minutes on my office chair it sends an ache down my leg", "sitting_pain"),
+        ("jumping down off a rock onto that leg is sharp", "hop_or_land_pain"),
+        ("did a 100 km week in the mountains for the first time", "load_spike"),
+    ],
+)
+def test_clues_in_everyday_words(matcher: Matcher, text: str, read: str) -> None:
+    assert read in matcher.read(text).concepts
+
+
+def test_a_childs_age_after_a_birth_is_not_the_runners() -> None:
+    assert age_in("since my second was born . she is 9 . unchanged") is None
+    assert age_in("i had my baby 6 months ago . i am 34") == 34
+    assert age_in("she is 15 and my hip hurts") == 15  # a parent writing about a daughter
