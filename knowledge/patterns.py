@@ -202,8 +202,19 @@ class Normaliser:
         return best[0] if best else word
 
 
+# emoji that stand for a word runners would type ("🧊 or 🔥 for my SI joint?"); fire is heat only
+# beside ice — alone it is "on fire", a pain
+EMOJI_WORDS = {"🧊": " ice ", "❄": " ice ", "💊": " painkillers ", "🏃": " run "}
+_EMOJI = re.compile("|".join(EMOJI_WORDS))
+_ICE_AND_FIRE = re.compile("(?:🧊|❄)[^\n]{0,12}🔥|🔥[^\n]{0,12}(?:🧊|❄)")
+
+
 def _clean(message: str) -> str:
-    text = unicodedata.normalize("NFKD", message[:MAX_MESSAGE_CHARS])
+    message = message[:MAX_MESSAGE_CHARS]
+    if _ICE_AND_FIRE.search(message):
+        message = message.replace("🔥", " heat ")
+    message = _EMOJI.sub(lambda m: EMOJI_WORDS[m.group(0)], message)
+    text = unicodedata.normalize("NFKD", message)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     text = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", _IS_CONTRACTION.sub(r"\1 is", text)))
     text = text.replace("&", " and ").replace("+", " and ")

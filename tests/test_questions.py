@@ -181,3 +181,22 @@ def test_an_added_detail_is_a_description(reader: QuestionReader, text: str, con
 @pytest.mark.parametrize(("text", "topic"), STILL_QUESTIONS)
 def test_a_question_after_and_also_is_still_a_question(reader: QuestionReader, text: str, topic: str) -> None:
     assert reader.read(text).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("is radiculopathy just the posh word for sciatica?", "what_is"),
+        ("can a treadmill give you hip problems?", "cause"),
+        ("could my period be making my back worse?", "cause"),
+        ("can stress make my back worse?", "cause"),  # stress, not a stress fracture
+        ("how do I stop my hip flexor going again next season", "prevention"),
+        ("🧊 or 🔥 for my SI joint?", "ice_heat"),
+    ],
+)
+def test_questions_in_other_words(reader: QuestionReader, text: str, topic: str) -> None:
+    assert reader.read(text).topic == topic
+
+
+def test_fire_alone_is_a_pain_not_heat(reader: QuestionReader) -> None:
+    assert reader.read("my hip is on 🔥 after runs").topic != "ice_heat"
