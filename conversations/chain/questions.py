@@ -118,8 +118,11 @@ def names_the_region_in_hand(turn: Turn, message: MessageReading) -> bool:
     frame = turn.session.top
     if frame is None or frame.flow != "triage" or not frame.region or not asks_something(message.text):
         return False
+    if message.topic not in (None, "small_talk"):
+        return False  # "what's the SI joint anyway?" asks something of its own
     said = turn.engine.matcher.read(message.text).concepts - {"small_talk"}
-    return bool(said) and said <= turn.engine.region_concepts[frame.region]
+    names = {c for c in said if c.endswith("_name")}
+    return bool(said) and not names and said <= turn.engine.region_concepts[frame.region]
 
 
 def which_first(turn: Turn) -> None:
