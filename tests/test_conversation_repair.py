@@ -164,3 +164,11 @@ def test_an_acknowledged_explanation_then_no_is_a_no(engine: Engine) -> None:
     chat.send("oh right. no, nothing like that")
     assert chat.last[-1].asks not in ("emergency_screen", "confirm")
     assert "cauda_equina" not in chat.session.flags
+
+
+def test_only_what_was_said_already_answers_the_checklist(engine: Engine) -> None:
+    chat = Chat(engine).play("low back pain going down the back of my left leg, worse bending", "no")
+    assert chat.last[-1].asks == "warning_screen"
+    chat.send("only the leg pain I already said")
+    assert chat.last[-1].asks != "warning_screen"
+    assert not [r for r in chat.last if r.kind == "not_understood"]
