@@ -213,7 +213,9 @@ class QuestionReader:
         small_talk = self._small_talk_kind(text, words, match, anchored, asks)
         if small_talk:
             return MessageReading(match, "small_talk", None, small_talk)
-        if not anchored and self._out_of_scope.search(text):
+        # "lifting my knee, sprinting": the lexicon reads that knee as a hip movement, not a knee
+        knee_as_clue = "out_of_scope_body" not in match.reading.concepts and bool(match.reading.concepts - {"small_talk"})
+        if not anchored and not knee_as_clue and self._out_of_scope.search(text):
             return MessageReading(match, "out_of_scope", None)
         topic, rival = self._topic(clauses)
         describes = bool((match.reading.concepts - self._name_concepts.keys()) & self._anchors)

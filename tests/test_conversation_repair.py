@@ -172,3 +172,11 @@ def test_only_what_was_said_already_answers_the_checklist(engine: Engine) -> Non
     chat.send("only the leg pain I already said")
     assert chat.last[-1].asks != "warning_screen"
     assert not [r for r in chat.last if r.kind == "not_understood"]
+
+
+def test_lifting_the_knee_typed_as_a_trigger_is_a_hip_clue_not_another_body_part(engine: Engine) -> None:
+    chat = Chat(engine).play("Front of my hip where the leg joins the body")
+    assert chat.last[-1].asks == "trigger"
+    chat.send("lifting my knee, sprinting")
+    assert not [r for r in chat.last if r.kind == "out_of_scope"]
+    assert chat.last[-1].asks != "trigger"
