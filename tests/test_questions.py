@@ -200,3 +200,10 @@ def test_questions_in_other_words(reader: QuestionReader, text: str, topic: str)
 
 def test_fire_alone_is_a_pain_not_heat(reader: QuestionReader) -> None:
     assert reader.read("my hip is on 🔥 after runs").topic != "ice_heat"
+
+
+@pytest.mark.parametrize(
+    "text", ["what should my pain be?", "how much pain is ok when running?", "what pain level is acceptable?", "is some pain ok?"]
+)
+def test_how_much_pain_is_allowed_is_the_pain_rule_for_running(reader: QuestionReader, text: str) -> None:
+    assert reader.read(text).topic == "keep_running"  # not red flags, not small talk
