@@ -25,7 +25,11 @@ _PERSON_IS = re.compile(rf"(?<![a-z])(?:{_PERSON}|he|she) is (\d{{1,2}})(?![0-9]
 _YEARS_OLD = re.compile(r"(?<![0-9.])(\d{1,2}) (?:year|years|yr|yrs) old(?![a-z])|(?<![0-9.])(\d{1,2}) (?:yo|y o)(?![a-z])")
 _SEX_AGE = re.compile(r"(?<![0-9.])(\d{2}) (?:f|m|female|male)(?![a-z])")  # "22F", "31 male"
 _I_AM = re.compile(rf"(?<![a-z])(?:i am|aged|age|turned|turning) (\d{{1,2}})(?![0-9]){_NOT_AGE}")
-_LEADING = re.compile(r"^(\d{2}) (?:and|here)(?![a-z])")  # "67 and still doing parkrun"
+# "67 and still doing parkrun", "58, running since the 80s", "17, sprints + long jump", "now 63 and ..."
+_LEADING = re.compile(
+    r"^(\d{2}) (?:and|here)(?![a-z])|^(\d{2}) \. (?!(?:km|k|kms|miles?|mi|mins?|minutes?|hours?|hrs?|kg|lbs|percent|x|maybe|or|to|about|around|ish|\d+)\b)"
+    r"|(?<![a-z])now (\d{2}) (?:and|\.)(?![a-z])"
+)
 # an age given right after a birth is the child's ("since my second was born, she's 9")
 _SINCE_BIRTH = re.compile(r"(?<![a-z])(?:born|birth|gave birth|had her|had him|my baby|baby)(?![a-z])")
 BIRTH_LOOK_BACK = 40  # characters

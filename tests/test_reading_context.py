@@ -167,3 +167,29 @@ def test_a_childs_age_after_a_birth_is_not_the_runners() -> None:
     assert age_in("since my second was born . she is 9 . unchanged") is None
     assert age_in("i had my baby 6 months ago . i am 34") == 34
     assert age_in("she is 15 and my hip hurts") == 15  # a parent writing about a daughter
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("58 . running since the 80 s", 58),
+        ("17 . sprints and long jump", 17),
+        ("now 63 and my right hip is stiff", 63),
+        ("10 . maybe 12 km a week", None),  # a distance, not an age
+        ("12 . 15 and 20 km", None),
+    ],
+)
+def test_an_age_said_first_or_with_now(text: str, age: int | None) -> None:
+    assert age_in(text) == age
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("Ex-dancer. My groin catches and clunks when I pivot and the front of the hip aches deep after runs", "hip_impingement"),
+        ("58, stiff hip every morning, groin ache after runs, socks are a faff", "hip_osteoarthritis"),
+        ("17, sprints. Lower back hurts on one side when I arch back and when I land jumps", "spondylolysis"),
+    ],
+)
+def test_other_problems_from_their_everyday_signs(matcher: Matcher, text: str, other: str) -> None:
+    assert matcher.match(text).other == other
