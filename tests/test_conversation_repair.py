@@ -180,3 +180,10 @@ def test_lifting_the_knee_typed_as_a_trigger_is_a_hip_clue_not_another_body_part
     chat.send("lifting my knee, sprinting")
     assert not [r for r in chat.last if r.kind == "out_of_scope"]
     assert chat.last[-1].asks != "trigger"
+
+
+def test_numb_on_one_side_and_tingling_on_the_other_is_both_legs(engine: Engine) -> None:
+    chat = Chat(engine).play("lower back been grim since deadlifts on tues, worse bending forward")
+    chat.send("oh and weirdly my left foot has been a bit numb today and my right one tingles too")
+    assert kinds(chat) == ["emergency"]
+    assert "cauda_equina" in chat.last[0].flags
