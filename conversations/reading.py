@@ -57,9 +57,11 @@ class MessageReader:
         )
         self.questions = QuestionReader(knowledge, matcher)
 
-    def read(self, text: str, today: dt.date, asked_how_long: bool = False) -> MessageReading:
-        """Read `text` as the runner's next message."""
-        asked = self.questions.read(text)
+    def read(
+        self, text: str, today: dt.date, asked_how_long: bool = False, previous_topic: str | None = None
+    ) -> MessageReading:
+        """Read `text` as the runner's next message (`previous_topic`: the one just answered)."""
+        asked = self.questions.read(text, previous_topic=previous_topic)
         return MessageReading(
             text=text,
             reading=asked.match.reading,

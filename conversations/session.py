@@ -69,6 +69,7 @@ class Session:
     clues: list[str] = field(default_factory=list)  # clues said in this conversation, for the safety rules
     age: str = ""  # an age band of safety.yaml, "skipped" (asked once, not answered), or "" (not known)
     last_condition: str = ""  # the subject of follow-up questions after a result
+    last_topic: str = ""  # the topic just answered (or shown: /prevent), for "how often should I do it?"
     menu: int = 0  # id of the newest question's buttons; older ones have expired
     back: list[dict[str, Any]] = field(default_factory=list)  # earlier questions, for /back
     paused: list[Frame] = field(default_factory=list)  # the flows ☰ Menu set aside ("Carry on")
@@ -205,7 +206,7 @@ def _snapshot(data: Any) -> dict[str, Any]:
 
 
 def _check_types(session: Session) -> None:
-    for name in ("urgency", "age", "last_condition"):
+    for name in ("urgency", "age", "last_condition", "last_topic"):
         if not isinstance(getattr(session, name), str):
             raise SessionError(f"field {name} must be text")
     for name in ("flags", "cleared", "doubtful", "concerns", "clues"):

@@ -78,10 +78,10 @@ def follow_up(
     broad: frozenset[str] | tuple[str, ...] = (),
 ) -> tuple[str | None, tuple[str, str] | None]:
     """The topic of a short question that points back to `previous_topic` (the topic the
-    conversation just answered): both are offered when they differ, `previous_topic` first
-    unless the message named a topic of its own (one not in `broad`, whose cues are everyday
-    words: "how long does it take?" after exercises asks recovery time first). Anything else is
-    left as read, and so is a question about warning signs ("is that serious?")."""
+    conversation just answered): that topic, unless the message named a topic of its own (one
+    not in `broad`, whose cues are everyday words: "how long does it take?" after exercises asks
+    recovery time, with exercises offered too). Anything else is left as read, and so is a
+    question about warning signs ("is that serious?")."""
     words = _WORDS.findall(message.lower())
     if (
         previous_topic not in TOPIC_IDS
@@ -94,7 +94,9 @@ def follow_up(
     ):
         return topic, clarify
     if clarify and previous_topic in clarify:
-        return previous_topic, pair(previous_topic, next(t for t in clarify if t != previous_topic))
+        return previous_topic, None
     if topic is not None and topic not in broad:
         return topic, pair(topic, previous_topic)
-    return previous_topic, pair(previous_topic, topic)
+    # an everyday question that points back ("how often should I do it?" after /prevent) is
+    # about what was just answered: answered, not asked about
+    return previous_topic, None

@@ -187,3 +187,16 @@ def test_numb_on_one_side_and_tingling_on_the_other_is_both_legs(engine: Engine)
     chat.send("oh and weirdly my left foot has been a bit numb today and my right one tingles too")
     assert kinds(chat) == ["emergency"]
     assert "cauda_equina" in chat.last[0].flags
+
+
+def test_a_short_follow_up_is_about_what_was_just_shown(engine: Engine) -> None:
+    chat = Chat(engine).play("/prevent")
+    chat.send("how often should I do it?")
+    answers = [r for r in chat.last if r.kind == "answer"]
+    assert answers and answers[0].topic == "prevention", [r.plain for r in chat.last]
+    assert "a week" in answers[0].plain
+
+
+def test_the_topic_just_answered_survives_storage(engine: Engine) -> None:
+    chat = Chat(engine).play("/prevent")
+    assert Session.from_json(chat.session.to_json()).last_topic == "prevention"

@@ -247,8 +247,8 @@ def test_training_is_deterministic() -> None:
     [
         # a short question that points back asks about what was just answered, the reading's own
         # topic offered beside it
-        ("how often should I do it?", "prevention", "prevention", ("prevention", "treatment")),
-        ("does it work?", "foam_rolling", "foam_rolling", ("foam_rolling", "treatment")),
+        ("how often should I do it?", "prevention", "prevention", None),
+        ("does it work?", "foam_rolling", "foam_rolling", None),
         # a topic of its own comes first; the one just answered is offered
         ("how long does it take?", "exercises", "recovery_time", ("recovery_time", "exercises")),
         # no pointing back, or a question about warning signs: read as it stands

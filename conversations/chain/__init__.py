@@ -81,11 +81,22 @@ def close(turn: Turn, event: Event) -> None:
     if emergency is not None:  # the emergency advice is the last thing said in its turn
         turn.replies = turn.replies[: emergency + 1]
     push_back_step(turn)
+    remember_topic(turn)
     moved_on = turn.session.menu != turn.before.menu or step_token(turn.session.top) != step_token(
         turn.before.top
     )
     if not isinstance(event, Choice) and turn.before.menu and moved_on:
         turn.effects.append(CloseKeyboard(turn.typed_label))
+
+
+def remember_topic(turn: Turn) -> None:
+    """The topic this turn answered (or showed), so a short follow-up ("how often should I do
+    it?") is about it; a result or a new question starts afresh."""
+    for reply in turn.replies:
+        if reply.topic:
+            turn.session.last_topic = reply.topic
+        elif reply.kind in ("result", "emergency", "question"):
+            turn.session.last_topic = ""
 
 
 def push_back_step(turn: Turn) -> None:
@@ -110,7 +121,10 @@ def on_text(turn: Turn, text: str) -> None:
         return
     frame = turn.session.top
     message = turn.engine.reader.read(
-        text, turn.today(), asked_how_long=frame is not None and frame.step == "duration"
+        text,
+        turn.today(),
+        asked_how_long=frame is not None and frame.step == "duration",
+        previous_topic=turn.session.last_topic or None,
     )
     if safety.warn_first(turn, message):
         return
