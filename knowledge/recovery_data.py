@@ -6,6 +6,7 @@ every number is there, and a bad file fails naming the file, the entry and the p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,9 @@ from knowledge.loader import DATA_DIR, KnowledgeError
 from knowledge.model import Fact, Knowledge
 
 FILE = "companion.yaml"
+# a question about pain scores ("what should my pain be?"): inside a companion flow the
+# companion's own pain limits answer it
+PAIN_SCORE_WORDS = re.compile(r"\b(pain|hurt|hurts|sore|score|scores|limit|limits|ache)\b", re.I)
 NUMBERS = (
     "pain_safe",
     "pain_acceptable",

@@ -11,6 +11,7 @@ from conversations import clues
 from conversations.events import Button, Reply
 from conversations.machine import SAFETY_STEPS
 from conversations.render import CONDITION_TOPICS, info_data
+from knowledge.recovery_data import PAIN_SCORE_WORDS
 from knowledge.safety import situation
 
 if TYPE_CHECKING:
@@ -79,8 +80,8 @@ def answer(turn: Turn, message: MessageReading) -> bool:
         return out_of_scope(turn, message, certain=True)
     if frame is not None and frame.step and not asks_something(message.text):
         return False  # mid-flow, a statement ("bending forward to tie my shoes") is an answer
-    if frame is not None and frame.step and message.clarify and hasattr(turn.flow(frame), "read_first"):
-        return False  # unsure mid-way through a companion flow: the flow answers what it knows ("what should my pain be?")
+    if frame is not None and frame.step and in_companion_flow_it_knows(turn, message):
+        return False  # mid-way through a companion flow: the flow answers what it knows ("what should my pain be?")
     answers_too = frame is not None and frame.step in SAFETY_STEPS and message.answer.value in ("yes", "no")
     if message.clarify and frame is None:
         # two close readings: ask, rather than answer the wrong one — only with nothing pending:
@@ -110,6 +111,15 @@ def answer(turn: Turn, message: MessageReading) -> bool:
     elif message.concepts & turn.engine.in_scope_concepts:
         clues.start_triage(turn, message=message)  # a question that also describes pain
     return True
+
+
+def in_companion_flow_it_knows(turn: Turn, message: MessageReading) -> bool:
+    """A question mid-way through a companion flow (/log, /plan ...) that the flow answers from
+    its own facts: one the reader is unsure of, or how much pain is allowed."""
+    frame = turn.session.top
+    if frame is None or not hasattr(turn.flow(frame), "read_first"):
+        return False
+    return bool(message.clarify) or (message.topic == "keep_running" and bool(PAIN_SCORE_WORDS.search(message.text)))
 
 
 def names_the_region_in_hand(turn: Turn, message: MessageReading) -> bool:

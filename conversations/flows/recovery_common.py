@@ -15,13 +15,12 @@ knowledge/recovery_data.py.
 
 from __future__ import annotations
 
-import re
 from html import escape
 from typing import TYPE_CHECKING
 
 from conversations.events import Reply
 from knowledge import Urgency
-from knowledge.recovery_data import Companion, load_companion
+from knowledge.recovery_data import PAIN_SCORE_WORDS, Companion, load_companion
 
 if TYPE_CHECKING:
     from conversations.reading import MessageReading
@@ -72,16 +71,13 @@ def answer_in_flow(turn: Turn, message: MessageReading) -> bool:
 
     if not asks_something(message.text):
         return False
-    if _PAIN_WORDS.search(message.text):
+    if PAIN_SCORE_WORDS.search(message.text):
         limits = companion_of(turn.knowledge).fact("pain_limits")
         turn.replies.append(Reply(companion_text(turn, "answer_pain_limits", limits=limits), kind="answer", topic="pain_limits"))
     else:
         unread_question(turn, message)
     turn.ask(reminder=True)
     return True
-
-
-_PAIN_WORDS = re.compile(r"\b(pain|hurt|hurts|sore|score|scores|limit|limits|ache)\b", re.I)
 
 
 def end_flow(turn: Turn) -> None:
