@@ -204,7 +204,10 @@ class Normaliser:
 
 # emoji that stand for a word runners would type ("🧊 or 🔥 for my SI joint?"); fire is heat only
 # beside ice — alone it is "on fire", a pain
-EMOJI_WORDS = {"🧊": " ice ", "❄": " ice ", "💊": " painkillers ", "🏃": " run "}
+EMOJI_WORDS = {
+    "🧊": " ice ", "❄": " ice ", "💊": " painkillers ", "🏃": " run ",
+    "👍": " ok ", "👌": " ok ", "🙏": " thanks ", "👋": " hi ",
+}  # fmt: skip
 _EMOJI = re.compile("|".join(EMOJI_WORDS))
 _ICE_AND_FIRE = re.compile("(?:🧊|❄)[^\n]{0,12}🔥|🔥[^\n]{0,12}(?:🧊|❄)")
 

@@ -207,3 +207,8 @@ def test_fire_alone_is_a_pain_not_heat(reader: QuestionReader) -> None:
 )
 def test_how_much_pain_is_allowed_is_the_pain_rule_for_running(reader: QuestionReader, text: str) -> None:
     assert reader.read(text).topic == "keep_running"  # not red flags, not small talk
+
+
+@pytest.mark.parametrize(("text", "kind"), [("👍", "ack"), ("🙏", "thanks"), ("👋", "greeting")])
+def test_an_emoji_on_its_own_is_small_talk(reader: QuestionReader, text: str, kind: str) -> None:
+    assert reader.read(text).small_talk == kind
